@@ -1,0 +1,1 @@
+"""Double Reduction (双减) hotline bot."""

@@ -1,0 +1,129 @@
+"""Configuration: YAML -> frozen, validated objects.
+
+Every key is documented in ``config.example.yaml``; the defaults below are the same values, so
+running with no config file behaves exactly like running with the example. Secrets may come from
+environment variables and are never part of ``repr``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+
+from bot.schema import bind
+from bot.yamlfile import YamlFileError, read_yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_CONFIG = PROJECT_ROOT / "config.example.yaml"
+DEFAULT_CONFIG = Path("config.yaml")
+
+ConfigError = YamlFileError
+
+
+@dataclass(frozen=True)
+class WebhookConfig:
+    listen: str = "127.0.0.1"
+    port: int = 8443
+    url: str = ""
+    path: str = "telegram"
+    secret_token: str = field(default="", repr=False)
+
+    def __post_init__(self) -> None:
+        if not 0 < self.port < 65536:
+            raise ValueError(f"port must be between 1 and 65535, got {self.port}")
+
+
+@dataclass(frozen=True)
+class TelegramConfig:
+    token: str = field(default="", repr=False)
+    base_url: str = ""
+    base_file_url: str = ""
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook: WebhookConfig = field(default_factory=WebhookConfig)
+    concurrent_updates: int = 8
+
+    def __post_init__(self) -> None:
+        if self.concurrent_updates < 1:
+            raise ValueError("concurrent_updates must be at least 1")
+
+
+@dataclass(frozen=True)
+class KnowledgeConfig:
+    paths: tuple[str, ...] = ("knowledge",)
+
+    def __post_init__(self) -> None:
+        if not self.paths:
+            raise ValueError("paths must list at least one knowledge folder or file")
+
+
+@dataclass(frozen=True)
+class MatchingConfig:
+    answer_score: float = 68.0
+    suggest_score: float = 42.0
+    answer_margin: float = 6.0
+    max_suggestions: int = 3
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.suggest_score <= self.answer_score <= 100:
+            raise ValueError("need 0 <= suggest_score <= answer_score <= 100")
+        if not 1 <= self.max_suggestions <= 5:
+            raise ValueError("max_suggestions must be between 1 and 5")
+
+
+@dataclass(frozen=True)
+class LoggingConfig:
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+@dataclass(frozen=True)
+class Config:
+    telegram: TelegramConfig = field(default_factory=TelegramConfig)
+    knowledge: KnowledgeConfig = field(default_factory=KnowledgeConfig)
+    matching: MatchingConfig = field(default_factory=MatchingConfig)
+    # Locally set facts (hotline numbers, service hours ...) used as {placeholders} in answers.
+    local: dict[str, str] = field(default_factory=dict)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
+    # Where relative paths in this config are resolved from: the config file's folder.
+    base_dir: Path = field(default=PROJECT_ROOT, compare=False)
+
+    def resolve(self, path: str) -> Path:
+        candidate = Path(path)
+        return candidate if candidate.is_absolute() else self.base_dir / candidate
+
+    @property
+    def knowledge_paths(self) -> tuple[Path, ...]:
+        return tuple(self.resolve(p) for p in self.knowledge.paths)
+
+
+def load_config(path: str | Path | None = None, *, environ: dict[str, str] | None = None) -> Config:
+    """Load ``path``; with none, ``config.yaml`` if present, else the example's defaults."""
+    env = os.environ if environ is None else environ
+    if path is None:
+        path = DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None
+    if path is None:
+        config = Config(local=_example_local())
+    else:
+        source = read_yaml(path)
+        config = bind(Config, source)
+        config = replace(config, base_dir=Path(path).resolve().parent)
+    return _apply_environment(config, env)
+
+
+def _example_local() -> dict[str, str]:
+    # The example's placeholders say "set this locally" instead of inventing a number.
+    if not EXAMPLE_CONFIG.exists():
+        return {}
+    return dict(bind(Config, read_yaml(EXAMPLE_CONFIG)).local)
+
+
+def _apply_environment(config: Config, env: os._Environ[str] | dict[str, str]) -> Config:
+    token = env.get("TELEGRAM_BOT_TOKEN", "").strip()
+    secret = env.get("TELEGRAM_WEBHOOK_SECRET", "").strip()
+    telegram = config.telegram
+    if token:
+        telegram = replace(telegram, token=token)
+    if secret:
+        telegram = replace(telegram, webhook=replace(telegram.webhook, secret_token=secret))
+    return replace(config, telegram=telegram)
