@@ -51,7 +51,7 @@ class TelegramConfig:
 
 @dataclass(frozen=True)
 class KnowledgeConfig:
-    paths: tuple[str, ...] = ("knowledge",)
+    paths: tuple[str, ...] = ("knowledge/national", "knowledge/local")
 
     def __post_init__(self) -> None:
         if not self.paths:
@@ -86,7 +86,7 @@ class Config:
     local: dict[str, str] = field(default_factory=dict)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     # Where relative paths in this config are resolved from: the config file's folder.
-    base_dir: Path = field(default=PROJECT_ROOT, compare=False)
+    base_dir: Path = field(default=PROJECT_ROOT, compare=False, metadata={"internal": True})
 
     def resolve(self, path: str) -> Path:
         candidate = Path(path)

@@ -93,7 +93,7 @@ class _Binder:
     def dataclass(self, cls: type, value: Any, path: KeyPath) -> Any:
         if not isinstance(value, dict):
             raise self.fail(path, f"expected a section of keys, got {_describe(value)}")
-        fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
+        fields = {f.name: f for f in dataclasses.fields(cls) if f.init and not f.metadata.get("internal")}
         hints = get_type_hints(cls)
         for key in value:
             if key not in fields:

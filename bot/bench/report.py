@@ -1,0 +1,30 @@
+"""Shared figures for the benchmarks: percentiles, peak memory, one printed table."""
+
+from __future__ import annotations
+
+import resource
+import sys
+from collections.abc import Iterable
+
+
+def percentiles(samples: list[float], points: Iterable[int]) -> dict[int, float]:
+    """Nearest-rank percentiles (no interpolation: p99 is a latency someone really waited)."""
+    ordered = sorted(samples)
+    if not ordered:
+        return dict.fromkeys(points, 0.0)
+    last = len(ordered) - 1
+    return {p: ordered[min(last, max(0, round(p / 100 * len(ordered)) - 1))] for p in points}
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def print_table(title: str, figures: dict[str, float]) -> None:
+    print(title)
+    width = max(len(name) for name in figures)
+    for name, value in figures.items():
+        shown = f"{value:,.3f}" if isinstance(value, float) else f"{value:,}"
+        print(f"  {name:<{width}}  {shown}")
+    sys.stdout.flush()

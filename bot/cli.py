@@ -1,0 +1,135 @@
+"""The command line: ``python -m bot <command> [--config FILE]``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from bot.config import Config, load_config
+from bot.faq import FaqReply, FaqService
+from bot.i18n import guess_language, text
+from bot.kb.check import check_knowledge
+from bot.kb.loader import KnowledgeError
+from bot.matching.evaluate import describe_failure, evaluate, load_cases
+from bot.yamlfile import YamlFileError
+
+Command = Callable[[argparse.Namespace, Config], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot", description="Double Reduction (双减) hotline bot"
+    )
+    parser.add_argument(
+        "--config", type=Path, help="config file (default: config.yaml, else built-in defaults)"
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="command")
+
+    ask = commands.add_parser("ask", help="answer a parent's question from the knowledge base")
+    ask.add_argument("question", nargs="*", help="the question (none: read lines from stdin)")
+    ask.add_argument("--json", action="store_true", help="one JSON object per question")
+    ask.add_argument("--lang", choices=["zh", "en"], help="answer language (default: guessed)")
+    ask.set_defaults(handler=cmd_ask)
+
+    evaluate_cmd = commands.add_parser("eval", help="score the matcher on labelled questions")
+    evaluate_cmd.add_argument("file", type=Path, help="YAML file with cases: q, expect, also")
+    evaluate_cmd.set_defaults(handler=cmd_eval)
+
+    kb = commands.add_parser("kb", help="knowledge base tools")
+    kb_commands = kb.add_subparsers(dest="kb_command", required=True, metavar="kb-command")
+    check = kb_commands.add_parser("check", help="validate the knowledge base")
+    check.add_argument("paths", nargs="*", type=Path, help="layers (default: from config)")
+    check.set_defaults(handler=cmd_kb_check)
+
+    bench = commands.add_parser("bench", help="measure speed and memory")
+    bench_commands = bench.add_subparsers(dest="bench_command", required=True, metavar="what")
+    faq = bench_commands.add_parser("faq", help="question matching latency and build time")
+    faq.add_argument("--entries", type=int, default=5000, help="size of the generated KB")
+    faq.add_argument("--questions", type=Path, help="eval-format YAML of questions to time")
+    faq.set_defaults(handler=cmd_bench_faq)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        config = load_config(args.config)
+        handler: Command = args.handler
+        return handler(args, config)
+    except YamlFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KnowledgeError as exc:
+        print("error: the knowledge base has problems (run `python -m bot kb check`):", file=sys.stderr)
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 1
+
+
+def cmd_ask(args: argparse.Namespace, config: Config) -> int:
+    service = FaqService.from_config(config)
+    questions = [" ".join(args.question)] if args.question else _stdin_lines()
+    for question in questions:
+        language = args.lang or guess_language(question)
+        reply = service.ask(question, language)
+        if args.json:
+            print(json.dumps(reply.match.as_json(), ensure_ascii=False), flush=True)
+        else:
+            print(render_plain(reply, service.placeholders))
+    return 0
+
+
+def _stdin_lines() -> list[str]:
+    return [line.rstrip("\n") for line in sys.stdin]
+
+
+def render_plain(reply: FaqReply, placeholders: dict[str, str]) -> str:
+    language = reply.language
+    score = f"{reply.match.score:.0f}"
+    if reply.band == "answer":
+        lines = [f"[answer {reply.entry_id} · {score}] {reply.question}", "", reply.answer, ""]
+        lines.append(text(language, "faq.source", source=reply.source))
+        if reply.related:
+            lines.append(text(language, "faq.related"))
+            lines.extend(f"  - {link.question} ({link.id})" for link in reply.related)
+        return "\n".join(lines) + "\n"
+    if reply.band == "suggest":
+        lines = [f"[suggest · {score}] {text(language, 'faq.suggest')}"]
+        lines.extend(f"  {i}. {s.question} ({s.id})" for i, s in enumerate(reply.suggestions, 1))
+        return "\n".join(lines) + "\n"
+    return f"[none · {score}] {text(language, 'faq.none', **_hotline(placeholders))}\n"
+
+
+def _hotline(placeholders: dict[str, str]) -> dict[str, str]:
+    return {"citizen_hotline": placeholders.get("citizen_hotline", "12345")}
+
+
+def cmd_eval(args: argparse.Namespace, config: Config) -> int:
+    service = FaqService.from_config(config)
+    report = evaluate(service.matcher, load_cases(args.file))
+    for failure in report.failures:
+        print(describe_failure(failure))
+    print(report.summary())
+    return 0
+
+
+def cmd_kb_check(args: argparse.Namespace, config: Config) -> int:
+    paths = list(args.paths) or list(config.knowledge_paths)
+    problems = check_knowledge(paths, dict(config.local))
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem(s)", file=sys.stderr)
+        return 1
+    print(f"ok: {', '.join(str(p) for p in paths)}", file=sys.stderr)
+    return 0
+
+
+def cmd_bench_faq(args: argparse.Namespace, config: Config) -> int:
+    from bot.bench.faq import run_faq_benchmark
+
+    run_faq_benchmark(config, generated_entries=args.entries, questions_file=args.questions)
+    return 0

@@ -1,0 +1,81 @@
+"""Parents' questions: match, then shape a reply the handlers (or the CLI) can render."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.config import Config
+from bot.kb.check import render_answer
+from bot.kb.loader import load_knowledge_strict
+from bot.kb.model import Entry, KnowledgeBase
+from bot.matching.matcher import Band, Matcher, MatchResult
+
+
+@dataclass(frozen=True)
+class TopicLink:
+    """A topic offered as a button: its id and its question in the reader's language."""
+
+    id: str
+    question: str
+
+
+@dataclass(frozen=True)
+class FaqReply:
+    band: Band
+    match: MatchResult
+    language: str
+    question: str = ""  # the entry's own question, when answering
+    answer: str = ""
+    source: str = ""
+    suggestions: tuple[TopicLink, ...] = ()  # "did you mean" (suggest band)
+    related: tuple[TopicLink, ...] = ()  # follow-up topics (answer band)
+
+    @property
+    def entry_id(self) -> str | None:
+        return self.match.entry_id
+
+
+class FaqService:
+    def __init__(self, kb: KnowledgeBase, matcher: Matcher, placeholders: dict[str, str]) -> None:
+        self.kb = kb
+        self.matcher = matcher
+        self.placeholders = placeholders
+
+    @classmethod
+    def from_config(cls, config: Config, paths: list[Path] | None = None) -> FaqService:
+        kb = load_knowledge_strict(paths or list(config.knowledge_paths))
+        return cls(kb, Matcher(kb, config.matching), dict(config.local))
+
+    def ask(self, question: str, language: str) -> FaqReply:
+        match = self.matcher.match(question)
+        if match.band == "answer":
+            return self.answer(match.candidates[0].id, language, match)
+        suggestions = tuple(self.link(c.id, language) for c in match.candidates)
+        if match.band == "suggest":
+            return FaqReply("suggest", match, language, suggestions=suggestions)
+        return FaqReply("none", match, language)
+
+    def answer(self, entry_id: str, language: str, match: MatchResult | None = None) -> FaqReply:
+        """The full answer for ``entry_id`` (also used when a button picks a topic)."""
+        entry = self.kb.entries[entry_id]
+        if match is None:
+            match = MatchResult("answer", 100.0, (), ())
+        return FaqReply(
+            "answer",
+            match,
+            language,
+            question=entry.question.for_language(language),
+            answer=render_answer(entry.answer.for_language(language), self.placeholders).strip(),
+            source=source_line(entry),
+            related=tuple(self.link(r, language) for r in entry.related if r in self.kb.entries),
+        )
+
+    def link(self, entry_id: str, language: str) -> TopicLink:
+        return TopicLink(entry_id, self.kb.entries[entry_id].question.for_language(language))
+
+
+def source_line(entry: Entry) -> str:
+    source = entry.source
+    parts = [p for p in (source.issuer, source.date) if p]
+    return f"{source.document}({','.join(parts)})" if parts else source.document

@@ -1,0 +1,95 @@
+"""``kb check``: everything that can be wrong with a knowledge base, as ``file:line: message``."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from bot.kb.loader import LoadedKnowledge, Place, load_knowledge
+from bot.kb.model import Entry
+from bot.matching.normalize import normalize
+from bot.yamlfile import YamlFileError
+
+# Telegram's limit for one message (telegram.constants.MessageLimit.MAX_TEXT_LENGTH); bot/ keeps
+# Telegram out of its imports, so the figure is restated here.
+MAX_ANSWER_LENGTH = 4096
+PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+
+def check_knowledge(paths: list[Path], placeholders: dict[str, str]) -> list[YamlFileError]:
+    loaded = load_knowledge(paths)
+    problems = list(loaded.problems)
+    checks = (_related, _phrasings, _answers, _required)
+    for check in checks:
+        problems.extend(check(loaded, placeholders))
+    return problems
+
+
+def _related(loaded: LoadedKnowledge, _: dict[str, str]) -> Iterator[YamlFileError]:
+    for entry in loaded.kb.entries.values():
+        place = loaded.places[entry.id]
+        for i, other in enumerate(entry.related):
+            if other == entry.id:
+                yield place.problem(f"{entry.id}: related lists the entry itself", "related", i)
+            elif other not in loaded.kb.entries:
+                yield place.problem(f"{entry.id}: related id '{other}' does not exist", "related", i)
+
+
+def _phrasings(loaded: LoadedKnowledge, _: dict[str, str]) -> Iterator[YamlFileError]:
+    owners: dict[str, tuple[str, Place, tuple[str | int, ...]]] = {}
+    for entry in loaded.kb.entries.values():
+        place = loaded.places[entry.id]
+        for text, key in _claims(entry):
+            form = normalize(text)
+            if not form:
+                yield place.problem(f"{entry.id}: '{text}' has no words to match", *key)
+                continue
+            owner = owners.get(form)
+            if owner is None:
+                owners[form] = (entry.id, place, key)
+            elif owner[0] != entry.id:
+                first = owner[1].source.line_of((*owner[1].path, *owner[2]))
+                where = f"{owner[1].source.file}:{first}"
+                message = f"{entry.id}: '{text}' is also claimed by {owner[0]} ({where})"
+                yield place.problem(message, *key)
+
+
+def _claims(entry: Entry) -> Iterator[tuple[str, tuple[str | int, ...]]]:
+    yield entry.question.zh, ("question", "zh")
+    if entry.question.en:
+        yield entry.question.en, ("question", "en")
+    for i, phrasing in enumerate(entry.phrasings):
+        yield phrasing, ("phrasings", i)
+
+
+def _answers(loaded: LoadedKnowledge, placeholders: dict[str, str]) -> Iterator[YamlFileError]:
+    for entry in loaded.kb.entries.values():
+        place = loaded.places[entry.id]
+        for language in ("zh", "en"):
+            text = getattr(entry.answer, language)
+            names = PLACEHOLDER.findall(text)
+            unknown = sorted({n for n in names if n not in placeholders})
+            if unknown:
+                listed = ", ".join(unknown)
+                message = f"{entry.id}: answer.{language} uses placeholders not set in config local: {listed}"
+                yield place.problem(message, "answer", language)
+                continue
+            rendered = render_answer(text, placeholders)
+            if len(rendered) > MAX_ANSWER_LENGTH:
+                message = (
+                    f"{entry.id}: answer.{language} is {len(rendered)} characters, over "
+                    f"Telegram's {MAX_ANSWER_LENGTH}"
+                )
+                yield place.problem(message, "answer", language)
+
+
+def _required(loaded: LoadedKnowledge, _: dict[str, str]) -> Iterator[YamlFileError]:
+    for topic, place in loaded.required_places.items():
+        if topic not in loaded.kb.entries:
+            yield place.problem(f"required topic '{topic}' has no entry")
+
+
+def render_answer(text: str, placeholders: dict[str, str]) -> str:
+    """Fill ``{name}`` placeholders from config; unknown names stay visible rather than vanish."""
+    return PLACEHOLDER.sub(lambda m: placeholders.get(m.group(1), m.group(0)), text)
