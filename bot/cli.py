@@ -28,6 +28,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="command")
 
+    run = commands.add_parser(
+        "run", help="run the bot (no token: offline emulator + terminal chat)"
+    )
+    run.set_defaults(handler=cmd_run)
+
     ask = commands.add_parser("ask", help="answer a parent's question from the knowledge base")
     ask.add_argument("question", nargs="*", help="the question (none: read lines from stdin)")
     ask.add_argument("--json", action="store_true", help="one JSON object per question")
@@ -63,10 +68,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KnowledgeError as exc:
-        print("error: the knowledge base has problems (run `python -m bot kb check`):", file=sys.stderr)
+        print(
+            "error: the knowledge base has problems (run `python -m bot kb check`):",
+            file=sys.stderr,
+        )
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         return 1
+
+
+def cmd_run(args: argparse.Namespace, config: Config) -> int:
+    from bot.run import run_bot  # Telegram's libraries load only for the commands that need them
+
+    return run_bot(config)
 
 
 def cmd_ask(args: argparse.Namespace, config: Config) -> int:

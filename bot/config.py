@@ -36,6 +36,17 @@ class WebhookConfig:
 
 
 @dataclass(frozen=True)
+class RateLimitConfig:
+    overall_per_second: float = 30
+    group_per_minute: float = 20
+    max_retries: int = 3
+
+    def __post_init__(self) -> None:
+        if self.overall_per_second < 0 or self.group_per_minute < 0 or self.max_retries < 0:
+            raise ValueError("rate limits and retries cannot be negative")
+
+
+@dataclass(frozen=True)
 class TelegramConfig:
     token: str = field(default="", repr=False)
     base_url: str = ""
@@ -43,6 +54,7 @@ class TelegramConfig:
     mode: Literal["polling", "webhook"] = "polling"
     webhook: WebhookConfig = field(default_factory=WebhookConfig)
     concurrent_updates: int = 8
+    rate_limits: RateLimitConfig = field(default_factory=RateLimitConfig)
 
     def __post_init__(self) -> None:
         if self.concurrent_updates < 1:
@@ -60,9 +72,9 @@ class KnowledgeConfig:
 
 @dataclass(frozen=True)
 class MatchingConfig:
-    answer_score: float = 68.0
-    suggest_score: float = 42.0
-    answer_margin: float = 6.0
+    answer_score: float = 45.0
+    suggest_score: float = 41.0
+    answer_margin: float = 2.0
     max_suggestions: int = 3
 
     def __post_init__(self) -> None:

@@ -33,7 +33,9 @@ def _related(loaded: LoadedKnowledge, _: dict[str, str]) -> Iterator[YamlFileErr
             if other == entry.id:
                 yield place.problem(f"{entry.id}: related lists the entry itself", "related", i)
             elif other not in loaded.kb.entries:
-                yield place.problem(f"{entry.id}: related id '{other}' does not exist", "related", i)
+                yield place.problem(
+                    f"{entry.id}: related id '{other}' does not exist", "related", i
+                )
 
 
 def _phrasings(loaded: LoadedKnowledge, _: dict[str, str]) -> Iterator[YamlFileError]:

@@ -133,7 +133,9 @@ class _Builder:
         for canonical, forms in concepts.items():
             place = Place(source, ("concepts", canonical))
             if not isinstance(forms, list) or not all(isinstance(f, str) for f in forms):
-                self.problems.append(place.problem(f"concepts.{canonical}: expected a list of words"))
+                self.problems.append(
+                    place.problem(f"concepts.{canonical}: expected a list of words")
+                )
                 continue
             for form in [canonical, *forms]:
                 self._add_concept_form(form.strip().lower(), canonical, place)

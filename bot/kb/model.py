@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Literal
 
 ENTRY_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
 SOURCE_DATE = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
@@ -48,12 +49,17 @@ class Entry:
     keywords: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     related: tuple[str, ...] = ()
+    # "outside": a question the bot recognises but does not answer (高考, 学区房 ...); matching it
+    # declines politely and says where to ask instead, rather than forcing a policy answer.
+    scope: Literal["policy", "outside"] = "policy"
     # Where the entry was defined (the last overlay that touched it), for error messages.
     origin: str = field(default="", compare=False, metadata={"internal": True})
 
     def __post_init__(self) -> None:
         if not ENTRY_ID.match(self.id):
-            raise ValueError(f"id must look like 'training.fees' (lowercase, dotted), got {self.id!r}")
+            raise ValueError(
+                f"id must look like 'training.fees' (lowercase, dotted), got {self.id!r}"
+            )
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from rapidfuzz import fuzz
 
 from bot.config import MatchingConfig
 from bot.kb.model import Entry, KnowledgeBase
-from bot.matching.segment import Segmenter
+from bot.matching.segment import Segmenter, Term
 
 Band = Literal["answer", "suggest", "none"]
 
@@ -33,6 +33,15 @@ COVERAGE_WEIGHT = 0.35
 FUZZY_WEIGHT = 0.20
 # Only the best few entries by overlap get the (costlier) fuzzy comparison.
 FUZZY_SHORTLIST = 12
+# A known word found inside an unknown one ("识字" in "识字班") counts for this share of its weight.
+PART_CREDIT = 0.7
+UNKNOWN_CHAR_WEIGHT = 0.5
+# An entry none of whose keywords the question mentions is a weaker match.
+ANCHOR_MISS = 1.0
+# Known words keep at least this share of their rarity weight, by part of speech; lone characters
+# at most SINGLE_CHARACTER_FACTOR.
+KNOWN_BASE_FACTOR = 0.4
+SINGLE_CHARACTER_FACTOR = 0.4
 
 
 @dataclass(frozen=True)
@@ -47,6 +56,8 @@ class MatchResult:
     score: float
     candidates: tuple[Candidate, ...]
     terms: tuple[str, ...]
+    # An "outside" entry that recognised the question, to say where to ask instead.
+    redirect: str | None = None
 
     @property
     def entry_id(self) -> str | None:
@@ -74,14 +85,31 @@ class Matcher:
         self.kb = kb
         self.settings = settings or MatchingConfig()
         extra = [w for e in kb.entries.values() for w in e.keywords]
+        self._share: dict[str, float] = {}
         self.segmenter = Segmenter(kb.concepts, kb.stopwords, extra)
         self.entry_ids = sorted(kb.entries)
+        self.anchors = [
+            frozenset(self.segmenter.terms(" ".join(kb.entries[i].keywords)))
+            for i in self.entry_ids
+        ]
+        self.outside = frozenset(
+            i
+            for i, entry_id in enumerate(self.entry_ids)
+            if kb.entries[entry_id].scope == "outside"
+        )
         term_lists = [self._entry_texts(kb.entries[i]) for i in self.entry_ids]
         self._build(term_lists)
 
     def _entry_texts(self, entry: Entry) -> list[list[str]]:
         texts = [entry.question.zh, entry.question.en, *entry.phrasings, " ".join(entry.keywords)]
-        return [terms for t in texts if t and (terms := self.segmenter.terms(t))]
+        docs: list[list[str]] = []
+        for text in texts:
+            terms = self.segmenter.analyze(text) if text else []
+            for term in terms:
+                self._share[term.text] = max(self._share.get(term.text, 0.0), term.unknown_share)
+            if terms:
+                docs.append([term.text for term in terms])
+        return docs
 
     def _build(self, term_lists: list[list[list[str]]]) -> None:
         entry_terms = [frozenset(t for doc in docs for t in doc) for docs in term_lists]
@@ -90,7 +118,9 @@ class Matcher:
             for term in terms:
                 df[term] += 1
         n = max(len(entry_terms), 1)
-        self.idf = {t: math.log(1 + n / count) for t, count in df.items()}
+        # Rarity (IDF) scaled by what kind of word it is: a rare adverb or a lone character
+        # ("完", "十点") must not outweigh the topic words of a question.
+        self.idf = {t: math.log(1 + n / count) * self._kind_factor(t) for t, count in df.items()}
         self.unknown_weight = math.log(1 + n / 0.5)
         self.entry_terms = entry_terms
         self.documents: list[_Document] = []
@@ -106,24 +136,58 @@ class Matcher:
         for index, doc in enumerate(self.documents):
             self.entry_docs[doc.entry].append(index)
 
+    def _kind_factor(self, term: str) -> float:
+        share = self._share.get(term, 1.0)
+        factor = KNOWN_BASE_FACTOR + (1 - KNOWN_BASE_FACTOR) * share
+        if len(term) == 1 and term not in self.segmenter.concept_words:
+            factor = min(factor, SINGLE_CHARACTER_FACTOR)
+        return factor
+
     def _weight(self, terms: frozenset[str]) -> float:
         return sum(self.idf.get(t, self.unknown_weight) for t in terms)
 
     def match(self, question: str) -> MatchResult:
-        terms = frozenset(self.segmenter.terms(question))
+        terms = self.segmenter.analyze(question)
         if not terms:
             return MatchResult("none", 0.0, (), ())
-        scores = self._score_entries(terms)
+        weights = self._query_weights(terms)
+        scores = self._score_entries(weights)
         ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
-        candidates = tuple(Candidate(self.entry_ids[i], s) for i, s in ranked)
-        return self._band(candidates, tuple(sorted(terms)))
+        found = tuple(sorted(weights))
+        if ranked and ranked[0][0] in self.outside and ranked[0][1] >= self.settings.suggest_score:
+            redirect = self.entry_ids[ranked[0][0]]
+            return MatchResult("none", ranked[0][1], (), found, redirect)
+        candidates = tuple(
+            Candidate(self.entry_ids[i], s) for i, s in ranked if i not in self.outside
+        )
+        return self._band(candidates, found)
 
-    def _score_entries(self, terms: frozenset[str]) -> dict[int, float]:
-        query_weight = self._weight(terms)
+    def _query_weights(self, terms: list[Term]) -> dict[str, float]:
+        """Each distinct term's weight; unknown words fall back to the known words inside them."""
+        weights: dict[str, float] = {}
+        for term in terms:
+            if term.text in self.idf:
+                weights[term.text] = self.idf[term.text]
+                continue
+            parts = self.segmenter.known_parts(term.text, self.idf)
+            for part in parts:
+                weights.setdefault(part, self.idf[part] * PART_CREDIT)
+            if not parts:
+                # An unknown noun is usually the real subject of an off-topic question ("护照"),
+                # an unknown adverb or single character usually filler ("根本", "完").
+                weight = self.unknown_weight * term.unknown_share
+                if len(term.text) == 1:
+                    weight = min(weight, UNKNOWN_CHAR_WEIGHT)
+                weights[term.text] = weight
+        return weights
+
+    def _score_entries(self, weights: dict[str, float]) -> dict[int, float]:
+        terms = frozenset(weights)
+        query_weight = sum(weights.values())
         overlap: dict[int, float] = defaultdict(float)
         for term in terms:
-            weight = self.idf.get(term)
-            if weight is not None:
+            if term in self.idf:
+                weight = weights[term]
                 for doc in self.postings[term]:
                     overlap[doc] += weight
         best_dice: dict[int, float] = {}
@@ -134,9 +198,10 @@ class Matcher:
                 best_dice[doc.entry] = dice
         scores: dict[int, float] = {}
         for entry, dice in best_dice.items():
-            known = sum(self.idf[t] for t in terms & self.entry_terms[entry])
+            known = sum(weights[t] for t in terms & self.entry_terms[entry])
             coverage = known / query_weight
-            scores[entry] = 100 * (DICE_WEIGHT * dice + COVERAGE_WEIGHT * coverage)
+            score = 100 * (DICE_WEIGHT * dice + COVERAGE_WEIGHT * coverage)
+            scores[entry] = score if terms & self.anchors[entry] else score * ANCHOR_MISS
         shortlist = sorted(scores, key=lambda e: -scores[e])[:FUZZY_SHORTLIST]
         query_text = " ".join(sorted(terms))
         for entry in shortlist:

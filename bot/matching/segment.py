@@ -3,12 +3,17 @@
 Chinese runs are cut by rjieba (with every concept form and keyword added to its dictionary, so
 domain words stay whole); Latin runs are split on spaces and lightly stemmed. Multi-word English
 concept forms ("after school") are folded before splitting.
+
+Each term also carries how much it would matter *if the knowledge base did not know it*, from its
+part of speech: an unknown noun is likely the real subject of an off-topic question ("护照"),
+an unknown adverb or pronoun is filler ("根本", "这种").
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 import rjieba
 
@@ -17,17 +22,33 @@ from bot.matching.normalize import normalize
 _LATIN_RUN = re.compile(r"[a-z0-9+]+")
 _LATIN_SPLIT = re.compile(r"([a-z0-9+]+)")
 
+# Part-of-speech tags (jieba's set, by first letter) of words that carry little topic.
+_FILLER_TAGS = frozenset("rdpcuyeomqftxwl")
+_VERB_LIKE_TAGS = frozenset("vabzsh")
+FILLER = 0.15
+VERB_LIKE = 0.5
+CONTENT = 1.0
+
+
+@dataclass(frozen=True)
+class Term:
+    text: str
+    # The share of full weight this term deserves when the knowledge base has never seen it.
+    unknown_share: float
+
 
 class Segmenter:
     def __init__(
-        self, concepts: dict[str, str], stopwords: Iterable[str], extra_words: Iterable[str] = ()
+        self, concepts: Mapping[str, str], stopwords: Iterable[str], extra_words: Iterable[str] = ()
     ) -> None:
         self.concepts = {normalize(form): canonical for form, canonical in concepts.items()}
         self.stopwords = frozenset(normalize(w) for w in stopwords)
-        phrases = [form for form in self.concepts if " " in form]
-        phrases.sort(key=len, reverse=True)
+        self.concept_words = frozenset(self.concepts.values())
+        phrases = sorted((f for f in self.concepts if " " in f), key=len, reverse=True)
         self._phrases = (
-            re.compile(r"\b(" + "|".join(re.escape(p) for p in phrases) + r")\b") if phrases else None
+            re.compile(r"\b(" + "|".join(re.escape(p) for p in phrases) + r")\b")
+            if phrases
+            else None
         )
         for word in [*self.concepts, *self.concepts.values(), *extra_words]:
             word = normalize(word)
@@ -36,26 +57,51 @@ class Segmenter:
 
     def terms(self, text: str) -> list[str]:
         """The ordered concept-folded terms of ``text`` without stopwords."""
-        return self.terms_of_normalized(normalize(text))
+        return [term.text for term in self.analyze(text)]
 
-    def terms_of_normalized(self, text: str) -> list[str]:
+    def analyze(self, text: str) -> list[Term]:
+        text = normalize(text)
         if self._phrases is not None:
             text = self._phrases.sub(lambda m: f" {self.concepts[m.group(0)]} ", text)
-        out: list[str] = []
+        out: list[Term] = []
         for chunk in text.split():
-            for word in self._words(chunk):
-                term = self._fold(word.strip())
-                if term:
-                    out.append(term)
+            for word, share in self._words(chunk):
+                folded = self._fold(word.strip())
+                if folded:
+                    # A domain concept matters whatever its part of speech ("周末" is a time word).
+                    is_concept = folded in self.concept_words
+                    out.append(Term(folded, CONTENT if is_concept else share))
         return out
 
-    def _words(self, chunk: str) -> list[str]:
+    def known_parts(self, word: str, known: Mapping[str, float]) -> list[str]:
+        """Known words of two or more characters inside an unknown Chinese word, longest first.
+
+        "识字班" -> ["识字"]; "延时服务费" -> ["延时", "服务费"] (when those are known).
+        """
+        if word.isascii() or len(word) < 3:
+            return []
+        parts: list[str] = []
+        terms: list[str] = []
+        for part in sorted(set(rjieba.cut_all(word)), key=len, reverse=True):
+            term = self._fold(part)
+            if len(part) < 2 or part == word or term not in known:
+                continue
+            if not any(part in longer for longer in parts):
+                parts.append(part)
+                terms.append(term)
+        return terms
+
+    def _words(self, chunk: str) -> list[tuple[str, float]]:
         if chunk.isascii():
-            return [chunk]
-        words: list[str] = []
+            return [(chunk, _latin_share(chunk))]
+        words: list[tuple[str, float]] = []
         for part in _LATIN_SPLIT.split(chunk):
-            if part:
-                words.extend([part] if part.isascii() else rjieba.cut(part))
+            if not part:
+                continue
+            if part.isascii():
+                words.append((part, _latin_share(part)))
+            else:
+                words.extend((word, _tag_share(tag)) for word, tag in rjieba.tag(part))
         return words
 
     def _fold(self, word: str) -> str:
@@ -68,6 +114,21 @@ class Segmenter:
             return "" if word in self.stopwords else word
         term = self.concepts.get(word, word)
         return "" if term in self.stopwords else term
+
+
+def _tag_share(tag: str) -> float:
+    if tag.startswith("vn") or tag.startswith("n"):
+        return CONTENT
+    first = tag[:1]
+    if first in _FILLER_TAGS:
+        return FILLER
+    return VERB_LIKE if first in _VERB_LIKE_TAGS else CONTENT
+
+
+def _latin_share(word: str) -> float:
+    if word.isdigit():
+        return FILLER
+    return VERB_LIKE if word.endswith(("ed", "ing", "ly")) else CONTENT
 
 
 def _stem(word: str) -> str:
