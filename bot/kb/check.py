@@ -74,7 +74,10 @@ def _answers(loaded: LoadedKnowledge, placeholders: dict[str, str]) -> Iterator[
             unknown = sorted({n for n in names if n not in placeholders})
             if unknown:
                 listed = ", ".join(unknown)
-                message = f"{entry.id}: answer.{language} uses placeholders not set in config local: {listed}"
+                message = (
+                    f"{entry.id}: answer.{language} uses placeholders not set in config "
+                    f"local: {listed}"
+                )
                 yield place.problem(message, "answer", language)
                 continue
             rendered = render_answer(text, placeholders)

@@ -36,8 +36,6 @@ FUZZY_SHORTLIST = 12
 # A known word found inside an unknown one ("识字" in "识字班") counts for this share of its weight.
 PART_CREDIT = 0.7
 UNKNOWN_CHAR_WEIGHT = 0.5
-# An entry none of whose keywords the question mentions is a weaker match.
-ANCHOR_MISS = 1.0
 # Known words keep at least this share of their rarity weight, by part of speech; lone characters
 # at most SINGLE_CHARACTER_FACTOR.
 KNOWN_BASE_FACTOR = 0.4
@@ -200,8 +198,7 @@ class Matcher:
         for entry, dice in best_dice.items():
             known = sum(weights[t] for t in terms & self.entry_terms[entry])
             coverage = known / query_weight
-            score = 100 * (DICE_WEIGHT * dice + COVERAGE_WEIGHT * coverage)
-            scores[entry] = score if terms & self.anchors[entry] else score * ANCHOR_MISS
+            scores[entry] = 100 * (DICE_WEIGHT * dice + COVERAGE_WEIGHT * coverage)
         shortlist = sorted(scores, key=lambda e: -scores[e])[:FUZZY_SHORTLIST]
         query_text = " ".join(sorted(terms))
         for entry in shortlist:

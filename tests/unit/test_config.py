@@ -26,7 +26,9 @@ def test_every_example_key_has_a_comment() -> None:
     for number, line in enumerate(lines):
         if ":" in line and not line.lstrip().startswith(("#", "-")):
             above = lines[number - 1].strip()
-            assert above.startswith("#") or line.rstrip().endswith(":"), f"line {number + 1}: {line}"
+            assert above.startswith("#") or line.rstrip().endswith(":"), (
+                f"line {number + 1}: {line}"
+            )
 
 
 def test_unknown_key_names_file_line_and_known_keys(tmp_path: Path) -> None:
@@ -46,7 +48,9 @@ def test_wrong_type_says_what_was_expected(tmp_path: Path) -> None:
 
 def test_wrong_choice_lists_the_choices(tmp_path: Path) -> None:
     path = write(tmp_path, "telegram:\n  mode: push\n")
-    with pytest.raises(ConfigError, match=r":2: telegram.mode: expected one of 'polling', 'webhook'"):
+    with pytest.raises(
+        ConfigError, match=r":2: telegram.mode: expected one of 'polling', 'webhook'"
+    ):
         load_config(path, environ={})
 
 
@@ -63,7 +67,7 @@ def test_unreadable_yaml_reports_its_line(tmp_path: Path) -> None:
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="nope.yaml: file not found"):
+    with pytest.raises(ConfigError, match=r"nope\.yaml: file not found"):
         load_config(tmp_path / "nope.yaml", environ={})
 
 

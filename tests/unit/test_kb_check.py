@@ -52,7 +52,10 @@ def test_clean_base_has_no_problems(tmp_path: Path) -> None:
 
 
 def test_schema_missing_answer(tmp_path: Path) -> None:
-    text = "entries:\n  - id: homework.limits\n    question: {zh: 作业}\n    source: {document: x, date: 2021-07}\n"
+    text = (
+        "entries:\n  - id: homework.limits\n    question: {zh: 作业}\n"
+        "    source: {document: x, date: 2021-07}\n"
+    )
     [problem] = problems(tmp_path, text)
     assert problem.endswith("entries.yaml:2: entries[0].answer: required value is missing")
 
@@ -78,23 +81,34 @@ def test_unknown_key(tmp_path: Path) -> None:
 def test_duplicate_id_in_one_layer(tmp_path: Path) -> None:
     text = "entries:\n" + entry() + entry(question="另一个问题", phrasing="别的说法")
     [problem] = problems(tmp_path, text)
-    assert problem.endswith(f"entries.yaml:12: duplicate id 'homework.limits' (first at {tmp_path}/layer0/entries.yaml:2)")
+    first = f"{tmp_path}/layer0/entries.yaml:2"
+    assert problem.endswith(f"entries.yaml:12: duplicate id 'homework.limits' (first at {first})")
 
 
 def test_dangling_related_id(tmp_path: Path) -> None:
     [problem] = problems(tmp_path, "entries:\n" + entry(related="homework.nowhere"))
-    assert "entries.yaml:11: homework.limits: related id 'homework.nowhere' does not exist" in problem
+    assert (
+        "entries.yaml:11: homework.limits: related id 'homework.nowhere' does not exist" in problem
+    )
 
 
 def test_same_phrasing_claimed_by_two_entries(tmp_path: Path) -> None:
-    text = "entries:\n" + entry() + entry(id="homework.other", question="别的", phrasing="作业太多了!")
+    text = (
+        "entries:\n" + entry() + entry(id="homework.other", question="别的", phrasing="作业太多了!")
+    )
     [problem] = problems(tmp_path, text)
-    assert "entries.yaml:15: homework.other: '作业太多了!' is also claimed by homework.limits" in problem
+    assert (
+        "entries.yaml:15: homework.other: '作业太多了!' is also claimed by homework.limits"
+        in problem
+    )
 
 
 def test_answer_over_telegram_limit(tmp_path: Path) -> None:
     [problem] = problems(tmp_path, "entries:\n" + entry(answer="长" * 4097))
-    assert "entries.yaml:7: homework.limits: answer.zh is 4097 characters, over Telegram's 4096" in problem
+    assert (
+        "entries.yaml:7: homework.limits: answer.zh is 4097 characters, over Telegram's 4096"
+        in problem
+    )
 
 
 def test_unknown_placeholder(tmp_path: Path) -> None:
@@ -121,7 +135,9 @@ def test_concept_form_under_two_concepts(tmp_path: Path) -> None:
 
 def test_overlay_overrides_by_id_field_by_field(tmp_path: Path) -> None:
     national = layer(tmp_path, "national", "entries:\n" + entry())
-    local = layer(tmp_path, "local", "entries:\n  - id: homework.limits\n    answer: {zh: 本区答案}\n")
+    local = layer(
+        tmp_path, "local", "entries:\n  - id: homework.limits\n    answer: {zh: 本区答案}\n"
+    )
     loaded = load_knowledge([national, local])
     assert loaded.problems == []
     merged = loaded.kb.entries["homework.limits"]
@@ -131,8 +147,15 @@ def test_overlay_overrides_by_id_field_by_field(tmp_path: Path) -> None:
 
 def test_overlay_adds_entries(tmp_path: Path) -> None:
     national = layer(tmp_path, "national", "entries:\n" + entry())
-    local = layer(tmp_path, "local", "entries:\n" + entry(id="local.hours", question="几点上班", phrasing="上班时间"))
-    assert sorted(load_knowledge([national, local]).kb.entries) == ["homework.limits", "local.hours"]
+    local = layer(
+        tmp_path,
+        "local",
+        "entries:\n" + entry(id="local.hours", question="几点上班", phrasing="上班时间"),
+    )
+    assert sorted(load_knowledge([national, local]).kb.entries) == [
+        "homework.limits",
+        "local.hours",
+    ]
 
 
 @pytest.mark.parametrize("missing", ["nowhere"])
