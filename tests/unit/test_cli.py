@@ -1,0 +1,109 @@
+"""The command line as a user runs it: output formats and exit codes."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_ask_json_contract(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "ask", "--json", "周末能上英语补习班吗")
+    assert code == 0
+    result = json.loads(out)
+    assert set(result) == {"id", "band", "score", "candidates"}
+    assert result["band"] == "answer"
+    assert result["id"] == "training.holidays_ban" == result["candidates"][0]["id"]
+    assert 0 <= result["score"] <= 100
+    assert all(set(c) == {"id", "score"} for c in result["candidates"])
+
+
+def test_ask_json_out_of_scope_has_null_id(capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = run(capsys, "ask", "--json", "今天天气怎么样")
+    result = json.loads(out)
+    assert (result["id"], result["band"]) == (None, "none")
+
+
+def test_ask_json_reads_stdin_one_object_per_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    questions = ["周末能上英语补习班吗", "你好", "", "二年级有书面作业吗"]
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\n".join(questions) + "\n"))
+    _, out, _ = run(capsys, "ask", "--json")
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert [r["id"] for r in lines] == ["training.holidays_ban", None, None, "homework.time_limits"]
+
+
+def test_ask_human_readable_answer_names_source(capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = run(capsys, "ask", "二年级有书面作业吗")
+    assert "homework.time_limits" in out
+    assert "来源" in out and "2021" in out
+
+
+def test_ask_in_english(capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = run(capsys, "ask", "Can my child take tutoring on Saturday?")
+    assert "Source:" in out
+
+
+def test_eval_prints_failures_then_summary(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    cases = tmp_path / "cases.yaml"
+    cases.write_text(
+        "cases:\n"
+        '  - {q: "周末能上英语补习班吗", expect: training.holidays_ban}\n'
+        '  - {q: "周末能上英语补习班吗", expect: five.sleep}\n'
+        '  - {q: "今天天气怎么样", expect: null}\n',
+        encoding="utf-8",
+    )
+    code, out, _ = run(capsys, "eval", str(cases))
+    lines = out.strip().splitlines()
+    assert code == 0
+    assert lines[0].startswith("FAIL '周末能上英语补习班吗': expected five.sleep")
+    assert lines[-1] == "in-scope top-1: 50.0% (1/2)  out-of-scope rejected: 100.0% (1/1)"
+
+
+def test_kb_check_clean(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "kb", "check")
+    assert (code, out) == (0, "")
+
+
+def test_kb_check_reports_problems_with_exit_1(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "bad.yaml").write_text("entries:\n  - id: Bad Id\n", encoding="utf-8")
+    code, out, _ = run(capsys, "kb", "check", str(tmp_path))
+    assert code == 1
+    assert out.startswith(f"{tmp_path / 'bad.yaml'}:2: ")
+
+
+def test_config_error_is_one_clear_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("matching:\n  answer_score: high\n", encoding="utf-8")
+    code, _, err = run(capsys, "--config", str(config), "ask", "作业")
+    assert code == 2
+    assert err.strip() == (
+        f"error: {config}:2: matching.answer_score: expected a number, got str 'high'"
+    )
+
+
+def test_module_entry_point_runs() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "--json", "学前班教拼音识字合规吗"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(done.stdout)["id"] == "training.preschool"
