@@ -9,33 +9,23 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 
 import opencc
 
 _T2S = opencc.OpenCC("t2s")
+# Format characters (zero-width spaces and joiners, direction marks, soft hyphen, BOM) vanish;
+# anything else that is not a letter, digit or "+" (punctuation, symbols, emoji) splits words.
+_INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]")
+_NOT_WORD = re.compile(r"[^\w+]|_")
 _DIGIT_PLUS = re.compile(r"(?<=\d)\s*\+\s*(?=\d)")
 _LONE_PLUS = re.compile(r"(?<!\d)\+|\+(?!\d)")
 _SPACES = re.compile(r"\s+")
-
-
-@lru_cache(maxsize=65536)
-def _fold_char(char: str) -> str:
-    category = unicodedata.category(char)
-    if category[0] in ("L", "N") or char == "+":
-        return char
-    # Zero-width joiners and direction marks vanish; punctuation, symbols and emoji split words.
-    return "" if category == "Cf" else " "
 
 
 def normalize(text: str) -> str:
     """Return the comparable form of ``text``: simplified, lowercase, words and digits only."""
     text = unicodedata.normalize("NFKC", text)
     text = _T2S.convert(text).lower()
-    text = "".join(_fold_char(c) for c in text)
+    text = _NOT_WORD.sub(" ", _INVISIBLE.sub("", text))
     text = _LONE_PLUS.sub(" ", _DIGIT_PLUS.sub("+", text))
     return _SPACES.sub(" ", text).strip()
-
-
-def is_cjk(char: str) -> bool:
-    return "\u4e00" <= char <= "\u9fff" or "\u3400" <= char <= "\u4dbf"
