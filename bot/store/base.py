@@ -1,0 +1,312 @@
+"""The one storage interface the services use, whatever database sits behind it.
+
+A unit of work is explicit: ``async with store.transaction() as tx:`` and every write inside is
+committed together or not at all; leaving the block normally commits, an exception rolls back.
+Methods that return nothing may hold their write back until the next read or the end of the
+unit, so a refused write can surface a little later; the whole unit is rolled back either way,
+and a unit that cannot be committed raises :class:`NotSaved`.
+
+Only standard SQL lives behind this interface (``ON CONFLICT``, ``RETURNING``, no row ids), so a
+PostgreSQL store can implement it as well. Timestamps are timezone-aware ``datetime`` values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+
+class StoreError(Exception):
+    """Something went wrong in the database."""
+
+
+class NotSaved(StoreError):
+    """The transaction was rolled back: nothing of it was written. Safe to retry."""
+
+
+class StoreBusy(NotSaved):
+    """Another writer held the database longer than the busy timeout."""
+
+
+class SchemaError(StoreError):
+    """The database's schema does not match the migrations this code knows."""
+
+
+# --- Records: what comes back from the store ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TicketRecord:
+    id: int
+    number: str
+    status: str
+    queue: str
+    category: str
+    district: str
+    institution: str
+    description: str
+    details: str  # JSON object of further answers
+    disposition: str | None
+    claimed_by: str | None
+    claimed_at: datetime | None
+    claim_due_at: datetime | None
+    resolve_due_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class NewTicket:
+    number_prefix: str  # "SJ" gives SJ-2026-000123
+    year: int  # the numbers count per year
+    idempotency_key: str
+    queue: str
+    category: str
+    district: str
+    institution: str
+    description: str
+    details: str
+    claim_due_at: datetime | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    id: int
+    ticket_id: int
+    at: datetime
+    actor: str  # opaque: "reporter", "system", "inspector:<staff id>"
+    kind: str
+    public: bool
+    details: str  # JSON object
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    ticket_id: int
+    at: datetime
+    actor: str
+    kind: str
+    public: bool
+    details: str = "{}"
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A cleaned file ready to keep: never Telegram's ids, only what the bytes are."""
+
+    filename: str
+    mime: str
+    sha256: str
+    cleaned: bool  # True when re-encoded so metadata (EXIF, GPS) is gone
+    data: bytes
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    id: int
+    filename: str
+    mime: str
+    size: int
+    sha256: str
+    cleaned: bool
+    added_at: datetime
+
+
+@dataclass(frozen=True)
+class DraftRecord:
+    reporter_key: str
+    draft_id: str
+    step: str
+    body: str  # JSON object
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class ReceiptRecord:
+    ticket_id: int
+    code_hash: str
+
+
+@dataclass(frozen=True)
+class QuestionRecord:
+    id: int
+    ticket_id: int
+    asked_at: datetime
+    asked_by: str
+    question: str
+    answer: str | None
+    answered_at: datetime | None
+
+
+@dataclass(frozen=True)
+class InboxRecord:
+    update_id: int
+    payload: str
+    status: str  # received / done / failed
+    attempts: int
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    kind: str
+    target: str  # a chat id, or a sealed one when ``sealed``
+    payload: str  # JSON, or sealed JSON when ``sealed``
+    sealed: bool
+    dedupe_key: str | None
+    not_before: datetime
+    created_at: datetime
+    ticket_id: int | None = None
+
+
+@dataclass(frozen=True)
+class OutboxRecord:
+    id: int
+    kind: str
+    target: str
+    payload: str
+    sealed: bool
+    dedupe_key: str | None
+    ticket_id: int | None
+    created_at: datetime
+    not_before: datetime
+    attempts: int
+    last_error: str | None
+    sent_at: datetime | None
+    given_up_at: datetime | None
+
+
+# --- The unit of work --------------------------------------------------------------------------
+
+
+class TicketTables(Protocol):
+    async def add_ticket(self, ticket: NewTicket) -> tuple[int, str] | None:
+        """Take the year's next number and insert the ticket: ``(id, number)``, or None when the
+        idempotency key already has a ticket (the number taken is then given back only if the
+        caller rolls back)."""
+        ...
+
+    async def ticket_by_id(self, ticket_id: int) -> TicketRecord | None: ...
+    async def ticket_by_number(self, number: str) -> TicketRecord | None: ...
+    async def ticket_by_idempotency_key(self, key: str) -> TicketRecord | None: ...
+    async def count_tickets(self) -> int: ...
+
+    async def change_status(
+        self, ticket_id: int, expected: str, new: str, now: datetime, disposition: str | None
+    ) -> bool:
+        """Compare-and-set: False when the ticket is no longer in ``expected``."""
+        ...
+
+    async def claim_ticket(self, ticket_id: int, actor: str, now: datetime) -> bool:
+        """Compare-and-set on ``claimed_by IS NULL``: False when someone else was first."""
+        ...
+
+    async def add_receipt_code(
+        self, ticket_id: int, lookup: str, code_hash: str, now: datetime
+    ) -> None: ...
+    async def receipt_candidates(self, lookup: str) -> list[ReceiptRecord]: ...
+
+    async def add_event(self, event: NewEvent) -> None: ...
+    async def events(self, ticket_id: int, *, public_only: bool) -> list[EventRecord]: ...
+
+    async def add_attachment(
+        self, ticket_id: int, file: StoredFile, added_by: str, now: datetime
+    ) -> bool:
+        """False when the ticket already holds a file with the same bytes."""
+        ...
+
+    async def attachments(self, ticket_id: int) -> list[FileInfo]: ...
+    async def attachment_data(self, attachment_id: int) -> bytes | None: ...
+
+    async def add_question(
+        self, ticket_id: int, question: str, asked_by: str, now: datetime
+    ) -> int: ...
+    async def open_questions(self, ticket_id: int) -> list[QuestionRecord]: ...
+    async def answer_question(
+        self, question_id: int, ticket_id: int, answer: str, now: datetime
+    ) -> bool: ...
+
+    async def set_notify_link(self, ticket_id: int, sealed_chat: str, now: datetime) -> None: ...
+    async def notify_link(self, ticket_id: int) -> str | None: ...
+    async def delete_notify_link(self, ticket_id: int) -> None: ...
+
+
+class DraftTables(Protocol):
+    async def save_draft(self, draft: DraftRecord) -> None: ...
+    async def load_draft(self, reporter_key: str) -> DraftRecord | None: ...
+    async def delete_draft(self, reporter_key: str) -> None: ...
+    async def add_draft_file(self, reporter_key: str, file: StoredFile, now: datetime) -> bool: ...
+    async def draft_files(self, reporter_key: str) -> list[FileInfo]: ...
+
+    async def move_draft_files(self, reporter_key: str, ticket_id: int, added_by: str) -> None:
+        """Copy the draft's files to the ticket without passing the bytes through Python
+        (deleting the draft then deletes its files)."""
+        ...
+
+    async def purge_drafts(self, updated_before: datetime) -> int: ...
+
+
+class DeliveryTables(Protocol):
+    async def record_update(self, update_id: int, payload: str, now: datetime) -> bool: ...
+    async def finish_update(self, update_id: int, status: str, now: datetime) -> None: ...
+    async def unfinished_updates(self, limit: int) -> list[InboxRecord]: ...
+    async def count_update_attempt(self, update_id: int) -> None: ...
+    async def purge_updates(self, finished_before: datetime) -> int: ...
+
+    async def enqueue(self, message: NewMessage) -> None:
+        """Queue a message; skipped when a row with the same dedupe key exists."""
+        ...
+
+    async def message_by_dedupe_key(self, dedupe_key: str) -> OutboxRecord | None: ...
+    async def hurry_message(self, message_id: int, now: datetime) -> None: ...
+    async def due_messages(self, now: datetime, limit: int) -> list[OutboxRecord]: ...
+    async def mark_sent(self, message_id: int, now: datetime) -> None: ...
+    async def mark_failed(self, message_id: int, error: str, retry_at: datetime) -> None: ...
+    async def mark_given_up(self, message_id: int, error: str, now: datetime) -> None: ...
+    async def outbox_message(self, message_id: int) -> OutboxRecord | None: ...
+
+
+@dataclass(frozen=True)
+class ThrottleSlot:
+    """One fixed window of one counter."""
+
+    key: str
+    window_seconds: int
+    window_start: int  # Unix seconds
+
+
+class ThrottleTables(Protocol):
+    async def throttle_counts(self, slots: Sequence[ThrottleSlot]) -> list[int]:
+        """The counts for ``slots``, in the same order (0 where nothing was counted yet)."""
+        ...
+
+    async def add_to_throttles(self, slots: Sequence[ThrottleSlot], amount: int) -> None:
+        """Add ``amount`` (negative to give back) to every slot's count."""
+        ...
+
+    async def purge_throttles(self, window_start_before: int) -> int: ...
+
+
+class Transaction(TicketTables, DraftTables, DeliveryTables, ThrottleTables, Protocol):
+    """Everything a service may read or write inside one unit of work."""
+
+
+class Store(Protocol):
+    """Units of work run one at a time: keep them short (no network calls inside) and never
+    open one inside another."""
+
+    def transaction(self, *, readonly: bool = False) -> AbstractAsyncContextManager[Transaction]:
+        """One unit of work; raises :class:`NotSaved` (or :class:`StoreBusy`) if not committed."""
+        ...
+
+    async def schema_version(self) -> int: ...
+    async def close(self) -> None: ...

@@ -1,0 +1,1 @@
+"""Numbered SQL migrations for the SQLite store, applied in order when the store opens."""

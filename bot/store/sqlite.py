@@ -1,0 +1,752 @@
+"""The SQLite store: one aiosqlite connection, WAL, one unit of work at a time.
+
+Every statement costs a hop to the connection's thread and back, and hops, not SQLite, dominate
+a unit of work's time. So writes are held back and sent together with the next read (or the end
+of the unit) in a single hop, through a small ``sqlite3.Connection`` subclass that runs a list of
+statements. It runs each one only while the transaction is still open: if SQLite rolled back by
+itself (disk full, I/O error), later writes must fail rather than commit on their own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot.store.base import (
+    DraftRecord,
+    EventRecord,
+    FileInfo,
+    InboxRecord,
+    NewEvent,
+    NewMessage,
+    NewTicket,
+    NotSaved,
+    OutboxRecord,
+    QuestionRecord,
+    ReceiptRecord,
+    StoreBusy,
+    StoredFile,
+    StoreError,
+    ThrottleSlot,
+    TicketRecord,
+)
+from bot.store.migrate import check_applied, known_migrations
+from bot.store.settings import StoreSettings
+
+log = logging.getLogger(__name__)
+
+Params = Sequence[Any]
+
+
+def to_db_time(value: datetime) -> str:
+    """Fixed-width UTC text, so comparing the text compares the time."""
+    if value.tzinfo is None:
+        raise ValueError("timestamps must be timezone-aware")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def from_db_time(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def _time(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+def translate_error(exc: sqlite3.Error) -> StoreError:
+    message = str(exc).lower()
+    if isinstance(exc, sqlite3.OperationalError) and ("locked" in message or "busy" in message):
+        return StoreBusy("the database is busy; nothing was saved")
+    return NotSaved(f"the database refused the write; nothing was saved ({exc})")
+
+
+async def open_sqlite_store(path: Path, settings: StoreSettings | None = None) -> SqliteStore:
+    """Open (creating if needed) the database file and bring its schema up to date."""
+    settings = settings or StoreSettings()
+    _make_folder(path.parent)
+    conn = await aiosqlite.connect(path, isolation_level=None, factory=BatchingConnection)
+    try:
+        conn.row_factory = sqlite3.Row
+        await _set_pragmas(conn, settings)
+        await _migrate(conn)
+    except BaseException:
+        await conn.close()
+        raise
+    return SqliteStore(conn, path)
+
+
+def _make_folder(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+
+
+async def _set_pragmas(conn: aiosqlite.Connection, settings: StoreSettings) -> None:
+    await conn.execute_fetchall(f"PRAGMA busy_timeout = {int(settings.busy_timeout_ms)}")
+    rows = list(await conn.execute_fetchall("PRAGMA journal_mode = WAL"))
+    if rows[0][0].lower() != "wal":
+        raise StoreError(f"could not switch the database to WAL (got {rows[0][0]!r})")
+    await conn.execute_fetchall(f"PRAGMA synchronous = {settings.synchronous}")
+    await conn.execute_fetchall("PRAGMA foreign_keys = ON")
+    # Deleted drafts and receipt deliveries are overwritten on disk, not just unlinked.
+    await conn.execute_fetchall("PRAGMA secure_delete = ON")
+    await conn.execute_fetchall("PRAGMA trusted_schema = OFF")
+
+
+async def _migrate(conn: aiosqlite.Connection) -> None:
+    await conn.execute_fetchall(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+        " checksum TEXT NOT NULL, applied_at TEXT NOT NULL)"
+    )
+    await conn.execute_fetchall("BEGIN IMMEDIATE")
+    try:
+        rows = await conn.execute_fetchall("SELECT version, checksum FROM schema_migrations")
+        pending = check_applied({r[0]: r[1] for r in rows}, known_migrations())
+        for migration in pending:
+            for statement in migration.statements():
+                await conn.execute_fetchall(statement)
+            await conn.execute_fetchall(
+                "INSERT INTO schema_migrations (version, name, checksum, applied_at)"
+                " VALUES (?, ?, ?, ?)",
+                (migration.version, migration.name, migration.checksum, _now_text()),
+            )
+            log.info("applied migration %04d_%s", migration.version, migration.name)
+        await conn.execute_fetchall("COMMIT")
+    except BaseException:
+        await conn.execute_fetchall("ROLLBACK")
+        raise
+
+
+def _now_text() -> str:
+    return to_db_time(datetime.now(UTC))
+
+
+BATCH = "-- batch of statements --"
+
+
+class BatchingConnection(sqlite3.Connection):
+    """Runs ``execute(BATCH, [(sql, params), ...])`` in one call and returns the last cursor."""
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        if sql != BATCH:
+            return super().execute(sql, parameters)
+        cursor: sqlite3.Cursor | None = None
+        for statement, params in parameters:
+            if not self.in_transaction:
+                raise sqlite3.OperationalError("the transaction ended early; nothing was saved")
+            cursor = super().execute(statement, params)
+        assert cursor is not None
+        return cursor
+
+
+@dataclass(eq=False)
+class _Batch:
+    """Units of work sharing one SQLite transaction, committed (and fsynced) together."""
+
+    committed: asyncio.Future[None]
+    broken: StoreError | None = None
+
+
+class SqliteStore:
+    """Units of work run one at a time on the connection, each inside a SAVEPOINT of a shared
+    transaction. Units that queue up while one runs join the same transaction, and a commit task
+    queued behind them commits once for all (group commit). A unit returns only after the commit
+    that contains it; if that commit fails, every unit in it raises :class:`NotSaved`."""
+
+    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+        self._conn = conn
+        self.path = path
+        self._lock = asyncio.Lock()
+        self._batch: _Batch | None = None
+        self._committers: set[asyncio.Task[None]] = set()
+
+    @asynccontextmanager
+    async def transaction(self, *, readonly: bool = False) -> AsyncIterator[SqliteTransaction]:
+        # ``readonly`` is a hint for stores with read-only transactions; SQLite needs none.
+        async with self._lock:
+            batch = await self._current_batch()
+            tx = SqliteTransaction(self._conn)
+            tx.open_savepoint()
+            try:
+                yield tx
+                await tx.release_savepoint()
+            except BaseException as exc:
+                await self._undo(tx, batch)
+                if isinstance(exc, sqlite3.Error):
+                    raise translate_error(exc) from exc
+                raise
+        await asyncio.shield(batch.committed)
+
+    async def _current_batch(self) -> _Batch:
+        if self._batch is not None and self._batch.broken is None:
+            return self._batch
+        try:
+            if self._conn.in_transaction:  # what is left of a broken batch
+                await self._conn.execute_fetchall("ROLLBACK")
+            await self._conn.execute_fetchall("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise translate_error(exc) from exc
+        batch = _Batch(asyncio.get_running_loop().create_future())
+        self._batch = batch
+        committer = asyncio.ensure_future(self._commit_when_idle(batch))
+        self._committers.add(committer)
+        committer.add_done_callback(self._committers.discard)
+        return batch
+
+    async def _commit_when_idle(self, batch: _Batch) -> None:
+        # The lock is fair: every unit already waiting runs (and joins the batch) before this.
+        async with self._lock:
+            if batch.broken is None:
+                await self._commit(batch)
+            if self._batch is batch:
+                self._batch = None
+        if batch.broken is None:
+            batch.committed.set_result(None)
+        else:
+            batch.committed.set_exception(batch.broken)
+            batch.committed.exception()  # retrieved here: units may have stopped waiting
+
+    async def _commit(self, batch: _Batch) -> None:
+        try:
+            await self._conn.execute_fetchall("COMMIT")
+        except sqlite3.Error as exc:
+            batch.broken = translate_error(exc)
+            await self._rollback_quietly()
+        except ValueError as exc:  # the connection was closed under us
+            batch.broken = NotSaved(f"the database is closed; nothing was saved ({exc})")
+
+    async def _undo(self, tx: SqliteTransaction, batch: _Batch) -> None:
+        """Roll back this unit only; if SQLite already dropped the whole transaction, the batch
+        is lost and its other units will raise NotSaved."""
+        tx.discard_pending()
+        if not tx.started:
+            return  # nothing reached the database
+        try:
+            if self._conn.in_transaction:
+                await self._conn.execute_fetchall("ROLLBACK TO unit")
+                await self._conn.execute_fetchall("RELEASE unit")
+                return
+        except sqlite3.Error:
+            log.exception("rolling back a unit of work failed")
+        batch.broken = NotSaved("the database rolled the transaction back; nothing was saved")
+        await self._rollback_quietly()
+
+    async def _rollback_quietly(self) -> None:
+        try:
+            if self._conn.in_transaction:
+                await self._conn.execute_fetchall("ROLLBACK")
+        except (sqlite3.Error, ValueError):
+            log.exception("rollback failed")
+
+    async def schema_version(self) -> int:
+        async with self._lock:
+            rows = list(
+                await self._conn.execute_fetchall("SELECT MAX(version) FROM schema_migrations")
+            )
+        return int(rows[0][0] or 0)
+
+    async def applied_migrations(self) -> list[tuple[int, str]]:
+        async with self._lock:
+            rows = await self._conn.execute_fetchall(
+                "SELECT version, name FROM schema_migrations ORDER BY version"
+            )
+        return [(r[0], r[1]) for r in rows]
+
+    async def close(self) -> None:
+        await asyncio.gather(*self._committers, return_exceptions=True)
+        async with self._lock:
+            await self._conn.close()
+
+
+class SqliteTransaction:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+        self._writes: list[tuple[str, Params]] = []
+        self.started = False  # whether anything (the savepoint first) reached the database
+
+    # --- this unit's savepoint ---
+
+    def open_savepoint(self) -> None:
+        self._write("SAVEPOINT unit")
+
+    async def release_savepoint(self) -> None:
+        """Send the writes still held back. A unit that has none keeps its savepoint open,
+        saving a trip: a later unit's ROLLBACK TO reaches only its own, newer savepoint of the
+        same name, and COMMIT releases them all."""
+        if self._writes:
+            await self._rows("RELEASE unit")
+
+    def discard_pending(self) -> None:
+        self._writes.clear()
+
+    def _write(self, sql: str, params: Params = ()) -> None:
+        """Hold a write back until the next read; its error surfaces there (or at the end)."""
+        self._writes.append((sql, params))
+
+    async def _rows(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        statements, self._writes = [*self._writes, (sql, params)], []
+        self.started = True
+        return list(await self._conn.execute_fetchall(BATCH, statements))
+
+    async def _one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        rows = await self._rows(sql, params)
+        return rows[0] if rows else None
+
+    async def _changed(self, sql: str, params: Params = ()) -> bool:
+        """Run an UPDATE/INSERT ... RETURNING and say whether it touched a row."""
+        return bool(await self._rows(sql, params))
+
+    # --- tickets ---
+
+    async def add_ticket(self, ticket: NewTicket) -> tuple[int, str] | None:
+        self._write(
+            "INSERT INTO ticket_counters (year, last_seq) VALUES (?, 1)"
+            " ON CONFLICT (year) DO UPDATE SET last_seq = ticket_counters.last_seq + 1",
+            (ticket.year,),
+        )
+        created = to_db_time(ticket.created_at)
+        due = None if ticket.claim_due_at is None else to_db_time(ticket.claim_due_at)
+        # Number and sequence come from the counter in the same statement (one trip, not two);
+        # substr('00000', len) pads the sequence to six digits without cutting longer ones.
+        row = await self._one(
+            "INSERT INTO tickets (number, year, seq, idempotency_key, status, queue, category,"
+            " district, institution, description, details, claim_due_at, created_at, updated_at)"
+            " SELECT ? || '-' || CAST(year AS TEXT) || '-'"
+            " || substr('00000', length(CAST(last_seq AS TEXT))) || CAST(last_seq AS TEXT),"
+            " year, last_seq, ?, 'new', ?, ?, ?, ?, ?, ?, ?, ?, ?"
+            " FROM ticket_counters WHERE year = ?"
+            " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, number",
+            (
+                ticket.number_prefix,
+                ticket.idempotency_key,
+                ticket.queue,
+                ticket.category,
+                ticket.district,
+                ticket.institution,
+                ticket.description,
+                ticket.details,
+                due,
+                created,
+                created,
+                ticket.year,
+            ),
+        )
+        return None if row is None else (int(row[0]), str(row[1]))
+
+    async def ticket_by_id(self, ticket_id: int) -> TicketRecord | None:
+        return _ticket(await self._one(f"{TICKET_SELECT} WHERE id = ?", (ticket_id,)))
+
+    async def ticket_by_number(self, number: str) -> TicketRecord | None:
+        return _ticket(await self._one(f"{TICKET_SELECT} WHERE number = ?", (number,)))
+
+    async def ticket_by_idempotency_key(self, key: str) -> TicketRecord | None:
+        return _ticket(await self._one(f"{TICKET_SELECT} WHERE idempotency_key = ?", (key,)))
+
+    async def count_tickets(self) -> int:
+        row = await self._one("SELECT COUNT(*) FROM tickets")
+        return int(row[0]) if row else 0
+
+    async def change_status(
+        self, ticket_id: int, expected: str, new: str, now: datetime, disposition: str | None
+    ) -> bool:
+        at = to_db_time(now)
+        # Back to 'new' means unclaimed: the claim fields are cleared for the next claim.
+        return await self._changed(
+            "UPDATE tickets SET status = ?, updated_at = ?,"
+            " disposition = COALESCE(?, disposition),"
+            " closed_at = CASE WHEN ? = 'closed' THEN ? ELSE closed_at END,"
+            " claimed_by = CASE WHEN ? = 'new' THEN NULL ELSE claimed_by END,"
+            " claimed_at = CASE WHEN ? = 'new' THEN NULL ELSE claimed_at END"
+            " WHERE id = ? AND status = ? RETURNING id",
+            (new, at, disposition, new, at, new, new, ticket_id, expected),
+        )
+
+    async def claim_ticket(self, ticket_id: int, actor: str, now: datetime) -> bool:
+        at = to_db_time(now)
+        return await self._changed(
+            "UPDATE tickets SET claimed_by = ?, claimed_at = ?, status = 'claimed', updated_at = ?"
+            " WHERE id = ? AND claimed_by IS NULL AND status = 'new' RETURNING id",
+            (actor, at, at, ticket_id),
+        )
+
+    # --- receipt codes ---
+
+    async def add_receipt_code(
+        self, ticket_id: int, lookup: str, code_hash: str, now: datetime
+    ) -> None:
+        self._write(
+            "INSERT INTO receipt_codes (ticket_id, lookup, code_hash, created_at)"
+            " VALUES (?, ?, ?, ?)",
+            (ticket_id, lookup, code_hash, to_db_time(now)),
+        )
+
+    async def receipt_candidates(self, lookup: str) -> list[ReceiptRecord]:
+        rows = await self._rows(
+            "SELECT ticket_id, code_hash FROM receipt_codes WHERE lookup = ?", (lookup,)
+        )
+        return [ReceiptRecord(ticket_id=r[0], code_hash=r[1]) for r in rows]
+
+    # --- audit events ---
+
+    async def add_event(self, event: NewEvent) -> None:
+        self._write(
+            "INSERT INTO ticket_events (ticket_id, at, actor, kind, public, details)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                event.ticket_id,
+                to_db_time(event.at),
+                event.actor,
+                event.kind,
+                event.public,
+                event.details,
+            ),
+        )
+
+    async def events(self, ticket_id: int, *, public_only: bool) -> list[EventRecord]:
+        where = "ticket_id = ? AND public = TRUE" if public_only else "ticket_id = ?"
+        rows = await self._rows(
+            "SELECT id, ticket_id, at, actor, kind, public, details FROM ticket_events"
+            f" WHERE {where} ORDER BY id",
+            (ticket_id,),
+        )
+        return [EventRecord(r[0], r[1], _time(r[2]), r[3], r[4], bool(r[5]), r[6]) for r in rows]
+
+    # --- attachments ---
+
+    async def add_attachment(
+        self, ticket_id: int, file: StoredFile, added_by: str, now: datetime
+    ) -> bool:
+        return await self._changed(
+            "INSERT INTO attachments (ticket_id, added_at, added_by, filename, mime, size,"
+            " sha256, cleaned, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (ticket_id, sha256) DO NOTHING RETURNING id",
+            (ticket_id, to_db_time(now), added_by, *_file_values(file)),
+        )
+
+    async def attachments(self, ticket_id: int) -> list[FileInfo]:
+        rows = await self._rows(
+            f"SELECT {FILE_INFO} FROM attachments WHERE ticket_id = ? ORDER BY id", (ticket_id,)
+        )
+        return [_file_info(r) for r in rows]
+
+    async def attachment_data(self, attachment_id: int) -> bytes | None:
+        row = await self._one("SELECT data FROM attachments WHERE id = ?", (attachment_id,))
+        return None if row is None else bytes(row[0])
+
+    # --- questions to the reporter ---
+
+    async def add_question(
+        self, ticket_id: int, question: str, asked_by: str, now: datetime
+    ) -> int:
+        row = await self._one(
+            "INSERT INTO questions (ticket_id, asked_at, asked_by, question)"
+            " VALUES (?, ?, ?, ?) RETURNING id",
+            (ticket_id, to_db_time(now), asked_by, question),
+        )
+        assert row is not None
+        return int(row[0])
+
+    async def open_questions(self, ticket_id: int) -> list[QuestionRecord]:
+        rows = await self._rows(
+            "SELECT id, ticket_id, asked_at, asked_by, question, answer, answered_at"
+            " FROM questions WHERE ticket_id = ? AND answer IS NULL ORDER BY id",
+            (ticket_id,),
+        )
+        return [
+            QuestionRecord(r[0], r[1], _time(r[2]), r[3], r[4], r[5], from_db_time(r[6]))
+            for r in rows
+        ]
+
+    async def answer_question(
+        self, question_id: int, ticket_id: int, answer: str, now: datetime
+    ) -> bool:
+        return await self._changed(
+            "UPDATE questions SET answer = ?, answered_at = ?"
+            " WHERE id = ? AND ticket_id = ? AND answer IS NULL RETURNING id",
+            (answer, to_db_time(now), question_id, ticket_id),
+        )
+
+    # --- opt-in notices ---
+
+    async def set_notify_link(self, ticket_id: int, sealed_chat: str, now: datetime) -> None:
+        self._write(
+            "INSERT INTO notify_links (ticket_id, sealed_chat, created_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (ticket_id) DO UPDATE SET sealed_chat = excluded.sealed_chat",
+            (ticket_id, sealed_chat, to_db_time(now)),
+        )
+
+    async def notify_link(self, ticket_id: int) -> str | None:
+        row = await self._one(
+            "SELECT sealed_chat FROM notify_links WHERE ticket_id = ?", (ticket_id,)
+        )
+        return None if row is None else str(row[0])
+
+    async def delete_notify_link(self, ticket_id: int) -> None:
+        self._write("DELETE FROM notify_links WHERE ticket_id = ?", (ticket_id,))
+
+    # --- drafts ---
+
+    async def save_draft(self, draft: DraftRecord) -> None:
+        self._write(
+            "INSERT INTO drafts (reporter_key, draft_id, step, body, updated_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (reporter_key) DO UPDATE SET"
+            " draft_id = excluded.draft_id, step = excluded.step, body = excluded.body,"
+            " updated_at = excluded.updated_at",
+            (
+                draft.reporter_key,
+                draft.draft_id,
+                draft.step,
+                draft.body,
+                to_db_time(draft.updated_at),
+            ),
+        )
+
+    async def load_draft(self, reporter_key: str) -> DraftRecord | None:
+        row = await self._one(
+            "SELECT reporter_key, draft_id, step, body, updated_at FROM drafts"
+            " WHERE reporter_key = ?",
+            (reporter_key,),
+        )
+        return None if row is None else DraftRecord(row[0], row[1], row[2], row[3], _time(row[4]))
+
+    async def delete_draft(self, reporter_key: str) -> None:
+        self._write("DELETE FROM drafts WHERE reporter_key = ?", (reporter_key,))
+
+    async def add_draft_file(self, reporter_key: str, file: StoredFile, now: datetime) -> bool:
+        return await self._changed(
+            "INSERT INTO draft_files (reporter_key, added_at, filename, mime, size, sha256,"
+            " cleaned, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (reporter_key, sha256) DO NOTHING RETURNING id",
+            (reporter_key, to_db_time(now), *_file_values(file)),
+        )
+
+    async def draft_files(self, reporter_key: str) -> list[FileInfo]:
+        rows = await self._rows(
+            f"SELECT {FILE_INFO} FROM draft_files WHERE reporter_key = ? ORDER BY id",
+            (reporter_key,),
+        )
+        return [_file_info(r) for r in rows]
+
+    async def move_draft_files(self, reporter_key: str, ticket_id: int, added_by: str) -> None:
+        self._write(
+            "INSERT INTO attachments (ticket_id, added_at, added_by, filename, mime, size,"
+            " sha256, cleaned, data) SELECT ?, added_at, ?, filename, mime, size, sha256,"
+            " cleaned, data FROM draft_files WHERE reporter_key = ? ORDER BY id",
+            (ticket_id, added_by, reporter_key),
+        )
+
+    async def purge_drafts(self, updated_before: datetime) -> int:
+        rows = await self._rows(
+            "DELETE FROM drafts WHERE updated_at < ? RETURNING reporter_key",
+            (to_db_time(updated_before),),
+        )
+        return len(rows)
+
+    # --- inbox ---
+
+    async def record_update(self, update_id: int, payload: str, now: datetime) -> bool:
+        return await self._changed(
+            "INSERT INTO inbox (update_id, payload, status, attempts, received_at)"
+            " VALUES (?, ?, 'received', 0, ?) ON CONFLICT (update_id) DO NOTHING"
+            " RETURNING update_id",
+            (update_id, payload, to_db_time(now)),
+        )
+
+    async def finish_update(self, update_id: int, status: str, now: datetime) -> None:
+        # The payload holds who sent the update: drop it as soon as it is handled.
+        self._write(
+            "UPDATE inbox SET status = ?, payload = '', finished_at = ? WHERE update_id = ?",
+            (status, to_db_time(now), update_id),
+        )
+
+    async def unfinished_updates(self, limit: int) -> list[InboxRecord]:
+        rows = await self._rows(
+            "SELECT update_id, payload, status, attempts, received_at FROM inbox"
+            " WHERE status = 'received' ORDER BY update_id LIMIT ?",
+            (limit,),
+        )
+        return [InboxRecord(r[0], r[1], r[2], r[3], _time(r[4])) for r in rows]
+
+    async def count_update_attempt(self, update_id: int) -> None:
+        self._write("UPDATE inbox SET attempts = attempts + 1 WHERE update_id = ?", (update_id,))
+
+    async def purge_updates(self, finished_before: datetime) -> int:
+        rows = await self._rows(
+            "DELETE FROM inbox WHERE status <> 'received' AND finished_at < ? RETURNING update_id",
+            (to_db_time(finished_before),),
+        )
+        return len(rows)
+
+    # --- outbox ---
+
+    async def enqueue(self, message: NewMessage) -> None:
+        self._write(
+            "INSERT INTO outbox (kind, target, payload, sealed, dedupe_key, ticket_id,"
+            " created_at, not_before) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (dedupe_key) DO NOTHING",
+            (
+                message.kind,
+                message.target,
+                message.payload,
+                message.sealed,
+                message.dedupe_key,
+                message.ticket_id,
+                to_db_time(message.created_at),
+                to_db_time(message.not_before),
+            ),
+        )
+
+    async def message_by_dedupe_key(self, dedupe_key: str) -> OutboxRecord | None:
+        return _outbox(await self._one(f"{OUTBOX_SELECT} WHERE dedupe_key = ?", (dedupe_key,)))
+
+    async def outbox_message(self, message_id: int) -> OutboxRecord | None:
+        return _outbox(await self._one(f"{OUTBOX_SELECT} WHERE id = ?", (message_id,)))
+
+    async def hurry_message(self, message_id: int, now: datetime) -> None:
+        at = to_db_time(now)
+        self._write(
+            "UPDATE outbox SET not_before = ?"
+            " WHERE id = ? AND sent_at IS NULL AND given_up_at IS NULL AND not_before > ?",
+            (at, message_id, at),
+        )
+
+    async def due_messages(self, now: datetime, limit: int) -> list[OutboxRecord]:
+        rows = await self._rows(
+            f"{OUTBOX_SELECT} WHERE sent_at IS NULL AND given_up_at IS NULL AND not_before <= ?"
+            " ORDER BY not_before, id LIMIT ?",
+            (to_db_time(now), limit),
+        )
+        return [r for r in map(_outbox, rows) if r is not None]
+
+    async def mark_sent(self, message_id: int, now: datetime) -> None:
+        # Delivered messages are not kept: a receipt code or a chat id must not linger.
+        self._write(
+            "UPDATE outbox SET sent_at = ?, target = '', payload = '', last_error = NULL"
+            " WHERE id = ?",
+            (to_db_time(now), message_id),
+        )
+
+    async def mark_failed(self, message_id: int, error: str, retry_at: datetime) -> None:
+        self._write(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = ?, not_before = ?"
+            " WHERE id = ?",
+            (error, to_db_time(retry_at), message_id),
+        )
+
+    async def mark_given_up(self, message_id: int, error: str, now: datetime) -> None:
+        self._write(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = ?, given_up_at = ?,"
+            " target = '', payload = '' WHERE id = ?",
+            (error, to_db_time(now), message_id),
+        )
+
+    # --- throttles ---
+
+    async def throttle_counts(self, slots: Sequence[ThrottleSlot]) -> list[int]:
+        if not slots:
+            return []
+        match = " OR ".join(["(key = ? AND window_seconds = ? AND window_start = ?)"] * len(slots))
+        params = [v for s in slots for v in (s.key, s.window_seconds, s.window_start)]
+        rows = await self._rows(
+            f"SELECT key, window_seconds, window_start, count FROM throttles WHERE {match}", params
+        )
+        counts = {ThrottleSlot(r[0], r[1], r[2]): int(r[3]) for r in rows}
+        return [counts.get(slot, 0) for slot in slots]
+
+    async def add_to_throttles(self, slots: Sequence[ThrottleSlot], amount: int) -> None:
+        if not slots:
+            return
+        values = ", ".join(["(?, ?, ?, ?)"] * len(slots))
+        params = [v for s in slots for v in (s.key, s.window_seconds, s.window_start, amount)]
+        self._write(
+            f"INSERT INTO throttles (key, window_seconds, window_start, count) VALUES {values}"
+            " ON CONFLICT (key, window_seconds, window_start)"
+            " DO UPDATE SET count = throttles.count + excluded.count",
+            params,
+        )
+
+    async def purge_throttles(self, window_start_before: int) -> int:
+        rows = await self._rows(
+            "DELETE FROM throttles WHERE window_start < ? RETURNING key", (window_start_before,)
+        )
+        return len(rows)
+
+
+TICKET_SELECT = (
+    "SELECT id, number, status, queue, category, district, institution, description, details,"
+    " disposition, claimed_by, claimed_at, claim_due_at, resolve_due_at, created_at, updated_at,"
+    " closed_at FROM tickets"
+)
+OUTBOX_SELECT = (
+    "SELECT id, kind, target, payload, sealed, dedupe_key, ticket_id, created_at, not_before,"
+    " attempts, last_error, sent_at, given_up_at FROM outbox"
+)
+FILE_INFO = "id, filename, mime, size, sha256, cleaned, added_at"
+
+
+def _ticket(row: sqlite3.Row | None) -> TicketRecord | None:
+    if row is None:
+        return None
+    return TicketRecord(
+        id=row["id"],
+        number=row["number"],
+        status=row["status"],
+        queue=row["queue"],
+        category=row["category"],
+        district=row["district"],
+        institution=row["institution"],
+        description=row["description"],
+        details=row["details"],
+        disposition=row["disposition"],
+        claimed_by=row["claimed_by"],
+        claimed_at=from_db_time(row["claimed_at"]),
+        claim_due_at=from_db_time(row["claim_due_at"]),
+        resolve_due_at=from_db_time(row["resolve_due_at"]),
+        created_at=_time(row["created_at"]),
+        updated_at=_time(row["updated_at"]),
+        closed_at=from_db_time(row["closed_at"]),
+    )
+
+
+def _outbox(row: sqlite3.Row | None) -> OutboxRecord | None:
+    if row is None:
+        return None
+    return OutboxRecord(
+        id=row["id"],
+        kind=row["kind"],
+        target=row["target"],
+        payload=row["payload"],
+        sealed=bool(row["sealed"]),
+        dedupe_key=row["dedupe_key"],
+        ticket_id=row["ticket_id"],
+        created_at=_time(row["created_at"]),
+        not_before=_time(row["not_before"]),
+        attempts=row["attempts"],
+        last_error=row["last_error"],
+        sent_at=from_db_time(row["sent_at"]),
+        given_up_at=from_db_time(row["given_up_at"]),
+    )
+
+
+def _file_values(file: StoredFile) -> tuple[Any, ...]:
+    return (file.filename, file.mime, file.size, file.sha256, file.cleaned, file.data)
+
+
+def _file_info(row: sqlite3.Row) -> FileInfo:
+    return FileInfo(
+        id=row[0],
+        filename=row[1],
+        mime=row[2],
+        size=row[3],
+        sha256=row[4],
+        cleaned=bool(row[5]),
+        added_at=_time(row[6]),
+    )

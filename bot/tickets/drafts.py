@@ -1,0 +1,104 @@
+"""Report drafts: saved after every step, so a restart resumes where the reporter was."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.store.base import DraftRecord, FileInfo, Store, StoredFile
+from bot.tickets.model import Reason, Refused, ReportDraft
+from bot.tickets.settings import ReportLimits
+
+
+def draft_body(draft: ReportDraft) -> str:
+    return json.dumps(
+        {
+            "category": draft.category,
+            "district": draft.district,
+            "institution": draft.institution,
+            "description": draft.description,
+            "answers": draft.answers,
+            "wants_updates": draft.wants_updates,
+        },
+        ensure_ascii=False,
+    )
+
+
+def draft_from_record(record: DraftRecord, evidence: list[FileInfo]) -> ReportDraft:
+    body: dict[str, Any] = json.loads(record.body)
+    return ReportDraft(
+        draft_id=record.draft_id,
+        step=record.step,
+        category=str(body.get("category", "")),
+        district=str(body.get("district", "")),
+        institution=str(body.get("institution", "")),
+        description=str(body.get("description", "")),
+        answers={str(k): str(v) for k, v in dict(body.get("answers", {})).items()},
+        wants_updates=bool(body.get("wants_updates", False)),
+        evidence=tuple(evidence),
+    )
+
+
+class ReportDrafts:
+    def __init__(self, store: Store, limits: ReportLimits) -> None:
+        self._store = store
+        self._limits = limits
+
+    async def start(self, reporter_key: str, now: datetime, *, step: str = "start") -> ReportDraft:
+        """A fresh draft; any earlier one (and its evidence) is discarded."""
+        draft = ReportDraft(draft_id=secrets.token_hex(16), step=step)
+        async with self._store.transaction() as tx:
+            await tx.delete_draft(reporter_key)
+            await tx.save_draft(_record(reporter_key, draft, now))
+        return draft
+
+    async def save(self, reporter_key: str, draft: ReportDraft, now: datetime) -> None:
+        async with self._store.transaction() as tx:
+            await tx.save_draft(_record(reporter_key, draft, now))
+
+    async def load(self, reporter_key: str) -> ReportDraft | None:
+        async with self._store.transaction(readonly=True) as tx:
+            record = await tx.load_draft(reporter_key)
+            if record is None:
+                return None
+            return draft_from_record(record, await tx.draft_files(reporter_key))
+
+    async def delete(self, reporter_key: str) -> None:
+        async with self._store.transaction() as tx:
+            await tx.delete_draft(reporter_key)
+
+    async def add_evidence(
+        self, reporter_key: str, file: StoredFile, now: datetime
+    ) -> ReportDraft | Refused:
+        """Keep a cleaned file with the draft (see :mod:`bot.tickets.evidence`)."""
+        async with self._store.transaction() as tx:
+            record = await tx.load_draft(reporter_key)
+            if record is None:
+                return Refused(Reason.NO_DRAFT)
+            files = await tx.draft_files(reporter_key)
+            if len(files) >= self._limits.max_attachments:
+                return Refused(Reason.TOO_MANY_ATTACHMENTS)
+            if not await tx.add_draft_file(reporter_key, file, now):
+                return Refused(Reason.DUPLICATE_FILE)
+            files = await tx.draft_files(reporter_key)
+            # Any activity keeps the draft from being purged as stale.
+            await tx.save_draft(replace(record, updated_at=now))
+            return draft_from_record(record, files)
+
+    async def purge_stale(self, now: datetime, older_than: timedelta) -> int:
+        """Drop drafts nobody touched for ``older_than``: they hold a reporter's unsent words."""
+        async with self._store.transaction() as tx:
+            return await tx.purge_drafts(now - older_than)
+
+
+def _record(reporter_key: str, draft: ReportDraft, now: datetime) -> DraftRecord:
+    return DraftRecord(
+        reporter_key=reporter_key,
+        draft_id=draft.draft_id,
+        step=draft.step,
+        body=draft_body(draft),
+        updated_at=now,
+    )

@@ -1,0 +1,74 @@
+"""The inbox: every Telegram update is recorded before it is handled.
+
+Polling acknowledges updates before the handlers finish, so a crash would lose them; recorded
+updates that never reached ``done`` are replayed at start. Payloads say who sent them, so they
+are sealed while waiting and erased once handled.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.privacy import Sealer, SealError
+from bot.store.base import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PendingUpdate:
+    update_id: int
+    payload: str  # the update's JSON, as received
+    attempts: int  # replays before this one
+
+
+class Inbox:
+    def __init__(self, store: Store, sealer: Sealer, *, max_replays: int = 3) -> None:
+        self._store = store
+        self._sealer = sealer
+        self._max_replays = max_replays
+
+    async def record_update(self, update_id: int, payload_json: str, now: datetime) -> bool:
+        """True for an update not seen before; False for a repeat, which must not be handled."""
+        sealed = self._sealer.seal(payload_json)
+        async with self._store.transaction() as tx:
+            return await tx.record_update(update_id, sealed, now)
+
+    async def mark_done(self, update_id: int, now: datetime) -> None:
+        async with self._store.transaction() as tx:
+            await tx.finish_update(update_id, "done", now)
+
+    async def mark_failed(self, update_id: int, now: datetime) -> None:
+        """Set aside an update that cannot be handled; it is not replayed again."""
+        async with self._store.transaction() as tx:
+            await tx.finish_update(update_id, "failed", now)
+
+    async def unfinished(self, now: datetime, limit: int = 500) -> list[PendingUpdate]:
+        """Updates to replay, oldest first; each call counts as one more replay."""
+        async with self._store.transaction() as tx:
+            rows = await tx.unfinished_updates(limit)
+            pending = []
+            for row in rows:
+                payload = self._open(row.payload, row.update_id)
+                if payload is None or row.attempts >= self._max_replays:
+                    log.warning("update %d set aside after %d replays", row.update_id, row.attempts)
+                    await tx.finish_update(row.update_id, "failed", now)
+                    continue
+                await tx.count_update_attempt(row.update_id)
+                pending.append(PendingUpdate(row.update_id, payload, row.attempts))
+        return pending
+
+    async def purge(self, now: datetime, keep: timedelta) -> int:
+        """Forget handled updates older than ``keep`` (their ids still guard against repeats
+        until then)."""
+        async with self._store.transaction() as tx:
+            return await tx.purge_updates(now - keep)
+
+    def _open(self, sealed: str, update_id: int) -> str | None:
+        try:
+            return self._sealer.open(sealed)
+        except SealError:
+            log.error("update %d cannot be opened with the current keys", update_id)
+            return None

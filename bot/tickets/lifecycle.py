@@ -1,0 +1,162 @@
+"""A ticket's life: claim, investigate, ask the reporter, decide, close.
+
+Every change is compare-and-set (``UPDATE ... WHERE status = <what the inspector saw>``), so two
+inspectors pressing buttons at once cannot both win. Reporters who opted in get a notice through
+the outbox; closing a ticket deletes their sealed chat link in the same transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.privacy import PrivacyKeys, Sealer, SealError
+from bot.store.base import NewEvent, Store, TicketRecord, Transaction
+from bot.tickets.model import (
+    OPEN_STATUSES,
+    EventKind,
+    MessageKind,
+    Reason,
+    Refused,
+    TicketStatus,
+    can_change,
+)
+from bot.tickets.outbox import reporter_message
+from bot.tickets.settings import TicketSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class StatusChanged:
+    ticket_number: str
+    old: TicketStatus
+    new: TicketStatus
+
+
+@dataclass(frozen=True)
+class QuestionAsked:
+    ticket_number: str
+    question_id: int
+
+
+class Lifecycle:
+    def __init__(self, store: Store, settings: TicketSettings, keys: PrivacyKeys) -> None:
+        self._store = store
+        self.settings = settings
+        self._sealer = Sealer(keys)
+
+    async def claim_ticket(self, number: str, actor: str, now: datetime) -> StatusChanged | Refused:
+        async with self._store.transaction() as tx:
+            ticket = await tx.ticket_by_number(number)
+            if ticket is None:
+                return Refused(Reason.TICKET_UNKNOWN)
+            if not await tx.claim_ticket(ticket.id, actor, now):
+                return Refused(Reason.ALREADY_CLAIMED)
+            new = TicketStatus.CLAIMED
+            await _event(tx, ticket.id, actor, EventKind.CLAIMED, now, {"status": new})
+            await self._notify(tx, ticket, MessageKind.STATUS_CHANGED, {"status": new}, now)
+            return StatusChanged(number, TicketStatus(ticket.status), new)
+
+    async def change_status(
+        self,
+        number: str,
+        new: TicketStatus,
+        actor: str,
+        now: datetime,
+        *,
+        expected: TicketStatus | None = None,
+        public_note: str | None = None,
+        internal_note: str | None = None,
+        disposition: str | None = None,
+    ) -> StatusChanged | Refused:
+        """Move the ticket to ``new``; ``expected`` is the status the inspector was looking at."""
+        async with self._store.transaction() as tx:
+            ticket = await tx.ticket_by_number(number)
+            if ticket is None:
+                return Refused(Reason.TICKET_UNKNOWN)
+            old = TicketStatus(ticket.status)
+            if expected is not None and expected != old:
+                return Refused(Reason.STATUS_CHANGED_MEANWHILE)
+            if not can_change(old, new):
+                return Refused(Reason.STATUS_NOT_ALLOWED)
+            if not await tx.change_status(ticket.id, old, new, now, disposition):
+                return Refused(Reason.STATUS_CHANGED_MEANWHILE)
+            details: dict[str, Any] = {"status": new, "from": old}
+            if public_note:
+                details["public_note"] = public_note
+            await _event(tx, ticket.id, actor, EventKind.STATUS_CHANGED, now, details)
+            if internal_note:
+                note = {"note": internal_note}
+                await _event(tx, ticket.id, actor, EventKind.NOTE, now, note, public=False)
+            await self._notify(tx, ticket, MessageKind.STATUS_CHANGED, {"status": new}, now)
+            if new == TicketStatus.CLOSED:
+                await tx.delete_notify_link(ticket.id)  # nothing more to tell the reporter
+            return StatusChanged(number, old, new)
+
+    async def ask_reporter(
+        self, number: str, question: str, actor: str, now: datetime
+    ) -> QuestionAsked | Refused:
+        """Relay a question; the reporter sees it with their receipt code (and gets a notice
+        if they opted in)."""
+        async with self._store.transaction() as tx:
+            ticket = await tx.ticket_by_number(number)
+            if ticket is None:
+                return Refused(Reason.TICKET_UNKNOWN)
+            if ticket.status not in OPEN_STATUSES:
+                return Refused(Reason.TICKET_CLOSED)
+            question_id = await tx.add_question(ticket.id, question, actor, now)
+            asked = {"question_id": question_id}
+            await _event(tx, ticket.id, actor, EventKind.QUESTION_ASKED, now, asked)
+            await self._await_reporter(tx, ticket, actor, now)
+            await self._notify(tx, ticket, MessageKind.QUESTION, {}, now)
+            return QuestionAsked(number, question_id)
+
+    async def _await_reporter(
+        self, tx: Transaction, ticket: TicketRecord, actor: str, now: datetime
+    ) -> None:
+        waiting = TicketStatus.AWAITING_REPORTER
+        if ticket.status not in (TicketStatus.CLAIMED, TicketStatus.INVESTIGATING):
+            return
+        if await tx.change_status(ticket.id, ticket.status, waiting, now, None):
+            details = {"status": waiting, "from": ticket.status}
+            await _event(tx, ticket.id, actor, EventKind.STATUS_CHANGED, now, details)
+
+    async def _notify(
+        self,
+        tx: Transaction,
+        ticket: TicketRecord,
+        kind: MessageKind,
+        data: dict[str, Any],
+        now: datetime,
+    ) -> None:
+        sealed_chat = await tx.notify_link(ticket.id)
+        if sealed_chat is None:
+            return  # the reporter did not ask for notices
+        data = {"ticket_number": ticket.number, **data}
+        try:
+            chat_id = self._sealer.open_chat(sealed_chat)
+        except (SealError, ValueError):
+            log.error(
+                "ticket %s: notice link cannot be opened with the current keys", ticket.number
+            )
+            return
+        message = reporter_message(kind, chat_id, data, now, self._sealer, ticket_id=ticket.id)
+        await tx.enqueue(message)
+
+
+async def _event(
+    tx: Transaction,
+    ticket_id: int,
+    actor: str,
+    kind: EventKind,
+    now: datetime,
+    details: dict[str, Any],
+    *,
+    public: bool = True,
+) -> None:
+    payload = json.dumps(details, ensure_ascii=False)
+    await tx.add_event(NewEvent(ticket_id, now, actor, kind, public, payload))

@@ -1,0 +1,69 @@
+"""Fixed-window counters: how many reports, how many wrong receipt codes, per window."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.store.base import ThrottleSlot, Transaction
+from bot.tickets.settings import RateLimit
+
+
+@dataclass(frozen=True)
+class LimitedSlot:
+    slot: ThrottleSlot
+    limit: RateLimit
+
+
+@dataclass(frozen=True)
+class Blocked:
+    limit: RateLimit
+    seconds: int
+
+    @property
+    def minutes(self) -> int:
+        return max(1, math.ceil(self.seconds / 60))
+
+
+def slots_for(key: str, limits: Sequence[RateLimit], now: datetime) -> list[LimitedSlot]:
+    epoch = int(now.timestamp())
+    return [
+        LimitedSlot(
+            ThrottleSlot(key, limit.window_seconds, epoch - epoch % limit.window_seconds), limit
+        )
+        for limit in limits
+    ]
+
+
+async def blocked(tx: Transaction, slots: Sequence[LimitedSlot], now: datetime) -> Blocked | None:
+    """The limit that is full and stays full longest, or None when all have room."""
+    counts = await tx.throttle_counts([s.slot for s in slots])
+    epoch = int(now.timestamp())
+    worst: Blocked | None = None
+    for limited, count in zip(slots, counts, strict=True):
+        if count >= limited.limit.count:
+            ends = limited.slot.window_start + limited.slot.window_seconds
+            if worst is None or ends - epoch > worst.seconds:
+                worst = Blocked(limited.limit, ends - epoch)
+    return worst
+
+
+async def take(tx: Transaction, slots: Sequence[LimitedSlot], now: datetime) -> Blocked | None:
+    """Count one more, then check: the limit that this one went over, or None. The caller rolls
+    back when over, so the count is undone with everything else."""
+    await count(tx, slots)
+    counts = await tx.throttle_counts([s.slot for s in slots])
+    over = [(s, c) for s, c in zip(slots, counts, strict=True) if c > s.limit.count]
+    if not over:
+        return None
+    epoch = int(now.timestamp())
+    return max(
+        (Blocked(s.limit, s.slot.window_start + s.slot.window_seconds - epoch) for s, _ in over),
+        key=lambda b: b.seconds,
+    )
+
+
+async def count(tx: Transaction, slots: Sequence[LimitedSlot], amount: int = 1) -> None:
+    await tx.add_to_throttles([s.slot for s in slots], amount)

@@ -1,0 +1,198 @@
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+import pytest
+
+from bot.store import NotSaved, StoreBusy
+from bot.store.base import DraftRecord, NewEvent, NewTicket, StoredFile
+from bot.store.settings import StoreSettings
+from bot.store.sqlite import BATCH, BatchingConnection, SqliteStore, open_sqlite_store
+
+from .conftest import NOW, Query, file_bytes
+
+
+def new_ticket(key: str, *, year: int = 2026) -> NewTicket:
+    return NewTicket(
+        number_prefix="SJ",
+        year=year,
+        idempotency_key=key,
+        queue="intake",
+        category="disguised",
+        district="海淀区",
+        institution="某培训中心",
+        description="周末开设学科类培训",
+        details="{}",
+        claim_due_at=NOW + timedelta(hours=24),
+        created_at=NOW,
+    )
+
+
+async def add(store: SqliteStore, key: str, *, year: int = 2026) -> tuple[int, str]:
+    async with store.transaction() as tx:
+        added = await tx.add_ticket(new_ticket(key, year=year))
+    assert added is not None
+    return added
+
+
+async def test_ticket_numbers_count_per_year(store: SqliteStore) -> None:
+    numbers = [(await add(store, f"k{i}"))[1] for i in range(3)]
+    assert numbers == ["SJ-2026-000001", "SJ-2026-000002", "SJ-2026-000003"]
+    assert (await add(store, "next-year", year=2027))[1] == "SJ-2027-000001"
+
+
+async def test_numbers_grow_past_six_digits(store: SqliteStore, db_path: Path) -> None:
+    await add(store, "first")
+    conn = sqlite3.connect(db_path)
+    conn.execute("UPDATE ticket_counters SET last_seq = 999999 WHERE year = 2026")
+    conn.commit()
+    conn.close()
+    assert (await add(store, "big"))[1] == "SJ-2026-1000000"
+
+
+async def test_a_used_idempotency_key_adds_nothing(store: SqliteStore, query: Query) -> None:
+    await add(store, "same")
+    async with store.transaction() as tx:
+        assert await tx.add_ticket(new_ticket("same")) is None
+    assert query("SELECT COUNT(*) FROM tickets") == [(1,)]
+
+
+async def test_a_failure_inside_the_unit_writes_nothing(store: SqliteStore, query: Query) -> None:
+    with pytest.raises(RuntimeError):
+        async with store.transaction() as tx:
+            added = await tx.add_ticket(new_ticket("doomed"))
+            assert added is not None
+            await tx.add_event(NewEvent(added[0], NOW, "system", "received", public=True))
+            raise RuntimeError("crash after the writes")
+    assert query("SELECT COUNT(*) FROM tickets") == [(0,)]
+    assert query("SELECT COUNT(*) FROM ticket_events") == [(0,)]
+    assert query("SELECT COUNT(*) FROM ticket_counters") == [(0,)]
+    assert (await add(store, "after"))[1] == "SJ-2026-000001"
+
+
+async def test_a_refused_write_is_not_saved(store: SqliteStore, query: Query) -> None:
+    with pytest.raises(NotSaved):
+        async with store.transaction() as tx:
+            await tx.add_event(NewEvent(12345, NOW, "system", "received", public=True))
+            await tx.count_tickets()  # the held-back write fails here (no such ticket)
+    assert query("SELECT COUNT(*) FROM ticket_events") == [(0,)]
+
+
+async def test_units_in_one_group_commit_succeed_or_fail_alone(
+    store: SqliteStore, query: Query
+) -> None:
+    async def good(i: int) -> None:
+        await add(store, f"good-{i}")
+
+    async def bad() -> None:
+        async with store.transaction() as tx:
+            await tx.add_ticket(new_ticket("bad"))
+            raise ValueError("this one fails")
+
+    results = await asyncio.gather(good(1), bad(), good(2), good(3), return_exceptions=True)
+    assert [type(r) for r in results] == [type(None), ValueError, type(None), type(None)]
+    assert query("SELECT COUNT(*) FROM tickets") == [(3,)]
+    assert query("SELECT idempotency_key FROM tickets WHERE idempotency_key = 'bad'") == []
+
+
+async def test_events_cannot_be_changed(store: SqliteStore, db_path: Path) -> None:
+    ticket_id, _ = await add(store, "audited")
+    async with store.transaction() as tx:
+        await tx.add_event(NewEvent(ticket_id, NOW, "system", "received", public=True))
+    conn = sqlite3.connect(db_path)
+    try:
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            conn.execute("UPDATE ticket_events SET kind = 'forged'")
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            conn.execute("DELETE FROM ticket_events")
+    finally:
+        conn.close()
+
+
+async def test_another_writer_holding_the_file_means_not_saved(
+    store: SqliteStore, db_path: Path, query: Query
+) -> None:
+    blocker = sqlite3.connect(db_path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(StoreBusy):
+            await add(store, "while-locked")
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert query("SELECT COUNT(*) FROM tickets") == [(0,)]
+    await add(store, "after-unlock")
+    assert query("SELECT COUNT(*) FROM tickets") == [(1,)]
+
+
+async def test_a_locked_commit_raises_store_busy_and_saves_nothing(
+    store: SqliteStore, query: Query, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = aiosqlite.Connection.execute_fetchall
+
+    def locked_commit(self: aiosqlite.Connection, sql: str, params: Any = None) -> Any:
+        if sql == "COMMIT":
+            raise sqlite3.OperationalError("database is locked")
+        return real(self, sql, params)
+
+    monkeypatch.setattr(aiosqlite.Connection, "execute_fetchall", locked_commit)
+    with pytest.raises(StoreBusy):
+        await add(store, "unlucky")
+    monkeypatch.undo()
+    assert query("SELECT COUNT(*) FROM tickets") == [(0,)]
+    assert (await add(store, "unlucky"))[1] == "SJ-2026-000001"
+
+
+async def test_every_unit_of_a_failed_commit_hears_it(
+    store: SqliteStore, query: Query, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = aiosqlite.Connection.execute_fetchall
+
+    def failing_commit(self: aiosqlite.Connection, sql: str, params: Any = None) -> Any:
+        if sql == "COMMIT":
+            raise sqlite3.OperationalError("disk I/O error")
+        return real(self, sql, params)
+
+    monkeypatch.setattr(aiosqlite.Connection, "execute_fetchall", failing_commit)
+    results = await asyncio.gather(
+        *(add(store, f"batch-{i}") for i in range(4)), return_exceptions=True
+    )
+    assert all(isinstance(r, NotSaved) for r in results)
+    monkeypatch.undo()
+    assert query("SELECT COUNT(*) FROM tickets") == [(0,)]
+
+
+def test_held_back_writes_never_run_outside_a_transaction(tmp_path: Path) -> None:
+    conn = sqlite3.connect(tmp_path / "x.db", isolation_level=None, factory=BatchingConnection)
+    conn.execute("CREATE TABLE t (x INTEGER)")
+    with pytest.raises(sqlite3.OperationalError, match="ended early"):
+        conn.execute(BATCH, [("INSERT INTO t VALUES (1)", ()), ("SELECT 1", ())])
+    assert conn.execute("SELECT COUNT(*) FROM t").fetchone() == (0,)
+    conn.close()
+
+
+async def test_deleted_text_is_overwritten_on_disk(db_path: Path) -> None:
+    secret = "UNIQUE-DRAFT-TEXT-7f3a9c"
+    store = await open_sqlite_store(db_path, StoreSettings())
+    async with store.transaction() as tx:
+        await tx.save_draft(DraftRecord("reporter-key", "d1", "start", f'{{"t": "{secret}"}}', NOW))
+    async with store.transaction() as tx:
+        await tx.delete_draft("reporter-key")
+    await store.close()  # checkpoints the WAL into the file
+    assert secret.encode() not in file_bytes(db_path)
+
+
+async def test_files_are_kept_once_per_ticket(store: SqliteStore) -> None:
+    ticket_id, _ = await add(store, "with-file")
+    photo = StoredFile("photo.jpg", "image/jpeg", "ab" * 32, True, b"\xff\xd8\xff bytes")
+    async with store.transaction() as tx:
+        assert await tx.add_attachment(ticket_id, photo, "reporter", NOW)
+        assert not await tx.add_attachment(ticket_id, photo, "reporter", NOW)
+        files = await tx.attachments(ticket_id)
+        assert [(f.filename, f.size, f.cleaned) for f in files] == [("photo.jpg", photo.size, True)]
+        assert await tx.attachment_data(files[0].id) == photo.data

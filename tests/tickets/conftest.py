@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator, Callable
+from dataclasses import fields
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.privacy import PrivacyKeys
+from bot.store.base import Store
+from bot.store.settings import StoreSettings
+from bot.store.sqlite import SqliteStore, open_sqlite_store
+from bot.tickets.model import ReportAccepted, ReportDraft
+from bot.tickets.services import TicketServices, build_ticket_services
+from bot.tickets.settings import TicketSettings
+
+NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+REPORTER_ID = 5123456789  # a Telegram user id; must never appear in the database
+OTHER_ID = 5987654321
+
+Query = Callable[[str], list[tuple[Any, ...]]]
+
+
+class Desk(TicketServices):
+    """The services as the bot wires them, plus a way to file a whole report."""
+
+    async def report(
+        self,
+        telegram_id: int = REPORTER_ID,
+        *,
+        description: str = "某机构以托管名义在周末开设数学、英语培训班",
+        wants_updates: bool = False,
+        now: datetime = NOW,
+    ) -> ReportAccepted:
+        key = self.reporter_key(telegram_id)
+        draft = await self.drafts.start(key, now)
+        draft = ReportDraft(
+            draft_id=draft.draft_id,
+            step="confirm",
+            category="disguised",
+            district="海淀区",
+            institution="某某学堂",
+            description=description,
+            wants_updates=wants_updates,
+        )
+        await self.drafts.save(key, draft, now)
+        result = await self.intake.submit_report(
+            draft, key, f"draft:{draft.draft_id}", now, reply_chat_id=telegram_id
+        )
+        assert isinstance(result, ReportAccepted), result
+        return result
+
+
+def build_desk(store: Store, keys: PrivacyKeys, settings: TicketSettings) -> Desk:
+    services = build_ticket_services(store, settings, keys)
+    return Desk(**{f.name: getattr(services, f.name) for f in fields(services)})
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "hotline.sqlite3"
+
+
+@pytest.fixture
+def keys() -> PrivacyKeys:
+    return PrivacyKeys.generate()
+
+
+@pytest.fixture
+def settings() -> TicketSettings:
+    return TicketSettings()
+
+
+@pytest.fixture
+async def store(db_path: Path) -> AsyncIterator[SqliteStore]:
+    opened = await open_sqlite_store(db_path, StoreSettings(busy_timeout_ms=200))
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture
+def desk(store: SqliteStore, keys: PrivacyKeys, settings: TicketSettings) -> Desk:
+    return build_desk(store, keys, settings)
+
+
+@pytest.fixture
+def query(db_path: Path) -> Query:
+    def run(sql: str) -> list[tuple[Any, ...]]:
+        conn = sqlite3.connect(db_path)
+        try:
+            return [tuple(row) for row in conn.execute(sql)]
+        finally:
+            conn.close()
+
+    return run
+
+
+def file_bytes(*paths: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in paths if p.exists())

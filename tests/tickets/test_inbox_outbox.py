@@ -1,0 +1,205 @@
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.tickets.outbox import (
+    OutboxDispatcher,
+    OutgoingMessage,
+    RetryLater,
+    Undeliverable,
+    retry_delay,
+)
+from bot.tickets.settings import OutboxSettings
+
+from .conftest import NOW, REPORTER_ID, Desk, Query, file_bytes
+
+UPDATE = json.dumps(
+    {
+        "update_id": 700001,
+        "message": {
+            "message_id": 5,
+            "from": {"id": REPORTER_ID, "first_name": "晓明", "username": "wang_xiaoming_1987"},
+            "chat": {"id": REPORTER_ID, "type": "private"},
+            "text": "/report",
+        },
+    },
+    ensure_ascii=False,
+)
+
+
+class Clock:
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+# --- inbox ---
+
+
+async def test_an_update_is_handled_once(desk: Desk) -> None:
+    assert await desk.inbox.record_update(700001, UPDATE, NOW)
+    assert not await desk.inbox.record_update(700001, UPDATE, NOW)
+
+
+async def test_unfinished_updates_are_replayed_then_set_aside(desk: Desk, query: Query) -> None:
+    await desk.inbox.record_update(700001, UPDATE, NOW)
+    await desk.inbox.record_update(700002, UPDATE, NOW)
+    await desk.inbox.mark_done(700002, NOW)
+
+    for attempt in range(desk.settings.max_update_replays):
+        [pending] = await desk.inbox.unfinished(NOW)
+        assert (pending.update_id, pending.payload, pending.attempts) == (700001, UPDATE, attempt)
+    assert await desk.inbox.unfinished(NOW) == []  # a poison update does not loop forever
+    assert query("SELECT update_id, status, payload FROM inbox ORDER BY update_id") == [
+        (700001, "failed", ""),
+        (700002, "done", ""),
+    ]
+
+
+async def test_waiting_updates_are_sealed_and_handled_ones_erased(
+    desk: Desk, db_path: Path, query: Query
+) -> None:
+    await desk.inbox.record_update(700001, UPDATE, NOW)
+    [(payload,)] = query("SELECT payload FROM inbox")
+    assert "wang_xiaoming" not in payload and str(REPORTER_ID) not in payload
+    await desk.inbox.mark_done(700001, NOW)
+    assert query("SELECT payload FROM inbox") == [("",)]
+    assert await desk.inbox.purge(NOW + timedelta(days=2), keep=timedelta(days=1)) == 1
+
+
+# --- outbox ---
+
+
+async def test_a_dedupe_key_queues_a_message_once(desk: Desk) -> None:
+    for _ in range(2):
+        await desk.outbox.enqueue("new_ticket", -100, {"n": 1}, NOW, dedupe_key="new:1")
+    assert len(await desk.outbox.due(NOW)) == 1
+
+
+async def test_reporter_messages_are_sealed_until_sent_then_erased(
+    desk: Desk, query: Query
+) -> None:
+    await desk.outbox.enqueue(
+        "question", REPORTER_ID, {"ticket_number": "SJ-2026-000001"}, NOW, to_reporter=True
+    )
+    [(target, payload)] = query("SELECT target, payload FROM outbox")
+    assert str(REPORTER_ID) not in target + payload and "SJ-2026" not in payload
+    [message] = await desk.outbox.due(NOW)
+    assert (message.chat_id, message.data) == (REPORTER_ID, {"ticket_number": "SJ-2026-000001"})
+    await desk.outbox.mark_sent(message.message_id, NOW)
+    assert query("SELECT target, payload FROM outbox") == [("", "")]
+    assert await desk.outbox.due(NOW) == []
+
+
+def test_retries_back_off_exponentially_up_to_a_cap() -> None:
+    settings = OutboxSettings(retry_first_seconds=5, retry_max_seconds=60)
+    assert [retry_delay(n, settings) for n in range(6)] == [5, 10, 20, 40, 60, 60]
+    assert retry_delay(10_000, settings) == 60
+
+
+async def test_the_dispatcher_retries_until_telegram_accepts(desk: Desk, query: Query) -> None:
+    clock = Clock(NOW)
+    tries: list[datetime] = []
+
+    async def flaky_send(message: OutgoingMessage) -> None:
+        tries.append(clock.now)
+        if len(tries) < 3:
+            raise ConnectionError("502 Bad Gateway")
+
+    await desk.outbox.enqueue("new_ticket", -100, {"ticket_number": "X"}, NOW)
+    dispatcher = OutboxDispatcher(desk.outbox, flaky_send, clock=clock)
+    assert await dispatcher.run_once() == 0
+    assert await dispatcher.run_once() == 0  # not due yet: backing off
+    clock.now = NOW + timedelta(seconds=5)
+    assert await dispatcher.run_once() == 0
+    clock.now = NOW + timedelta(seconds=14)
+    assert await dispatcher.run_once() == 0  # the second wait is 10 s
+    clock.now = NOW + timedelta(seconds=15)
+    assert await dispatcher.run_once() == 1
+    assert tries == [NOW, NOW + timedelta(seconds=5), NOW + timedelta(seconds=15)]
+    assert query("SELECT attempts, last_error, sent_at IS NOT NULL FROM outbox") == [(2, None, 1)]
+
+
+async def test_telegram_retry_after_is_honoured(desk: Desk) -> None:
+    clock = Clock(NOW)
+
+    async def rate_limited(message: OutgoingMessage) -> None:
+        raise RetryLater(37)
+
+    await desk.outbox.enqueue("new_ticket", -100, {}, NOW)
+    await OutboxDispatcher(desk.outbox, rate_limited, clock=clock).run_once()
+    assert await desk.outbox.due(NOW + timedelta(seconds=36)) == []
+    assert len(await desk.outbox.due(NOW + timedelta(seconds=37))) == 1
+
+
+async def test_an_undeliverable_message_is_given_up(desk: Desk, query: Query) -> None:
+    async def blocked(message: OutgoingMessage) -> None:
+        raise Undeliverable("Forbidden: bot was blocked by the user")
+
+    await desk.outbox.enqueue("status_changed", REPORTER_ID, {}, NOW, to_reporter=True)
+    await OutboxDispatcher(desk.outbox, blocked, clock=Clock(NOW)).run_once()
+    assert await desk.outbox.due(NOW + timedelta(days=1)) == []
+    [(payload, given_up)] = query("SELECT payload, given_up_at IS NOT NULL FROM outbox")
+    assert (payload, given_up) == ("", 1)
+
+
+async def test_the_receipt_is_delivered_by_the_outbox_if_the_reply_was_lost(
+    desk: Desk,
+) -> None:
+    accepted = await desk.report()
+    grace = timedelta(seconds=desk.settings.receipts.delivery_grace_seconds)
+    assert await desk.outbox.due(NOW) == []  # the handler's own reply comes first
+    [message] = await desk.outbox.due(NOW + grace)
+    assert message.kind == "receipt" and message.chat_id == REPORTER_ID
+    assert message.data == {
+        "ticket_number": accepted.ticket_number,
+        "receipt_code": accepted.receipt_code,
+    }
+
+
+async def test_a_shown_receipt_is_not_sent_again(desk: Desk) -> None:
+    accepted = await desk.report()
+    assert await desk.outbox.mark_delivered(accepted.receipt_message_key, NOW)
+    assert not await desk.outbox.mark_delivered(accepted.receipt_message_key, NOW)
+    assert await desk.outbox.due(NOW + timedelta(days=1)) == []
+
+
+async def test_the_dispatcher_loop_sends_when_woken(desk: Desk) -> None:
+    sent: list[OutgoingMessage] = []
+    arrived = asyncio.Event()
+
+    async def send(message: OutgoingMessage) -> None:
+        sent.append(message)
+        arrived.set()
+
+    dispatcher = OutboxDispatcher(desk.outbox, send)
+    runner = asyncio.create_task(dispatcher.run())
+    await desk.outbox.enqueue(
+        "new_ticket", -100, {"ticket_number": "SJ-1"}, datetime.now(NOW.tzinfo)
+    )
+    dispatcher.wake()
+    await asyncio.wait_for(arrived.wait(), timeout=5)
+    dispatcher.stop()
+    await asyncio.wait_for(runner, timeout=5)
+    assert [m.data for m in sent] == [{"ticket_number": "SJ-1"}]
+
+
+async def test_waiting_receipts_keep_the_code_sealed(desk: Desk, db_path: Path) -> None:
+    accepted = await desk.report()
+    digits = accepted.receipt_code.replace(" ", "").encode()
+    assert digits not in file_bytes(db_path, db_path.with_name(db_path.name + "-wal"))
+
+
+@pytest.mark.parametrize("limit", [1, 3])
+async def test_due_returns_at_most_the_batch_size(desk: Desk, limit: int) -> None:
+    for i in range(5):
+        await desk.outbox.enqueue("new_ticket", -100, {"i": i}, NOW)
+    due = await desk.outbox.due(NOW, limit)
+    assert [m.data["i"] for m in due] == list(range(limit))
