@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -14,6 +15,7 @@ from bot.i18n import guess_language, text
 from bot.kb.check import check_knowledge
 from bot.kb.loader import KnowledgeError
 from bot.matching.evaluate import describe_failure, evaluate, load_cases
+from bot.questions import Gap
 from bot.yamlfile import YamlFileError
 
 Command = Callable[[argparse.Namespace, Config], int]
@@ -48,6 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
     check = kb_commands.add_parser("check", help="validate the knowledge base")
     check.add_argument("paths", nargs="*", type=Path, help="layers (default: from config)")
     check.set_defaults(handler=cmd_kb_check)
+    gaps = kb_commands.add_parser("gaps", help="most frequent questions the bot could not answer")
+    gaps.add_argument("--days", type=int, default=30, help="look back this many days")
+    gaps.add_argument("--limit", type=int, default=20, help="show at most this many groups")
+    gaps.set_defaults(handler=cmd_kb_gaps)
 
     bench = commands.add_parser("bench", help="measure speed and memory")
     bench_commands = bench.add_subparsers(dest="bench_command", required=True, metavar="what")
@@ -139,6 +145,29 @@ def cmd_kb_check(args: argparse.Namespace, config: Config) -> int:
         print(f"{len(problems)} problem(s)", file=sys.stderr)
         return 1
     print(f"ok: {', '.join(str(p) for p in paths)}", file=sys.stderr)
+    return 0
+
+
+def cmd_kb_gaps(args: argparse.Namespace, config: Config) -> int:
+    from bot.questions import QuestionLog
+    from bot.services import open_store
+
+    async def collect() -> list[Gap]:
+        store = await open_store(config)
+        try:
+            segmenter = FaqService.from_config(config).matcher.segmenter
+            return await QuestionLog(store).gaps(segmenter, days=args.days, limit=args.limit)
+        finally:
+            await store.close()
+
+    found = asyncio.run(collect())
+    if not found:
+        print(f"no unanswered questions in the last {args.days} days")
+        return 0
+    print(f"{'asked':>5} {'people':>6}  {'how':<28} example")
+    for gap in found:
+        kinds = ", ".join(f"{kind} {count}" for kind, count in sorted(gap.kinds.items()))
+        print(f"{gap.count:>5} {len(gap.askers):>6}  {kinds:<28} {gap.example}")
     return 0
 
 

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Literal
 
 from bot.schema import bind
+from bot.store.settings import StoreSettings
+from bot.tickets.settings import TicketSettings
 from bot.yamlfile import YamlFileError, read_yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -85,6 +87,13 @@ class MatchingConfig:
 
 
 @dataclass(frozen=True)
+class PrivacyConfig:
+    # Where the reporter pepper and sealing keys are kept when REPORTER_PEPPER / SEALING_KEYS are
+    # not set; created (readable by the owner only) on first start.
+    keys_file: str = "data/privacy-keys.json"
+
+
+@dataclass(frozen=True)
 class LoggingConfig:
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -97,6 +106,9 @@ class Config:
     # Locally set facts (hotline numbers, service hours ...) used as {placeholders} in answers.
     local: dict[str, str] = field(default_factory=dict)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
+    store: StoreSettings = field(default_factory=StoreSettings)
+    tickets: TicketSettings = field(default_factory=TicketSettings)
+    privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     # Where relative paths in this config are resolved from: the config file's folder.
     base_dir: Path = field(default=PROJECT_ROOT, compare=False, metadata={"internal": True})
 

@@ -9,7 +9,7 @@ from bot.config import Config
 from bot.kb.check import render_answer
 from bot.kb.loader import load_knowledge_strict
 from bot.kb.model import Entry, KnowledgeBase
-from bot.matching.matcher import Band, Matcher, MatchResult
+from bot.matching.matcher import Band, Candidate, Matcher, MatchResult
 
 
 @dataclass(frozen=True)
@@ -59,8 +59,8 @@ class FaqService:
     def answer(self, entry_id: str, language: str, match: MatchResult | None = None) -> FaqReply:
         """The full answer for ``entry_id`` (also used when a button picks a topic)."""
         entry = self.kb.entries[entry_id]
-        if match is None:
-            match = MatchResult("answer", 100.0, (), ())
+        if match is None:  # chosen with a button: certain by definition
+            match = MatchResult("answer", 100.0, (Candidate(entry_id, 100.0),), ())
         return FaqReply(
             "answer",
             match,

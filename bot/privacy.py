@@ -9,12 +9,15 @@ Both secrets come from the environment, never from the config file or the databa
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
+import json
 import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
@@ -72,6 +75,38 @@ class PrivacyKeys:
             return cls(pepper=pepper, sealing_keys=keys)
         except ValueError as exc:
             raise ValueError(f"{PEPPER_VARIABLE}/{SEALING_VARIABLE}: {exc}") from None
+
+
+def load_privacy_keys(keys_file: Path, environ: Mapping[str, str] | None = None) -> PrivacyKeys:
+    """Keys from the environment if set, else from ``keys_file``, created on first use.
+
+    The file is written readable by its owner only and never printed; a deployment that keeps
+    secrets elsewhere sets the environment variables instead.
+    """
+    env = os.environ if environ is None else environ
+    if env.get(PEPPER_VARIABLE) or env.get(SEALING_VARIABLE):
+        return PrivacyKeys.from_environ(env)
+    if not keys_file.exists():
+        _write_new_keys(keys_file)
+    try:
+        stored = json.loads(keys_file.read_text(encoding="utf-8"))
+        return PrivacyKeys(
+            pepper=bytes.fromhex(stored["pepper"]),
+            sealing_keys=tuple(k.encode() for k in stored["sealing_keys"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"{keys_file}: not a usable privacy keys file ({exc})") from None
+
+
+def _write_new_keys(keys_file: Path) -> None:
+    keys = PrivacyKeys.generate()
+    body = {"pepper": keys.pepper.hex(), "sealing_keys": [k.decode() for k in keys.sealing_keys]}
+    keys_file.parent.mkdir(parents=True, exist_ok=True)
+    # O_EXCL: two processes starting at once must not overwrite each other's keys.
+    with contextlib.suppress(FileExistsError):
+        fd = os.open(keys_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(body, out)
 
 
 def keyed_hash(pepper: bytes, purpose: str, value: str) -> str:

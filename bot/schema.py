@@ -93,7 +93,9 @@ class _Binder:
     def dataclass(self, cls: type, value: Any, path: KeyPath) -> Any:
         if not isinstance(value, dict):
             raise self.fail(path, f"expected a section of keys, got {_describe(value)}")
-        fields = {f.name: f for f in dataclasses.fields(cls) if f.init and not f.metadata.get("internal")}
+        fields = {
+            f.name: f for f in dataclasses.fields(cls) if f.init and not f.metadata.get("internal")
+        }
         hints = get_type_hints(cls)
         for key in value:
             if key not in fields:
@@ -103,7 +105,9 @@ class _Binder:
         for name, spec in fields.items():
             if name in value:
                 kwargs[name] = self.value(hints[name], value[name], (*path, name))
-            elif spec.default is dataclasses.MISSING and spec.default_factory is dataclasses.MISSING:
+            elif (
+                spec.default is dataclasses.MISSING and spec.default_factory is dataclasses.MISSING
+            ):
                 raise self.fail((*path, name), "required value is missing")
         try:
             return cls(**kwargs)

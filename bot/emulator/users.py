@@ -284,6 +284,21 @@ class UserSimulation:
         if current is None:
             raise LookupError(f"message {message_id} is not in chat {record.id} (deleted?)")
         data = _find_callback_data(current, callback_data, button_text)
+        return self._queue_press(user, record, current, data)
+
+    async def forge_button_press(self, user: FakeUser, message: MessageRef, data: str) -> JsonDict:
+        """A press carrying callback data the message never offered, as a modified client can
+        send: the bot must refuse it, since only the server's own checks are trustworthy."""
+        record = self._message_chat(user, message, None)
+        message_id = message if isinstance(message, int) else int(message["message_id"])
+        current = record.messages.get(message_id)
+        if current is None:
+            raise LookupError(f"message {message_id} is not in chat {record.id} (deleted?)")
+        return self._queue_press(user, record, current, data)
+
+    def _queue_press(
+        self, user: FakeUser, record: ChatRecord, current: JsonDict, data: str
+    ) -> JsonDict:
         query_id = str(next(self._callback_ids))
         self.state.callback_queries[query_id] = CallbackRecord(chat_id=record.id)
         query: JsonDict = {

@@ -185,6 +185,17 @@ class OutboxRecord:
     given_up_at: datetime | None
 
 
+@dataclass(frozen=True)
+class FaqLogEntry:
+    asked_at: datetime
+    kind: str  # unanswered / unsure / disliked / for_staff
+    question: str
+    language: str
+    asker_key: str
+    entry_id: str | None = None
+    reason: str | None = None
+
+
 # --- The unit of work --------------------------------------------------------------------------
 
 
@@ -296,7 +307,14 @@ class ThrottleTables(Protocol):
     async def purge_throttles(self, window_start_before: int) -> int: ...
 
 
-class Transaction(TicketTables, DraftTables, DeliveryTables, ThrottleTables, Protocol):
+class FaqLogTables(Protocol):
+    async def log_faq_question(self, entry: FaqLogEntry) -> None: ...
+    async def faq_log(self, since: datetime, kinds: Sequence[str]) -> list[FaqLogEntry]: ...
+
+
+class Transaction(
+    TicketTables, DraftTables, DeliveryTables, ThrottleTables, FaqLogTables, Protocol
+):
     """Everything a service may read or write inside one unit of work."""
 
 

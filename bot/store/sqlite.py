@@ -24,6 +24,7 @@ import aiosqlite
 from bot.store.base import (
     DraftRecord,
     EventRecord,
+    FaqLogEntry,
     FileInfo,
     InboxRecord,
     NewEvent,
@@ -678,6 +679,43 @@ class SqliteTransaction:
             "DELETE FROM throttles WHERE window_start < ? RETURNING key", (window_start_before,)
         )
         return len(rows)
+
+    # --- parents' questions the knowledge base missed ---
+
+    async def log_faq_question(self, entry: FaqLogEntry) -> None:
+        self._write(
+            "INSERT INTO faq_log (asked_at, kind, question, entry_id, reason, language, asker_key)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                to_db_time(entry.asked_at),
+                entry.kind,
+                entry.question,
+                entry.entry_id,
+                entry.reason,
+                entry.language,
+                entry.asker_key,
+            ),
+        )
+
+    async def faq_log(self, since: datetime, kinds: Sequence[str]) -> list[FaqLogEntry]:
+        marks = ", ".join("?" * len(kinds))
+        rows = await self._rows(
+            "SELECT asked_at, kind, question, entry_id, reason, language, asker_key FROM faq_log"
+            f" WHERE asked_at >= ? AND kind IN ({marks}) ORDER BY asked_at",
+            (to_db_time(since), *kinds),
+        )
+        return [
+            FaqLogEntry(
+                asked_at=from_db_time(r[0]) or since,
+                kind=r[1],
+                question=r[2],
+                entry_id=r[3],
+                reason=r[4],
+                language=r[5],
+                asker_key=r[6],
+            )
+            for r in rows
+        ]
 
 
 TICKET_SELECT = (

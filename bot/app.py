@@ -1,0 +1,202 @@
+"""The composition root: the one place that wires config, services and handlers together.
+
+Production (``python -m bot run``), the offline emulator mode and every test build the bot
+through :func:`build_application`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
+from telegram.error import BadRequest, NetworkError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    BaseUpdateProcessor,
+    CallbackQueryHandler,
+    ContextTypes,
+)
+from telegram.request import BaseRequest
+
+from bot.config import Config
+from bot.i18n import LANGUAGES, text
+from bot.services import Services
+from handlers import errors, parent
+from handlers.context import HotlineContext
+
+log = logging.getLogger(__name__)
+
+# Transient failures (5xx, dropped connections, timeouts) are retried this often, backing off.
+NETWORK_RETRIES = 4
+NETWORK_BACKOFF_SECONDS = 0.5
+
+
+class RetryingRateLimiter(AIORateLimiter):
+    """Telegram's rate limits plus retries on transient network errors.
+
+    AIORateLimiter retries only 429 RetryAfter; a 502 or a timeout would otherwise lose the
+    reply. BadRequest is a NetworkError subclass but final (the request itself is wrong).
+    """
+
+    async def process_request(  # type: ignore[override]
+        self,
+        callback: Callable[..., Awaitable[Any]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> Any:
+        for attempt in range(NETWORK_RETRIES + 1):
+            try:
+                return await super().process_request(
+                    callback, args, kwargs, endpoint, data, rate_limit_args
+                )
+            except BadRequest:
+                raise
+            except NetworkError as exc:
+                if attempt == NETWORK_RETRIES:
+                    raise
+                delay = NETWORK_BACKOFF_SECONDS * 2**attempt
+                log.warning(
+                    "%s failed (%s); retry %d in %.1fs",
+                    endpoint,
+                    type(exc).__name__,
+                    attempt + 1,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
+
+
+class PerChatUpdateProcessor(BaseUpdateProcessor):
+    """Different chats in parallel, one chat strictly in order (conversations depend on it)."""
+
+    def __init__(self, max_concurrent_updates: int) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._waiting: defaultdict[int, int] = defaultdict(int)
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        key = _chat_key(update)
+        self._waiting[key] += 1
+        try:
+            async with self._locks[key]:
+                await coroutine
+        finally:
+            self._waiting[key] -= 1
+            if not self._waiting[key]:
+                del self._waiting[key]
+                self._locks.pop(key, None)
+
+    async def initialize(self) -> None:
+        """Nothing to open."""
+
+    async def shutdown(self) -> None:
+        """Nothing to close."""
+
+
+def _chat_key(update: object) -> int:
+    chat = getattr(update, "effective_chat", None)
+    if chat is not None:
+        return int(chat.id)
+    user = getattr(update, "effective_user", None)
+    return int(user.id) if user is not None else 0
+
+
+def build_application(config: Config, *, request: BaseRequest | None = None) -> Application:  # type: ignore[type-arg]
+    """Build the bot; resources open in post_init and close in post_shutdown."""
+    limits = config.telegram.rate_limits
+    builder = (
+        ApplicationBuilder()
+        .token(config.telegram.token)
+        .context_types(ContextTypes(context=HotlineContext, bot_data=Services))
+        .concurrent_updates(PerChatUpdateProcessor(config.telegram.concurrent_updates))
+        .rate_limiter(
+            RetryingRateLimiter(
+                overall_max_rate=limits.overall_per_second,
+                group_max_rate=limits.group_per_minute,
+                max_retries=limits.max_retries,
+            )
+        )
+        .post_init(_open_services(config))
+        .post_shutdown(_close_services)
+    )
+    if config.telegram.base_url:
+        builder = builder.base_url(config.telegram.base_url)
+    if config.telegram.base_file_url:
+        builder = builder.base_file_url(config.telegram.base_file_url)
+    if request is not None:
+        builder = builder.request(request)
+    app = builder.build()
+    _register_handlers(app)
+    return app
+
+
+def _register_handlers(app: Application) -> None:  # type: ignore[type-arg]
+    # group 0: features. Within a group the first matching handler wins, so conversations
+    # register before the free-text FAQ catch-all.
+    parent.register(app, group=0)
+    # Last in the group: answer any button press nobody above recognised.
+    app.add_handler(CallbackQueryHandler(parent.unknown_button), 0)
+    errors.register(app)
+
+
+def _open_services(config: Config) -> Callable[[Application], Awaitable[None]]:  # type: ignore[type-arg]
+    async def post_init(app: Application) -> None:  # type: ignore[type-arg]
+        services: Services = app.bot_data
+        await services.open(config)
+        services.bot_username = app.bot.username
+        await _publish_commands(app)
+
+    return post_init
+
+
+async def _close_services(app: Application) -> None:  # type: ignore[type-arg]
+    services: Services = app.bot_data
+    await services.close()
+
+
+PRIVATE_COMMANDS = ("start", "ask", "help", "lang", "about")
+GROUP_COMMANDS = ("ask", "help")
+
+
+async def _publish_commands(app: Application) -> None:  # type: ignore[type-arg]
+    """Commands per scope and language, so each chat's menu lists only what works there."""
+    for language in LANGUAGES:
+        code = "" if language == "zh" else language
+        for scope, names in (
+            (BotCommandScopeAllPrivateChats(), PRIVATE_COMMANDS),
+            (BotCommandScopeAllGroupChats(), GROUP_COMMANDS),
+        ):
+            commands = [BotCommand(n, text(language, f"command.{n}")) for n in names]
+            await app.bot.set_my_commands(commands, scope=scope, language_code=code or None)
+
+
+@asynccontextmanager
+async def running(app: Application, *, poll_interval: float = 0.0) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+    """Start polling inside an existing event loop (tests, offline mode), then shut down cleanly.
+
+    ``run_polling`` owns the event loop and calls post_init itself; here we do the same steps.
+    """
+    await app.initialize()
+    if app.post_init:
+        await app.post_init(app)
+    await app.start()
+    assert app.updater is not None
+    await app.updater.start_polling(poll_interval=poll_interval, timeout=1)
+    try:
+        yield app
+    finally:
+        await app.updater.stop()
+        await app.stop()
+        await app.shutdown()
+        if app.post_shutdown:
+            await app.post_shutdown(app)

@@ -1,0 +1,72 @@
+"""``python -m bot run``: Telegram with a token, else the offline emulator and a terminal chat."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from dataclasses import replace
+
+from telegram import Update
+
+from bot.app import build_application, running
+from bot.config import Config
+from bot.emulator.server import BotApiEmulator
+from bot.emulator.terminal import run_terminal_chat
+
+log = logging.getLogger(__name__)
+
+OFFLINE_TOKEN = "1000001:OFFLINE-EMULATOR"
+
+
+def setup_logging(config: Config, *, quiet: bool = False) -> None:
+    level = logging.WARNING if quiet else getattr(logging, config.logging.level)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs every request URL at INFO, and Bot API URLs contain the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def run_bot(config: Config) -> int:
+    if not config.telegram.token:
+        setup_logging(config, quiet=True)
+        asyncio.run(run_offline(config))
+        return 0
+    setup_logging(config)
+    app = build_application(config)
+    telegram = config.telegram
+    if telegram.mode == "webhook":
+        if not telegram.webhook.url:
+            print("error: telegram.webhook.url must be set in webhook mode", file=sys.stderr)
+            return 2
+        app.run_webhook(
+            listen=telegram.webhook.listen,
+            port=telegram.webhook.port,
+            url_path=telegram.webhook.path,
+            webhook_url=telegram.webhook.url,
+            secret_token=telegram.webhook.secret_token or None,
+            allowed_updates=Update.ALL_TYPES,
+        )
+    else:
+        app.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0
+
+
+async def run_offline(config: Config) -> None:
+    """The whole bot against the built-in Bot API emulator, chatting in this terminal."""
+    async with BotApiEmulator(token=OFFLINE_TOKEN) as emulator:
+        offline = replace(
+            config,
+            telegram=replace(
+                config.telegram,
+                token=OFFLINE_TOKEN,
+                base_url=emulator.base_url,
+                base_file_url=emulator.base_file_url,
+            ),
+        )
+        print("离线模式:未设置 TELEGRAM_BOT_TOKEN,机器人连接内置的 Bot API 模拟器。")
+        print("Offline mode: no token set; the bot talks to the built-in Bot API emulator.\n")
+        parent = emulator.user(id=424242, first_name="家长", language_code="zh-hans")
+        async with running(build_application(offline)):
+            await emulator.send_text(parent, "/start")
+            await run_terminal_chat(emulator, user=parent)

@@ -1,0 +1,74 @@
+"""Small pieces every audience's handlers share: the reader's language and safe long replies."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.constants import MessageLimit, ParseMode
+
+from bot.i18n import Language, language_from_code, text
+from handlers.context import HotlineContext
+
+LANGUAGE_KEY = "language"
+
+
+def language_of(update: Update, context: HotlineContext) -> Language:
+    """The language the user chose with /lang, else the one their Telegram app uses."""
+    chosen = context.user_data.get(LANGUAGE_KEY) if context.user_data is not None else None
+    if chosen in ("zh", "en"):
+        return chosen  # type: ignore[no-any-return]
+    user = update.effective_user
+    return language_from_code(user.language_code if user else None)
+
+
+def split_message(html: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
+    """Cut HTML text into parts under ``limit``, at line breaks where possible.
+
+    Our markup never spans lines, so a cut at a line break never splits a tag. A single line
+    longer than the limit (only ever escaped plain text) is cut where no entity is broken.
+    """
+    parts: list[str] = []
+    current = ""
+    for line in html.split("\n"):
+        while len(line) > limit:
+            cut = _safe_cut(line, limit)
+            parts, current = _flush(parts, current), ""
+            parts.append(line[:cut])
+            line = line[cut:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            parts, current = _flush(parts, current), line
+        else:
+            current = candidate
+    return [p for p in _flush(parts, current) if p.strip()]
+
+
+def _flush(parts: list[str], current: str) -> list[str]:
+    return [*parts, current] if current else parts
+
+
+def _safe_cut(line: str, limit: int) -> int:
+    amp = line.rfind("&", max(0, limit - 10), limit)
+    if amp != -1 and ";" not in line[amp:limit]:
+        return amp  # don't split "&amp;" and friends
+    return limit
+
+
+async def reply_html(
+    message: Message, html: str, markup: InlineKeyboardMarkup | None = None
+) -> Message:
+    """Send ``html`` as one or more messages; buttons go on the last one."""
+    parts = split_message(html)
+    sent = message
+    for index, part in enumerate(parts):
+        last = index == len(parts) - 1
+        sent = await message.reply_text(
+            part,
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup if last else None,
+            do_quote=False,
+        )
+    return sent
+
+
+def t(update: Update, context: HotlineContext, key: str, **values: object) -> str:
+    return text(language_of(update, context), key, **values)

@@ -1,0 +1,32 @@
+"""The last resort: log what failed (never the update's contents) and tell the user politely."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.ext import Application
+
+from handlers.common import t
+from handlers.context import HotlineContext
+
+log = logging.getLogger(__name__)
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_error_handler(on_error)
+
+
+async def on_error(update: object, context: HotlineContext) -> None:
+    # Update ids only: message texts and user ids must never reach the logs.
+    update_id = update.update_id if isinstance(update, Update) else None
+    log.error(
+        "update %s failed: %s", update_id, type(context.error).__name__, exc_info=context.error
+    )
+    if isinstance(update, Update) and update.effective_message is not None:
+        try:
+            await update.effective_message.reply_text(
+                t(update, context, "error.generic"), do_quote=False
+            )
+        except Exception:
+            log.warning("could not tell update %s about the failure", update_id)

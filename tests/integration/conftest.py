@@ -1,0 +1,106 @@
+"""The real Application, built by build_application, polling the emulator over HTTP.
+
+Any exception inside a handler fails the test: the error handler records it and the fixture
+re-raises it at teardown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pytest
+from telegram.ext import Application
+
+from bot.app import build_application, running
+from bot.config import Config, PrivacyConfig, RateLimitConfig, load_config
+from bot.emulator import BotApiEmulator, FakeUser
+from bot.emulator.state import JsonDict
+from bot.services import Services
+
+TOKEN = "123456:TEST-TOKEN"
+
+
+@dataclass
+class Harness:
+    emu: BotApiEmulator
+    app: Application  # type: ignore[type-arg]
+    config: Config
+    errors: list[BaseException]
+
+    def parent(self, language_code: str | None = "zh-hans", **names: str) -> FakeUser:
+        return self.emu.user(language_code=language_code, **names)
+
+    @property
+    def services(self) -> Services:
+        return self.app.bot_data  # type: ignore[no-any-return]
+
+    def sent_count(self, user: FakeUser) -> int:
+        return len(self.emu.state.chat(user.id).bot_messages)
+
+    def latest(self, user: FakeUser) -> JsonDict:
+        return self.emu.messages(user.id)[-1]
+
+    async def say(self, user: FakeUser, text: str, expect: int = 1) -> list[JsonDict]:
+        """Send ``text`` and return the bot's next ``expect`` messages to that chat."""
+        before = self.sent_count(user)
+        await self.emu.send_text(user, text)
+        sent = await self.emu.wait_for_messages(user.id, before + expect)
+        return sent[before:]
+
+    async def press(
+        self, user: FakeUser, message: JsonDict, data: str, expect: int = 1
+    ) -> list[JsonDict]:
+        before = self.sent_count(user)
+        await self.emu.press_button(user, message, data)
+        if expect == 0:
+            await self.emu.wait_until_delivered()
+            return []
+        sent = await self.emu.wait_for_messages(user.id, before + expect)
+        return sent[before:]
+
+    async def settle(self, seconds: float = 0.3) -> None:
+        """Let the bot finish what it fetched, for assertions that nothing (more) happens."""
+        await self.emu.wait_until_delivered()
+        await asyncio.sleep(seconds)
+
+
+def make_config(tmp_path: Path, emu: BotApiEmulator) -> Config:
+    config = load_config(None, environ={})
+    telegram = replace(
+        config.telegram,
+        token=TOKEN,
+        base_url=emu.base_url,
+        base_file_url=emu.base_file_url,
+        rate_limits=RateLimitConfig(overall_per_second=0, group_per_minute=0, max_retries=5),
+    )
+    return replace(
+        config,
+        telegram=telegram,
+        store=replace(config.store, path=str(tmp_path / "hotline.sqlite3")),
+        privacy=PrivacyConfig(keys_file=str(tmp_path / "keys.json")),
+    )
+
+
+@pytest.fixture
+async def emu() -> AsyncIterator[BotApiEmulator]:
+    async with BotApiEmulator(token=TOKEN, bot_username="shuangjian_bot") as emulator:
+        yield emulator
+
+
+@pytest.fixture
+async def harness(emu: BotApiEmulator, tmp_path: Path) -> AsyncIterator[Harness]:
+    config = make_config(tmp_path, emu)
+    app = build_application(config)
+    errors: list[BaseException] = []
+
+    async def fail_on_error(update: object, context: object) -> None:
+        errors.append(getattr(context, "error", None) or RuntimeError("unknown handler error"))
+
+    app.add_error_handler(fail_on_error)
+    async with running(app):
+        yield Harness(emu, app, config, errors)
+    if errors:
+        raise errors[0]
