@@ -61,6 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
     faq.add_argument("--entries", type=int, default=5000, help="size of the generated KB")
     faq.add_argument("--questions", type=Path, help="eval-format YAML of questions to time")
     faq.set_defaults(handler=cmd_bench_faq)
+    tickets = bench_commands.add_parser("tickets", help="durable tip-off submissions per second")
+    tickets.add_argument("--count", type=int, default=5000, help="submissions per run")
+    tickets.add_argument("--concurrency", type=int, default=8, help="submissions at once")
+    tickets.set_defaults(handler=cmd_bench_tickets)
     return parser
 
 
@@ -175,4 +179,17 @@ def cmd_bench_faq(args: argparse.Namespace, config: Config) -> int:
     from bot.bench.faq import run_faq_benchmark
 
     run_faq_benchmark(config, generated_entries=args.entries, questions_file=args.questions)
+    return 0
+
+
+def cmd_bench_tickets(args: argparse.Namespace, config: Config) -> int:
+    import tempfile
+
+    from bot.bench.report import peak_rss_mb, print_table
+    from bot.bench.tickets import bench_tickets
+
+    with tempfile.TemporaryDirectory(prefix="bench-tickets-") as folder:
+        figures = asyncio.run(bench_tickets(args.count, Path(folder), concurrency=args.concurrency))
+    figures["peak RSS MB"] = peak_rss_mb()
+    print_table("bench tickets", figures)
     return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import resource
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 
 def percentiles(samples: list[float], points: Iterable[int]) -> dict[int, float]:
@@ -21,10 +21,19 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def print_table(title: str, figures: dict[str, float]) -> None:
+def print_table(title: str, figures: Mapping[str, object]) -> None:
     print(title)
     width = max(len(name) for name in figures)
     for name, value in figures.items():
-        shown = f"{value:,.3f}" if isinstance(value, float) else f"{value:,}"
-        print(f"  {name:<{width}}  {shown}")
+        print(f"  {name:<{width}}  {_shown(value)}")
     sys.stdout.flush()
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:,.3f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
