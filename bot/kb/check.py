@@ -9,6 +9,7 @@ from pathlib import Path
 from bot.kb.loader import LoadedKnowledge, Place, load_knowledge
 from bot.kb.model import Entry
 from bot.matching.normalize import normalize
+from bot.matching.segment import Segmenter
 from bot.yamlfile import YamlFileError
 
 # Telegram's limit for one message (telegram.constants.MessageLimit.MAX_TEXT_LENGTH); bot/ keeps
@@ -39,22 +40,34 @@ def _related(loaded: LoadedKnowledge, _: dict[str, str]) -> Iterator[YamlFileErr
 
 
 def _phrasings(loaded: LoadedKnowledge, _: dict[str, str]) -> Iterator[YamlFileError]:
-    owners: dict[str, tuple[str, Place, tuple[str | int, ...]]] = {}
-    for entry in loaded.kb.entries.values():
+    """The same phrasing under two entries, literally or once synonyms and filler are folded
+    ("举报了会有人管吗" reads as just "举报"): the matcher could not tell those entries apart."""
+    kb = loaded.kb
+    segmenter = Segmenter(kb.concepts, kb.stopwords)
+    owners: dict[object, tuple[str, Place, tuple[str | int, ...]]] = {}
+    for entry in kb.entries.values():
         place = loaded.places[entry.id]
         for text, key in _claims(entry):
             form = normalize(text)
             if not form:
                 yield place.problem(f"{entry.id}: '{text}' has no words to match", *key)
                 continue
-            owner = owners.get(form)
-            if owner is None:
-                owners[form] = (entry.id, place, key)
-            elif owner[0] != entry.id:
-                first = owner[1].source.line_of((*owner[1].path, *owner[2]))
-                where = f"{owner[1].source.file}:{first}"
-                message = f"{entry.id}: '{text}' is also claimed by {owner[0]} ({where})"
-                yield place.problem(message, *key)
+            for identity in (form, frozenset(segmenter.terms(text))):
+                owner = owners.setdefault(identity, (entry.id, place, key))
+                if owner[0] != entry.id:
+                    yield place.problem(_claimed_twice(entry.id, text, identity, owner), *key)
+                    break
+
+
+def _claimed_twice(
+    entry_id: str, text: str, identity: object, owner: tuple[str, Place, tuple[str | int, ...]]
+) -> str:
+    first = owner[1].source.line_of((*owner[1].path, *owner[2]))
+    where = f"{owner[1].source.file}:{first}"
+    if isinstance(identity, str):
+        return f"{entry_id}: '{text}' is also claimed by {owner[0]} ({where})"
+    terms = " ".join(sorted(identity)) or "(nothing)"  # type: ignore[call-overload]
+    return f"{entry_id}: '{text}' reads as '{terms}', like a phrasing of {owner[0]} ({where})"
 
 
 def _claims(entry: Entry) -> Iterator[tuple[str, tuple[str | int, ...]]]:

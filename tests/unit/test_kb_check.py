@@ -162,3 +162,14 @@ def test_overlay_adds_entries(tmp_path: Path) -> None:
 def test_missing_layer_path(tmp_path: Path, missing: str) -> None:
     [problem] = [str(p) for p in check_knowledge([tmp_path / missing], PLACEHOLDERS)]
     assert problem == f"{tmp_path / missing}: knowledge path does not exist"
+
+
+def test_phrasings_that_read_the_same_after_folding(tmp_path: Path) -> None:
+    text = (
+        "stopwords: [吗, 了]\nentries:\n"
+        + entry()
+        + entry(id="homework.other", question="别的", phrasing="作业太多了吗")
+    )
+    [problem] = problems(tmp_path, text)
+    assert "homework.other: '作业太多了吗' reads as '作业 太多', like a phrasing of" in problem
+    assert "homework.limits" in problem
