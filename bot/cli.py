@@ -61,6 +61,11 @@ def build_parser() -> argparse.ArgumentParser:
     faq.add_argument("--entries", type=int, default=5000, help="size of the generated KB")
     faq.add_argument("--questions", type=Path, help="eval-format YAML of questions to time")
     faq.set_defaults(handler=cmd_bench_faq)
+    e2e = bench_commands.add_parser("e2e", help="the whole bot under a burst, next to an echo bot")
+    e2e.add_argument("--users", type=int, default=200, help="simulated parents")
+    e2e.add_argument("--messages", type=int, default=2000, help="questions in the burst")
+    e2e.add_argument("--faults", action="store_true", help="5%% 429 + 2%% 502 on sendMessage")
+    e2e.set_defaults(handler=cmd_bench_e2e)
     tickets = bench_commands.add_parser("tickets", help="durable tip-off submissions per second")
     tickets.add_argument("--count", type=int, default=5000, help="submissions per run")
     tickets.add_argument("--concurrency", type=int, default=8, help="submissions at once")
@@ -179,6 +184,13 @@ def cmd_bench_faq(args: argparse.Namespace, config: Config) -> int:
     from bot.bench.faq import run_faq_benchmark
 
     run_faq_benchmark(config, generated_entries=args.entries, questions_file=args.questions)
+    return 0
+
+
+def cmd_bench_e2e(args: argparse.Namespace, config: Config) -> int:
+    from bot.bench.e2e import bench_e2e
+
+    bench_e2e(config, users=args.users, messages=args.messages, faults=args.faults)
     return 0
 
 

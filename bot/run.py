@@ -11,8 +11,6 @@ from telegram import Update
 
 from bot.app import build_application, running
 from bot.config import Config
-from bot.emulator.server import BotApiEmulator
-from bot.emulator.terminal import run_terminal_chat
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +52,10 @@ def run_bot(config: Config) -> int:
 
 async def run_offline(config: Config) -> None:
     """The whole bot against the built-in Bot API emulator, chatting in this terminal."""
+    # Imported here: a bot serving Telegram should not carry the emulator (and aiohttp) in memory.
+    from bot.emulator.server import BotApiEmulator
+    from bot.emulator.terminal import run_terminal_chat
+
     async with BotApiEmulator(token=OFFLINE_TOKEN) as emulator:
         offline = replace(
             config,

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from bot.config import MatchingConfig
 from bot.kb.model import Entry, KnowledgeBase
@@ -200,8 +200,10 @@ class Matcher:
 
     def _fuzzy(self, entry: int, query_text: str) -> float:
         start, end = int(self.entry_starts[entry]), self.entry_ends[entry]
-        similarity = max(fuzz.token_sort_ratio(query_text, t) for t in self.doc_texts[start:end])
-        return FUZZY_WEIGHT * similarity
+        best = process.extractOne(
+            query_text, self.doc_texts[start:end], scorer=fuzz.token_sort_ratio
+        )
+        return FUZZY_WEIGHT * best[1] if best else 0.0
 
     def _band(self, candidates: tuple[Candidate, ...], terms: tuple[str, ...]) -> MatchResult:
         settings = self.settings

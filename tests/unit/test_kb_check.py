@@ -171,5 +171,6 @@ def test_phrasings_that_read_the_same_after_folding(tmp_path: Path) -> None:
         + entry(id="homework.other", question="别的", phrasing="作业太多了吗")
     )
     [problem] = problems(tmp_path, text)
-    assert "homework.other: '作业太多了吗' reads as '作业 太多', like a phrasing of" in problem
-    assert "homework.limits" in problem
+    # The exact terms depend on the segmenter's dictionary, shared by everything in the process.
+    assert "homework.other: '作业太多了吗' reads as '" in problem
+    assert "', like a phrasing of homework.limits" in problem

@@ -1,0 +1,358 @@
+"""``bench e2e``: the whole bot under a burst of parents' questions, next to a bare echo bot.
+
+Design: the Bot API emulator and the simulated parents run in this process; each bot runs
+alone in a child process (``bot/bench/bot_process.py``) and polls the emulator over HTTP, as
+it would poll Telegram. So "peak RSS" and "CPU ms/reply" are the bot process's own, not the
+emulator's, and the emulator does not share the bot's event loop (it would with one process).
+
+Both bots get the same burst: ``messages`` questions from ``users`` parents, all queued at once,
+drawn from the knowledge base's own questions and phrasings so the matcher does real work.
+The real bot is built by ``build_application`` with Telegram's rate limits lifted (the emulator
+has none), a temporary database and keys file. The echo bot is bare python-telegram-bot with
+the same ``concurrent_updates`` and no rate limiter.
+
+Targets: bot replies/s >= 0.8x the echo bot's; bot peak RSS <= 120 MB; no lost and no
+duplicated replies, also with 5% 429 + 2% 502 on sendMessage (``faults=True``, bot only: the
+echo bot has no retries and loses those replies by design).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import pickle
+import random
+import sys
+import tempfile
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from bot.bench.bot_process import PROTOCOL_PREFIX, BotKind
+from bot.bench.report import peak_rss_mb, percentiles, print_table
+from bot.config import Config, PrivacyConfig, RateLimitConfig
+from bot.emulator import BotActivity, BotApiEmulator, FakeUser, inline_buttons
+from bot.kb.loader import load_knowledge_strict
+
+TOKEN = "1000002:E2E-BENCH"
+FAULT_RATE_429 = 0.05
+FAULT_RATE_502 = 0.02
+# After the last expected reply, how long a late duplicate may still turn up and be counted.
+GRACE_SECONDS = 0.3
+# Interpreter start, imports, knowledge base and matcher build, database migrations.
+START_TIMEOUT_SECONDS = 60.0
+STOP_TIMEOUT_SECONDS = 30.0
+LOG_TAIL_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class Burst:
+    users: int
+    messages: int
+    questions: tuple[str, ...]
+    faults: bool
+    timeout: float
+    seed: int
+
+
+@dataclass
+class Measured:
+    """One bot's burst, as seen from the emulator plus the bot process's own report."""
+
+    replies_per_s: float
+    latencies_ms: list[float]
+    lost: int
+    duplicated: int
+    answered: int
+    emulator_busy: float  # share of the burst's wall time this process spent on the CPU
+    process: dict[str, float]  # the bot process's cpu_s, ready_rss_mb, peak_rss_mb, handler_errors
+    faults: dict[str, int]
+
+
+def bench_e2e(
+    config: Config,
+    *,
+    users: int = 200,
+    messages: int = 2000,
+    faults: bool = False,
+    timeout: float = 300.0,
+    seed: int = 7,
+) -> dict[str, float]:
+    """Run the benchmark, print its table and return the figures."""
+    figures = asyncio.run(
+        run_e2e_benchmark(
+            config, users=users, messages=messages, faults=faults, timeout=timeout, seed=seed
+        )
+    )
+    title = "bench e2e (each bot polls the emulator from its own process; RSS/CPU are the bot's)"
+    if faults:
+        title += f"; faults: {FAULT_RATE_429:.0%} 429 + {FAULT_RATE_502:.0%} 502 on sendMessage"
+    print_table(title, figures)
+    return figures
+
+
+async def run_e2e_benchmark(
+    config: Config,
+    *,
+    users: int = 200,
+    messages: int = 2000,
+    faults: bool = False,
+    timeout: float = 300.0,  # noqa: ASYNC109 - a deadline for the last reply, not for one call
+    seed: int = 7,
+) -> dict[str, float]:
+    """The bot, then (without faults) the echo bot, under the same burst; figures by name."""
+    burst = Burst(users, messages, parent_questions(config, seed), faults, timeout, seed)
+    with tempfile.TemporaryDirectory(prefix="bench-e2e-") as folder:
+        bot = await measure_burst("bot", config, burst, Path(folder))
+        echo = None if faults else await measure_burst("echo", config, burst, Path(folder))
+    figures: dict[str, float] = {"users": users, "messages": messages}
+    figures |= side_figures("bot", bot)
+    figures["bot answered %"] = 100 * bot.answered / max(1, len(bot.latencies_ms))
+    if faults:
+        figures["bot 429s injected"] = bot.faults.get("429", 0)
+        figures["bot 502s injected"] = bot.faults.get("502", 0)
+    if echo is not None:
+        figures |= side_figures("echo", echo)
+        figures["bot/echo replies/s"] = bot.replies_per_s / max(echo.replies_per_s, 1e-9)
+    figures["emulator+parents peak RSS MB"] = peak_rss_mb()
+    return figures
+
+
+def parent_questions(config: Config, seed: int) -> tuple[str, ...]:
+    """Every question and phrasing in the knowledge base, shuffled: what parents really ask."""
+    kb = load_knowledge_strict(list(config.knowledge_paths))
+    pool = [e.question.zh for e in kb.entries.values()]
+    pool += [e.question.en for e in kb.entries.values() if e.question.en]
+    pool += [p for e in kb.entries.values() for p in e.phrasings]
+    random.Random(seed).shuffle(pool)
+    return tuple(pool)
+
+
+def side_figures(name: str, measured: Measured) -> dict[str, float]:
+    replies = max(1, len(measured.latencies_ms))
+    latency = percentiles(measured.latencies_ms, (50, 99))
+    return {
+        f"{name} replies/s": measured.replies_per_s,
+        f"{name} p50 ms": latency[50],
+        f"{name} p99 ms": latency[99],
+        f"{name} lost": measured.lost,
+        f"{name} duplicated": measured.duplicated,
+        f"{name} handler errors": int(measured.process["handler_errors"]),
+        f"{name} CPU ms/reply": 1000 * measured.process["cpu_s"] / replies,
+        f"{name} emulator busy %": 100 * measured.emulator_busy,
+        f"{name} peak RSS before burst MB": measured.process["ready_rss_mb"],
+        f"{name} peak RSS MB": measured.process["peak_rss_mb"],
+    }
+
+
+async def measure_burst(kind: BotKind, config: Config, burst: Burst, folder: Path) -> Measured:
+    """A fresh emulator, the bot in a child process, the burst, then every reply accounted for."""
+    async with BotApiEmulator(token=TOKEN) as emu:
+        if burst.faults:
+            emu.set_fault_rate(
+                "sendMessage", rate_429=FAULT_RATE_429, rate_5xx=FAULT_RATE_502, seed=burst.seed
+            )
+        parents = [emu.user(first_name=f"家长{n}") for n in range(burst.users)]
+        tracker = ReplyTracker()
+        unsubscribe = emu.add_listener(tracker.on_activity)
+        settings = write_settings(bench_config(config, emu, folder / kind), folder / kind)
+        child = BotProcess(kind, settings, folder / f"{kind}.log")
+        await child.start()
+        try:
+            cpu_before = time.process_time()
+            await send_burst(emu, parents, burst, tracker)
+            await tracker.wait_for_replies(burst.timeout)
+            busy = (time.process_time() - cpu_before) / max(tracker.elapsed, 1e-9)
+            await asyncio.sleep(GRACE_SECONDS)
+        finally:
+            figures = await child.stop()
+        unsubscribe()
+        return tracker.measured(busy, figures, emu.fault_count)
+
+
+def bench_config(config: Config, emu: BotApiEmulator, folder: Path) -> Config:
+    """The caller's config pointed at the emulator, unthrottled, with throwaway storage."""
+    folder.mkdir(parents=True, exist_ok=True)
+    limits = RateLimitConfig(
+        overall_per_second=0,
+        group_per_minute=0,
+        max_retries=config.telegram.rate_limits.max_retries,
+    )
+    telegram = replace(
+        config.telegram,
+        token=TOKEN,
+        base_url=emu.base_url,
+        base_file_url=emu.base_file_url,
+        rate_limits=limits,
+    )
+    return replace(
+        config,
+        telegram=telegram,
+        store=replace(config.store, path=str(folder / "hotline.sqlite3")),
+        privacy=PrivacyConfig(keys_file=str(folder / "keys.json")),
+    )
+
+
+def write_settings(config: Config, folder: Path) -> Path:
+    # Pickle keeps the frozen dataclasses exactly as built; only our own child reads it.
+    path = folder / "config.pickle"
+    path.write_bytes(pickle.dumps(config))
+    return path
+
+
+async def send_burst(
+    emu: BotApiEmulator, parents: list[FakeUser], burst: Burst, tracker: ReplyTracker
+) -> None:
+    """Queue every question at once, parents taking turns, as fast as the emulator accepts."""
+    tracker.start()
+    for number in range(burst.messages):
+        parent = parents[number % len(parents)]
+        message = await emu.send_text(parent, burst.questions[number % len(burst.questions)])
+        tracker.asked(int(message["chat"]["id"]))
+
+
+class ReplyTracker:
+    """Pairs each reply with the oldest unanswered question in its chat, timing both here.
+
+    The bot handles a chat's updates in order, so for it the pairing is exact. The echo bot
+    may answer one chat's questions out of order; that moves latency between that chat's
+    questions but changes neither the total, nor the lost and duplicated counts.
+    """
+
+    def __init__(self) -> None:
+        self.latencies: list[float] = []  # ms, one per answered question
+        self.duplicated = 0
+        self.answered = 0
+        self.started = 0.0
+        self.last_reply = 0.0
+        self._waiting: defaultdict[int, deque[float]] = defaultdict(deque)
+        self._unanswered = 0
+        self._all_answered = asyncio.Event()
+
+    @property
+    def elapsed(self) -> float:
+        """From the first question queued to the last reply that answered one."""
+        return max(0.0, self.last_reply - self.started)
+
+    def start(self) -> None:
+        self.started = time.perf_counter()
+
+    def asked(self, chat_id: int) -> None:
+        self._waiting[chat_id].append(time.perf_counter())
+        self._unanswered += 1
+
+    def on_activity(self, activity: BotActivity) -> None:
+        """Emulator listener: runs inside sendMessage, so the time is when the reply arrived."""
+        if activity.kind != "sent":
+            return
+        now = time.perf_counter()
+        waiting = self._waiting.get(activity.chat_id)
+        if not waiting:
+            self.duplicated += 1
+            return
+        self.latencies.append((now - waiting.popleft()) * 1000)
+        self.last_reply = now
+        self._unanswered -= 1
+        self.answered += is_full_answer(activity.payload)
+        if not self._unanswered:
+            self._all_answered.set()
+
+    async def wait_for_replies(self, seconds: float) -> None:
+        """Until every question has a reply, or ``seconds`` pass (the rest count as lost)."""
+        if self._unanswered:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._all_answered.wait(), seconds)
+
+    def measured(self, busy: float, process: dict[str, float], faults: dict[str, int]) -> Measured:
+        return Measured(
+            replies_per_s=len(self.latencies) / max(self.elapsed, 1e-9),
+            latencies_ms=self.latencies,
+            lost=self._unanswered,
+            duplicated=self.duplicated,
+            answered=self.answered,
+            emulator_busy=busy,
+            process=process,
+            faults=faults,
+        )
+
+
+def is_full_answer(message: dict[str, object]) -> bool:
+    """A knowledge-base answer carries 👍/👎 buttons; "did you mean" and "no match" do not."""
+    return any(
+        str(button.get("callback_data", "")).startswith("fb:up:")
+        for button in inline_buttons(message)
+    )
+
+
+class BotProcess:
+    """One bot polling the emulator from a child process, stopped by closing its stdin."""
+
+    def __init__(self, kind: BotKind, settings: Path, log: Path) -> None:
+        self.kind = kind
+        self.settings = settings
+        self.log = log
+        self._process: asyncio.subprocess.Process | None = None
+        self._ready: dict[str, float] = {}
+
+    async def start(self) -> None:
+        """Returns once the bot is polling, so start-up is not part of the burst's timing."""
+        with self.log.open("wb") as log:
+            self._process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bot.bench.bot_process",
+                self.kind,
+                str(self.settings),
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=log,
+            )
+        try:
+            ready = await asyncio.wait_for(self._next_report(), START_TIMEOUT_SECONDS)
+        except BaseException:
+            await self._kill()
+            raise
+        self._ready = ready
+
+    async def stop(self) -> dict[str, float]:
+        """The bot's CPU seconds since it was ready, its peak RSS before the burst
+        (``ready_rss_mb``) and overall, and its handler errors."""
+        process = self._require_process()
+        try:
+            assert process.stdin is not None
+            process.stdin.close()
+            final = await asyncio.wait_for(self._next_report(), STOP_TIMEOUT_SECONDS)
+            await asyncio.wait_for(process.wait(), STOP_TIMEOUT_SECONDS)
+        finally:
+            await self._kill()
+        final["cpu_s"] -= self._ready["cpu_s"]
+        final["ready_rss_mb"] = self._ready["peak_rss_mb"]
+        return final
+
+    async def _next_report(self) -> dict[str, float]:
+        process = self._require_process()
+        assert process.stdout is not None
+        async for raw in process.stdout:
+            line = raw.decode(errors="replace")
+            if line.startswith(PROTOCOL_PREFIX):
+                return dict(json.loads(line.removeprefix(PROTOCOL_PREFIX)))
+        await process.wait()
+        raise RuntimeError(
+            f"the {self.kind} process exited with {process.returncode}:\n{self._log_tail()}"
+        )
+
+    async def _kill(self) -> None:
+        process = self._require_process()
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+    def _require_process(self) -> asyncio.subprocess.Process:
+        if self._process is None:
+            raise RuntimeError("BotProcess.start() has not been awaited")
+        return self._process
+
+    def _log_tail(self) -> str:
+        return self.log.read_text(errors="replace")[-LOG_TAIL_CHARS:]
