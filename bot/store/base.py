@@ -57,6 +57,8 @@ class TicketRecord:
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None
+    resolved_at: datetime | None = None  # when it reached an outcome
+    outcome: str | None = None  # the outcome text the reporter is told
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ class NewTicket:
     details: str
     claim_due_at: datetime | None
     created_at: datetime
+    resolve_due_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -196,6 +199,55 @@ class FaqLogEntry:
     reason: str | None = None
 
 
+@dataclass(frozen=True)
+class TicketTiming:
+    """The few fields reports need, for many tickets at once."""
+
+    status: str
+    queue: str
+    category: str
+    district: str
+    created_at: datetime
+    claimed_at: datetime | None
+    claim_due_at: datetime | None
+    resolved_at: datetime | None
+    resolve_due_at: datetime | None
+
+
+@dataclass(frozen=True)
+class QueueCounts:
+    queue: str
+    open: int
+    unclaimed: int
+    claim_overdue: int
+    resolve_overdue: int
+    received: int  # since the ``since`` given
+    resolved: int  # since the ``since`` given
+
+
+@dataclass(frozen=True)
+class NewAuditEntry:
+    at: datetime
+    actor: str
+    action: str
+    allowed: bool
+    ticket_id: int | None = None
+    queue: str | None = None
+    details: str = "{}"  # JSON object
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    allowed: bool
+    ticket_id: int | None
+    queue: str | None
+    details: str
+
+
 # --- The unit of work --------------------------------------------------------------------------
 
 
@@ -312,8 +364,105 @@ class FaqLogTables(Protocol):
     async def faq_log(self, since: datetime, kinds: Sequence[str]) -> list[FaqLogEntry]: ...
 
 
+class InspectionTables(Protocol):
+    """Queues, claims, merges, deadlines and the staff audit log. "Open" means new, claimed,
+    investigating or awaiting the reporter; ``queues`` arguments must not be empty."""
+
+    async def queue_tickets(
+        self, queues: Sequence[str], limit: int, offset: int
+    ) -> list[TicketRecord]:
+        """Open tickets of ``queues``, oldest first."""
+        ...
+
+    async def count_queue_tickets(self, queues: Sequence[str]) -> int: ...
+    async def claimed_tickets(self, claimed_by: str, limit: int, offset: int) -> list[TicketRecord]:
+        """Open tickets ``claimed_by`` holds, oldest first."""
+        ...
+
+    async def count_claimed_tickets(self, claimed_by: str) -> int: ...
+
+    async def release_claim(self, ticket_id: int, claimed_by: str, now: datetime) -> bool:
+        """Compare-and-set: back to 'new' only if ``claimed_by`` still holds an open ticket."""
+        ...
+
+    async def move_ticket(
+        self,
+        ticket_id: int,
+        from_queue: str,
+        to_queue: str,
+        claim_due_at: datetime | None,
+        now: datetime,
+    ) -> bool:
+        """Compare-and-set on the queue: the open ticket goes to ``to_queue`` unclaimed."""
+        ...
+
+    async def reopen_ticket(
+        self,
+        ticket_id: int,
+        expected: str,
+        claim_due_at: datetime | None,
+        resolve_due_at: datetime | None,
+        now: datetime,
+    ) -> bool:
+        """Compare-and-set: a decided or closed ticket back to 'new', outcome cleared."""
+        ...
+
+    async def set_outcome(self, ticket_id: int, outcome: str | None) -> None: ...
+
+    async def add_merge(
+        self, ticket_id: int, merged_into: int, merged_by: str, now: datetime
+    ) -> None: ...
+    async def remove_merge(self, ticket_id: int) -> None: ...
+    async def merge_target(self, ticket_id: int) -> TicketRecord | None: ...
+    async def supporting_tickets(self, ticket_id: int) -> list[TicketRecord]: ...
+
+    async def questions(self, ticket_id: int) -> list[QuestionRecord]:
+        """All of them, answered or not."""
+        ...
+
+    async def tickets_near_deadline(
+        self, kind: str, before: datetime, limit: int
+    ) -> list[TicketRecord]:
+        """Tickets whose claim (``kind`` ``*_claim``) or resolve deadline falls before ``before``
+        and that have no notice of ``kind`` for that deadline yet; earliest deadline first."""
+        ...
+
+    async def record_deadline_notice(
+        self, ticket_id: int, kind: str, due_at: datetime, outcome: str, now: datetime
+    ) -> bool:
+        """False when this notice was already recorded (someone else handled it)."""
+        ...
+
+    async def last_planned_message(self, target: str) -> datetime | None:
+        """The latest ``not_before`` of unsent messages to ``target``."""
+        ...
+
+    async def open_tickets_except(self, ticket_id: int) -> list[TicketRecord]: ...
+    async def tickets_created_between(
+        self, start: datetime, end: datetime
+    ) -> list[TicketRecord]: ...
+    async def ticket_timings(self, start: datetime, end: datetime) -> list[TicketTiming]: ...
+    async def queue_counts(
+        self, queues: Sequence[str], now: datetime, since: datetime
+    ) -> list[QueueCounts]: ...
+    async def overdue_tickets(
+        self, queues: Sequence[str], now: datetime, limit: int
+    ) -> list[TicketRecord]: ...
+
+    async def add_audit(self, entry: NewAuditEntry) -> None: ...
+    async def audit_entries(
+        self, since: datetime, until: datetime, limit: int
+    ) -> list[AuditRecord]: ...
+
+
 class Transaction(
-    TicketTables, DraftTables, DeliveryTables, ThrottleTables, FaqLogTables, Protocol
+    TicketTables,
+    DraftTables,
+    DeliveryTables,
+    ThrottleTables,
+    FaqLogTables,
+    InspectionTables,
+    Protocol,
 ):
     """Everything a service may read or write inside one unit of work."""
 

@@ -22,23 +22,27 @@ from typing import Any
 import aiosqlite
 
 from bot.store.base import (
+    AuditRecord,
     DraftRecord,
     EventRecord,
     FaqLogEntry,
     FileInfo,
     InboxRecord,
+    NewAuditEntry,
     NewEvent,
     NewMessage,
     NewTicket,
     NotSaved,
     OutboxRecord,
     QuestionRecord,
+    QueueCounts,
     ReceiptRecord,
     StoreBusy,
     StoredFile,
     StoreError,
     ThrottleSlot,
     TicketRecord,
+    TicketTiming,
 )
 from bot.store.migrate import check_applied, known_migrations
 from bot.store.settings import StoreSettings
@@ -314,15 +318,16 @@ class SqliteTransaction:
             (ticket.year,),
         )
         created = to_db_time(ticket.created_at)
-        due = None if ticket.claim_due_at is None else to_db_time(ticket.claim_due_at)
+        due = _db_time_or_none(ticket.claim_due_at)
         # Number and sequence come from the counter in the same statement (one trip, not two);
         # substr('00000', len) pads the sequence to six digits without cutting longer ones.
         row = await self._one(
             "INSERT INTO tickets (number, year, seq, idempotency_key, status, queue, category,"
-            " district, institution, description, details, claim_due_at, created_at, updated_at)"
+            " district, institution, description, details, claim_due_at, resolve_due_at,"
+            " created_at, updated_at)"
             " SELECT ? || '-' || CAST(year AS TEXT) || '-'"
             " || substr('00000', length(CAST(last_seq AS TEXT))) || CAST(last_seq AS TEXT),"
-            " year, last_seq, ?, 'new', ?, ?, ?, ?, ?, ?, ?, ?, ?"
+            " year, last_seq, ?, 'new', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
             " FROM ticket_counters WHERE year = ?"
             " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, number",
             (
@@ -335,6 +340,7 @@ class SqliteTransaction:
                 ticket.description,
                 ticket.details,
                 due,
+                _db_time_or_none(ticket.resolve_due_at),
                 created,
                 created,
                 ticket.year,
@@ -364,10 +370,11 @@ class SqliteTransaction:
             "UPDATE tickets SET status = ?, updated_at = ?,"
             " disposition = COALESCE(?, disposition),"
             " closed_at = CASE WHEN ? = 'closed' THEN ? ELSE closed_at END,"
+            f" resolved_at = CASE WHEN ? IN {OUTCOMES} THEN ? ELSE resolved_at END,"
             " claimed_by = CASE WHEN ? = 'new' THEN NULL ELSE claimed_by END,"
             " claimed_at = CASE WHEN ? = 'new' THEN NULL ELSE claimed_at END"
             " WHERE id = ? AND status = ? RETURNING id",
-            (new, at, disposition, new, at, new, new, ticket_id, expected),
+            (new, at, disposition, new, at, new, at, new, new, ticket_id, expected),
         )
 
     async def claim_ticket(self, ticket_id: int, actor: str, now: datetime) -> bool:
@@ -717,12 +724,275 @@ class SqliteTransaction:
             for r in rows
         ]
 
+    # --- inspection: queues and claims ---
+
+    async def queue_tickets(
+        self, queues: Sequence[str], limit: int, offset: int
+    ) -> list[TicketRecord]:
+        rows = await self._rows(
+            f"{TICKET_SELECT} WHERE queue IN ({_marks(queues)}) AND status IN {OPEN}"
+            " ORDER BY created_at, id LIMIT ? OFFSET ?",
+            (*queues, limit, offset),
+        )
+        return _tickets(rows)
+
+    async def count_queue_tickets(self, queues: Sequence[str]) -> int:
+        row = await self._one(
+            f"SELECT COUNT(*) FROM tickets WHERE queue IN ({_marks(queues)}) AND status IN {OPEN}",
+            tuple(queues),
+        )
+        return int(row[0]) if row else 0
+
+    async def claimed_tickets(self, claimed_by: str, limit: int, offset: int) -> list[TicketRecord]:
+        rows = await self._rows(
+            f"{TICKET_SELECT} WHERE claimed_by = ? AND status IN {OPEN}"
+            " ORDER BY created_at, id LIMIT ? OFFSET ?",
+            (claimed_by, limit, offset),
+        )
+        return _tickets(rows)
+
+    async def count_claimed_tickets(self, claimed_by: str) -> int:
+        row = await self._one(
+            f"SELECT COUNT(*) FROM tickets WHERE claimed_by = ? AND status IN {OPEN}",
+            (claimed_by,),
+        )
+        return int(row[0]) if row else 0
+
+    async def release_claim(self, ticket_id: int, claimed_by: str, now: datetime) -> bool:
+        return await self._changed(
+            "UPDATE tickets SET status = 'new', claimed_by = NULL, claimed_at = NULL,"
+            " updated_at = ? WHERE id = ? AND claimed_by = ?"
+            " AND status IN ('claimed', 'investigating', 'awaiting_reporter') RETURNING id",
+            (to_db_time(now), ticket_id, claimed_by),
+        )
+
+    async def move_ticket(
+        self,
+        ticket_id: int,
+        from_queue: str,
+        to_queue: str,
+        claim_due_at: datetime | None,
+        now: datetime,
+    ) -> bool:
+        return await self._changed(
+            "UPDATE tickets SET queue = ?, status = 'new', claimed_by = NULL, claimed_at = NULL,"
+            " claim_due_at = ?, updated_at = ?"
+            f" WHERE id = ? AND queue = ? AND status IN {OPEN} RETURNING id",
+            (to_queue, _db_time_or_none(claim_due_at), to_db_time(now), ticket_id, from_queue),
+        )
+
+    async def reopen_ticket(
+        self,
+        ticket_id: int,
+        expected: str,
+        claim_due_at: datetime | None,
+        resolve_due_at: datetime | None,
+        now: datetime,
+    ) -> bool:
+        return await self._changed(
+            "UPDATE tickets SET status = 'new', claimed_by = NULL, claimed_at = NULL,"
+            " disposition = NULL, outcome = NULL, resolved_at = NULL, closed_at = NULL,"
+            " claim_due_at = ?, resolve_due_at = ?, updated_at = ?"
+            f" WHERE id = ? AND status = ? AND status NOT IN {OPEN} RETURNING id",
+            (
+                _db_time_or_none(claim_due_at),
+                _db_time_or_none(resolve_due_at),
+                to_db_time(now),
+                ticket_id,
+                expected,
+            ),
+        )
+
+    async def set_outcome(self, ticket_id: int, outcome: str | None) -> None:
+        self._write("UPDATE tickets SET outcome = ? WHERE id = ?", (outcome, ticket_id))
+
+    # --- inspection: merged reports ---
+
+    async def add_merge(
+        self, ticket_id: int, merged_into: int, merged_by: str, now: datetime
+    ) -> None:
+        self._write(
+            "INSERT INTO ticket_merges (ticket_id, merged_into, merged_at, merged_by)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT (ticket_id) DO UPDATE SET"
+            " merged_into = excluded.merged_into, merged_at = excluded.merged_at,"
+            " merged_by = excluded.merged_by",
+            (ticket_id, merged_into, to_db_time(now), merged_by),
+        )
+
+    async def remove_merge(self, ticket_id: int) -> None:
+        self._write("DELETE FROM ticket_merges WHERE ticket_id = ?", (ticket_id,))
+
+    async def merge_target(self, ticket_id: int) -> TicketRecord | None:
+        return _ticket(
+            await self._one(
+                f"{TICKET_SELECT} WHERE id = (SELECT merged_into FROM ticket_merges"
+                " WHERE ticket_id = ?)",
+                (ticket_id,),
+            )
+        )
+
+    async def supporting_tickets(self, ticket_id: int) -> list[TicketRecord]:
+        rows = await self._rows(
+            f"{TICKET_SELECT} WHERE id IN (SELECT ticket_id FROM ticket_merges"
+            " WHERE merged_into = ?) ORDER BY id",
+            (ticket_id,),
+        )
+        return _tickets(rows)
+
+    async def questions(self, ticket_id: int) -> list[QuestionRecord]:
+        rows = await self._rows(
+            "SELECT id, ticket_id, asked_at, asked_by, question, answer, answered_at"
+            " FROM questions WHERE ticket_id = ? ORDER BY id",
+            (ticket_id,),
+        )
+        return [
+            QuestionRecord(r[0], r[1], _time(r[2]), r[3], r[4], r[5], from_db_time(r[6]))
+            for r in rows
+        ]
+
+    # --- inspection: deadlines ---
+
+    async def tickets_near_deadline(
+        self, kind: str, before: datetime, limit: int
+    ) -> list[TicketRecord]:
+        if kind.endswith("_claim"):
+            # Same condition as the partial index tickets_unclaimed_due.
+            column, still_due = "claim_due_at", "claimed_by IS NULL AND status = 'new'"
+        else:
+            column, still_due = "resolve_due_at", f"status IN {OPEN}"
+        rows = await self._rows(
+            f"{TICKET_SELECT} WHERE {still_due} AND {column} <= ?"
+            " AND NOT EXISTS (SELECT 1 FROM deadline_notices n"
+            f" WHERE n.ticket_id = tickets.id AND n.kind = ? AND n.due_at = tickets.{column})"
+            f" ORDER BY {column}, id LIMIT ?",
+            (to_db_time(before), kind, limit),
+        )
+        return _tickets(rows)
+
+    async def record_deadline_notice(
+        self, ticket_id: int, kind: str, due_at: datetime, outcome: str, now: datetime
+    ) -> bool:
+        return await self._changed(
+            "INSERT INTO deadline_notices (ticket_id, kind, due_at, recorded_at, outcome)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (ticket_id, kind, due_at) DO NOTHING"
+            " RETURNING ticket_id",
+            (ticket_id, kind, to_db_time(due_at), to_db_time(now), outcome),
+        )
+
+    async def last_planned_message(self, target: str) -> datetime | None:
+        row = await self._one(
+            "SELECT MAX(not_before) FROM outbox"
+            " WHERE target = ? AND sent_at IS NULL AND given_up_at IS NULL",
+            (target,),
+        )
+        return None if row is None else from_db_time(row[0])
+
+    # --- inspection: reports ---
+
+    async def open_tickets_except(self, ticket_id: int) -> list[TicketRecord]:
+        rows = await self._rows(
+            f"{TICKET_SELECT} WHERE status IN {OPEN} AND id <> ? ORDER BY id", (ticket_id,)
+        )
+        return _tickets(rows)
+
+    async def tickets_created_between(self, start: datetime, end: datetime) -> list[TicketRecord]:
+        rows = await self._rows(
+            f"{TICKET_SELECT} WHERE created_at >= ? AND created_at < ? ORDER BY created_at, id",
+            (to_db_time(start), to_db_time(end)),
+        )
+        return _tickets(rows)
+
+    async def ticket_timings(self, start: datetime, end: datetime) -> list[TicketTiming]:
+        rows = await self._rows(
+            "SELECT status, queue, category, district, created_at, claimed_at, claim_due_at,"
+            " resolved_at, resolve_due_at FROM tickets WHERE created_at >= ? AND created_at < ?",
+            (to_db_time(start), to_db_time(end)),
+        )
+        # Reports read a whole period at once: parse without a function call per field.
+        parse = datetime.fromisoformat
+        return [
+            TicketTiming(
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                parse(r[4]),
+                r[5] and parse(r[5]),
+                r[6] and parse(r[6]),
+                r[7] and parse(r[7]),
+                r[8] and parse(r[8]),
+            )
+            for r in rows
+        ]
+
+    async def queue_counts(
+        self, queues: Sequence[str], now: datetime, since: datetime
+    ) -> list[QueueCounts]:
+        at, start = to_db_time(now), to_db_time(since)
+        rows = await self._rows(
+            "SELECT queue,"
+            f" SUM(CASE WHEN status IN {OPEN} THEN 1 ELSE 0 END),"
+            " SUM(CASE WHEN status = 'new' THEN 1 ELSE 0 END),"
+            " SUM(CASE WHEN status = 'new' AND claim_due_at < ? THEN 1 ELSE 0 END),"
+            f" SUM(CASE WHEN status IN {OPEN} AND resolve_due_at < ? THEN 1 ELSE 0 END),"
+            " SUM(CASE WHEN created_at >= ? THEN 1 ELSE 0 END),"
+            " SUM(CASE WHEN resolved_at >= ? THEN 1 ELSE 0 END)"
+            f" FROM tickets WHERE queue IN ({_marks(queues)}) GROUP BY queue ORDER BY queue",
+            (at, at, start, start, *queues),
+        )
+        return [QueueCounts(r[0], *(int(v or 0) for v in r[1:])) for r in rows]
+
+    async def overdue_tickets(
+        self, queues: Sequence[str], now: datetime, limit: int
+    ) -> list[TicketRecord]:
+        at = to_db_time(now)
+        rows = await self._rows(
+            f"{TICKET_SELECT} WHERE queue IN ({_marks(queues)}) AND status IN {OPEN}"
+            " AND ((status = 'new' AND claim_due_at < ?) OR resolve_due_at < ?)"
+            " ORDER BY created_at, id LIMIT ?",
+            (*queues, at, at, limit),
+        )
+        return _tickets(rows)
+
+    # --- inspection: the staff audit log ---
+
+    async def add_audit(self, entry: NewAuditEntry) -> None:
+        self._write(
+            "INSERT INTO staff_audit (at, actor, action, allowed, ticket_id, queue, details)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                to_db_time(entry.at),
+                entry.actor,
+                entry.action,
+                entry.allowed,
+                entry.ticket_id,
+                entry.queue,
+                entry.details,
+            ),
+        )
+
+    async def audit_entries(
+        self, since: datetime, until: datetime, limit: int
+    ) -> list[AuditRecord]:
+        rows = await self._rows(
+            "SELECT id, at, actor, action, allowed, ticket_id, queue, details FROM staff_audit"
+            " WHERE at >= ? AND at < ? ORDER BY at, id LIMIT ?",
+            (to_db_time(since), to_db_time(until), limit),
+        )
+        return [
+            AuditRecord(r[0], _time(r[1]), r[2], r[3], bool(r[4]), r[5], r[6], r[7]) for r in rows
+        ]
+
 
 TICKET_SELECT = (
     "SELECT id, number, status, queue, category, district, institution, description, details,"
     " disposition, claimed_by, claimed_at, claim_due_at, resolve_due_at, created_at, updated_at,"
-    " closed_at FROM tickets"
+    " closed_at, resolved_at, outcome FROM tickets"
 )
+# Literal lists, not parameters: SQLite uses a partial index only when the query repeats its
+# condition word for word.
+OPEN = "('new', 'claimed', 'investigating', 'awaiting_reporter')"
+OUTCOMES = "('resolved', 'rejected', 'duplicate', 'transferred')"
 OUTBOX_SELECT = (
     "SELECT id, kind, target, payload, sealed, dedupe_key, ticket_id, created_at, not_before,"
     " attempts, last_error, sent_at, given_up_at FROM outbox"
@@ -751,7 +1021,23 @@ def _ticket(row: sqlite3.Row | None) -> TicketRecord | None:
         created_at=_time(row["created_at"]),
         updated_at=_time(row["updated_at"]),
         closed_at=from_db_time(row["closed_at"]),
+        resolved_at=from_db_time(row["resolved_at"]),
+        outcome=row["outcome"],
     )
+
+
+def _tickets(rows: Sequence[sqlite3.Row]) -> list[TicketRecord]:
+    return [t for t in map(_ticket, rows) if t is not None]
+
+
+def _marks(values: Sequence[Any]) -> str:
+    if not values:
+        raise ValueError("an IN list needs at least one value")
+    return ", ".join("?" * len(values))
+
+
+def _db_time_or_none(value: datetime | None) -> str | None:
+    return None if value is None else to_db_time(value)
 
 
 def _outbox(row: sqlite3.Row | None) -> OutboxRecord | None:

@@ -17,6 +17,7 @@ from bot.privacy import PrivacyKeys, Sealer, SealError
 from bot.store.base import NewEvent, Store, TicketRecord, Transaction
 from bot.tickets.model import (
     OPEN_STATUSES,
+    REOPENABLE,
     EventKind,
     MessageKind,
     Reason,
@@ -44,6 +45,10 @@ class QuestionAsked:
 
 
 class Lifecycle:
+    """Each step exists twice: ``claim_ticket(number, ...)`` runs in a unit of work of its own,
+    ``claim_in(tx, ticket, ...)`` inside the caller's, so permission checks and audit records
+    commit together with the change."""
+
     def __init__(self, store: Store, settings: TicketSettings, keys: PrivacyKeys) -> None:
         self._store = store
         self.settings = settings
@@ -54,12 +59,17 @@ class Lifecycle:
             ticket = await tx.ticket_by_number(number)
             if ticket is None:
                 return Refused(Reason.TICKET_UNKNOWN)
-            if not await tx.claim_ticket(ticket.id, actor, now):
-                return Refused(Reason.ALREADY_CLAIMED)
-            new = TicketStatus.CLAIMED
-            await _event(tx, ticket.id, actor, EventKind.CLAIMED, now, {"status": new})
-            await self._notify(tx, ticket, MessageKind.STATUS_CHANGED, {"status": new}, now)
-            return StatusChanged(number, TicketStatus(ticket.status), new)
+            return await self.claim_in(tx, ticket, actor, now)
+
+    async def claim_in(
+        self, tx: Transaction, ticket: TicketRecord, actor: str, now: datetime
+    ) -> StatusChanged | Refused:
+        if not await tx.claim_ticket(ticket.id, actor, now):
+            return Refused(Reason.ALREADY_CLAIMED)
+        new = TicketStatus.CLAIMED
+        await _event(tx, ticket.id, actor, EventKind.CLAIMED, now, {"status": new})
+        await self._notify(tx, ticket, MessageKind.STATUS_CHANGED, {"status": new}, now)
+        return StatusChanged(ticket.number, TicketStatus(ticket.status), new)
 
     async def change_status(
         self,
@@ -78,24 +88,49 @@ class Lifecycle:
             ticket = await tx.ticket_by_number(number)
             if ticket is None:
                 return Refused(Reason.TICKET_UNKNOWN)
-            old = TicketStatus(ticket.status)
-            if expected is not None and expected != old:
-                return Refused(Reason.STATUS_CHANGED_MEANWHILE)
-            if not can_change(old, new):
-                return Refused(Reason.STATUS_NOT_ALLOWED)
-            if not await tx.change_status(ticket.id, old, new, now, disposition):
-                return Refused(Reason.STATUS_CHANGED_MEANWHILE)
-            details: dict[str, Any] = {"status": new, "from": old}
-            if public_note:
-                details["public_note"] = public_note
-            await _event(tx, ticket.id, actor, EventKind.STATUS_CHANGED, now, details)
-            if internal_note:
-                note = {"note": internal_note}
-                await _event(tx, ticket.id, actor, EventKind.NOTE, now, note, public=False)
-            await self._notify(tx, ticket, MessageKind.STATUS_CHANGED, {"status": new}, now)
-            if new == TicketStatus.CLOSED:
-                await tx.delete_notify_link(ticket.id)  # nothing more to tell the reporter
-            return StatusChanged(number, old, new)
+            return await self.change_status_in(
+                tx,
+                ticket,
+                new,
+                actor,
+                now,
+                expected=expected,
+                public_note=public_note,
+                internal_note=internal_note,
+                disposition=disposition,
+            )
+
+    async def change_status_in(
+        self,
+        tx: Transaction,
+        ticket: TicketRecord,
+        new: TicketStatus,
+        actor: str,
+        now: datetime,
+        *,
+        expected: TicketStatus | None = None,
+        public_note: str | None = None,
+        internal_note: str | None = None,
+        disposition: str | None = None,
+    ) -> StatusChanged | Refused:
+        old = TicketStatus(ticket.status)
+        if expected is not None and expected != old:
+            return Refused(Reason.STATUS_CHANGED_MEANWHILE)
+        if not can_change(old, new):
+            return Refused(Reason.STATUS_NOT_ALLOWED)
+        if not await tx.change_status(ticket.id, old, new, now, disposition):
+            return Refused(Reason.STATUS_CHANGED_MEANWHILE)
+        details: dict[str, Any] = {"status": new, "from": old}
+        if public_note:
+            details["public_note"] = public_note
+        await _event(tx, ticket.id, actor, EventKind.STATUS_CHANGED, now, details)
+        if internal_note:
+            note = {"note": internal_note}
+            await _event(tx, ticket.id, actor, EventKind.NOTE, now, note, public=False)
+        await self._notify(tx, ticket, MessageKind.STATUS_CHANGED, {"status": new}, now)
+        if new == TicketStatus.CLOSED:
+            await tx.delete_notify_link(ticket.id)  # nothing more to tell the reporter
+        return StatusChanged(ticket.number, old, new)
 
     async def ask_reporter(
         self, number: str, question: str, actor: str, now: datetime
@@ -106,14 +141,110 @@ class Lifecycle:
             ticket = await tx.ticket_by_number(number)
             if ticket is None:
                 return Refused(Reason.TICKET_UNKNOWN)
-            if ticket.status not in OPEN_STATUSES:
-                return Refused(Reason.TICKET_CLOSED)
-            question_id = await tx.add_question(ticket.id, question, actor, now)
-            asked = {"question_id": question_id}
-            await _event(tx, ticket.id, actor, EventKind.QUESTION_ASKED, now, asked)
-            await self._await_reporter(tx, ticket, actor, now)
-            await self._notify(tx, ticket, MessageKind.QUESTION, {}, now)
-            return QuestionAsked(number, question_id)
+            return await self.ask_reporter_in(tx, ticket, question, actor, now)
+
+    async def ask_reporter_in(
+        self, tx: Transaction, ticket: TicketRecord, question: str, actor: str, now: datetime
+    ) -> QuestionAsked | Refused:
+        if ticket.status not in OPEN_STATUSES:
+            return Refused(Reason.TICKET_CLOSED)
+        question_id = await tx.add_question(ticket.id, question, actor, now)
+        asked = {"question_id": question_id}
+        await _event(tx, ticket.id, actor, EventKind.QUESTION_ASKED, now, asked)
+        await self._await_reporter(tx, ticket, actor, now)
+        await self._notify(tx, ticket, MessageKind.QUESTION, {}, now)
+        return QuestionAsked(ticket.number, question_id)
+
+    async def note_in(
+        self, tx: Transaction, ticket: TicketRecord, text: str, actor: str, now: datetime
+    ) -> None:
+        """An internal note: staff only, never shown to the reporter."""
+        await _event(tx, ticket.id, actor, EventKind.NOTE, now, {"note": text}, public=False)
+
+    async def release_in(
+        self, tx: Transaction, ticket: TicketRecord, actor: str, now: datetime
+    ) -> StatusChanged | Refused:
+        """Give the claim back (the holder's, or a supervisor taking it back for them)."""
+        holder = ticket.claimed_by
+        if holder is None or not await tx.release_claim(ticket.id, holder, now):
+            return Refused(Reason.STATUS_CHANGED_MEANWHILE)
+        details = {"status": TicketStatus.NEW, "from": ticket.status, "holder": holder}
+        await _event(tx, ticket.id, actor, EventKind.RELEASED, now, details, public=False)
+        return StatusChanged(ticket.number, TicketStatus(ticket.status), TicketStatus.NEW)
+
+    async def transfer_in(
+        self,
+        tx: Transaction,
+        ticket: TicketRecord,
+        to_queue: str,
+        claim_due_at: datetime | None,
+        actor: str,
+        now: datetime,
+        *,
+        reason: str | None = None,
+    ) -> StatusChanged | Refused:
+        """Move an open ticket to another queue, unclaimed, with that queue's claim deadline.
+        The reporter is told it was transferred, not where to."""
+        if not await tx.move_ticket(ticket.id, ticket.queue, to_queue, claim_due_at, now):
+            return Refused(Reason.STATUS_CHANGED_MEANWHILE)
+        new = TicketStatus.NEW
+        await _event(tx, ticket.id, actor, EventKind.TRANSFERRED, now, {"status": new})
+        moved: dict[str, Any] = {"from_queue": ticket.queue, "to_queue": to_queue}
+        if reason:
+            moved["note"] = reason
+        await _event(tx, ticket.id, actor, EventKind.NOTE, now, moved, public=False)
+        await self._notify(tx, ticket, MessageKind.STATUS_CHANGED, {"status": new}, now)
+        return StatusChanged(ticket.number, TicketStatus(ticket.status), new)
+
+    async def reopen_in(
+        self,
+        tx: Transaction,
+        ticket: TicketRecord,
+        due: tuple[datetime | None, datetime | None],
+        actor: str,
+        now: datetime,
+        *,
+        reason: str | None = None,
+    ) -> StatusChanged | Refused:
+        """Back to 'new' in the same queue with fresh ``due`` (claim, resolve) deadlines; a
+        merged report stops being a supporting report."""
+        old = TicketStatus(ticket.status)
+        if old not in REOPENABLE:
+            return Refused(Reason.STATUS_NOT_ALLOWED)
+        if not await tx.reopen_ticket(ticket.id, old, due[0], due[1], now):
+            return Refused(Reason.STATUS_CHANGED_MEANWHILE)
+        await tx.remove_merge(ticket.id)
+        new = TicketStatus.NEW
+        await _event(tx, ticket.id, actor, EventKind.REOPENED, now, {"status": new, "from": old})
+        if reason:
+            await _event(tx, ticket.id, actor, EventKind.NOTE, now, {"note": reason}, public=False)
+        await self._notify(tx, ticket, MessageKind.STATUS_CHANGED, {"status": new}, now)
+        return StatusChanged(ticket.number, old, new)
+
+    async def merge_in(
+        self,
+        tx: Transaction,
+        source: TicketRecord,
+        target: TicketRecord,
+        actor: str,
+        now: datetime,
+    ) -> StatusChanged | Refused:
+        """Keep ``source`` whole as a supporting report of ``target`` and mark it a duplicate;
+        its reporter is told which ticket carries on."""
+        old = TicketStatus(source.status)
+        if old not in OPEN_STATUSES:
+            return Refused(Reason.TICKET_CLOSED)
+        new = TicketStatus.DUPLICATE
+        if not await tx.change_status(source.id, old, new, now, "duplicate"):
+            return Refused(Reason.STATUS_CHANGED_MEANWHILE)
+        await tx.set_outcome(source.id, target.number)
+        await tx.add_merge(source.id, target.id, actor, now)
+        merged = {"status": new, "from": old, "public_note": target.number}
+        await _event(tx, source.id, actor, EventKind.MERGED, now, merged)
+        kept = {"ticket_number": source.number}
+        await _event(tx, target.id, actor, EventKind.REPORT_MERGED_IN, now, kept, public=False)
+        await self._notify(tx, source, MessageKind.STATUS_CHANGED, {"status": new}, now)
+        return StatusChanged(source.number, old, new)
 
     async def _await_reporter(
         self, tx: Transaction, ticket: TicketRecord, actor: str, now: datetime

@@ -37,6 +37,9 @@ TRANSITIONS: dict[TicketStatus, frozenset[TicketStatus]] = {
     TicketStatus.CLOSED: frozenset(),
 }
 
+# Statuses a supervisor can reopen from (back to new).
+REOPENABLE = _OUTCOMES | {TicketStatus.CLOSED}
+
 # Statuses in which the reporter can still add answers and evidence.
 OPEN_STATUSES = frozenset(
     {
@@ -64,6 +67,15 @@ class EventKind(StrEnum):
     NOTE = "note"  # internal note, staff only
     NOTIFY_ON = "notify_on"
     NOTIFY_OFF = "notify_off"
+    # inspection
+    RELEASED = "released"  # internal: the claim was given back
+    TRANSFERRED = "transferred"  # public: moved to another queue (转办)
+    REOPENED = "reopened"  # public: a supervisor reopened a decided ticket
+    MERGED = "merged"  # public, on the merged report: kept as a supporting report of another
+    REPORT_MERGED_IN = "report_merged_in"  # internal, on the ticket that received it
+    POSSIBLE_DUPLICATES = "possible_duplicates"  # internal: similar open tickets
+    DEADLINE_REMINDER = "deadline_reminder"  # internal
+    DEADLINE_ESCALATION = "deadline_escalation"  # internal
 
 
 class MessageKind(StrEnum):
@@ -75,6 +87,13 @@ class MessageKind(StrEnum):
     REPORTER_EVIDENCE = "reporter_evidence"  # to the duty chat: ticket_number
     STATUS_CHANGED = "status_changed"  # to the reporter (opt-in): ticket_number, status
     QUESTION = "question"  # to the reporter (opt-in): ticket_number
+    # to a queue's chat: ticket_number, from_queue, to_queue
+    TICKET_TRANSFERRED = "ticket_transferred"
+    # to a queue's chat: ticket_number, queue, deadline (claim/resolve), due_at (ISO)
+    DEADLINE_REMINDER = "deadline_reminder"
+    # to the supervisors' chat: ticket_number, queue, deadline (claim/resolve), due_at (ISO)
+    DEADLINE_ESCALATION = "deadline_escalation"
+    DAILY_DIGEST = "daily_digest"  # to the supervisors' chat: department, text (rendered)
 
 
 REPORTER = "reporter"  # the only name a reporter has in the audit trail
@@ -140,6 +159,8 @@ class ReportDraft:
     wants_updates: bool = False
     # Evidence already cleaned and kept with the draft (loaded, not saved, with the draft).
     evidence: tuple[FileInfo, ...] = ()
+    # When the reporter last touched the draft (loaded, not saved: saving sets it).
+    updated_at: datetime | None = None
 
     def text_length(self) -> int:
         texts = [self.category, self.district, self.institution, self.description]

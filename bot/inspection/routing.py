@@ -1,0 +1,93 @@
+"""Routing (派单): which queue a new ticket goes to, and its claim and resolve deadlines."""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+from datetime import datetime
+from fnmatch import fnmatchcase
+
+from bot.inspection.access import claimers_of
+from bot.inspection.settings import DISTRICT_PLACEHOLDER, WILDCARD, InspectionSettings
+from bot.inspection.workdays import WorkingCalendar
+from bot.tickets.intake import TicketPlace
+
+log = logging.getLogger(__name__)
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).strip().casefold()
+
+
+class Router:
+    def __init__(self, settings: InspectionSettings, calendar: WorkingCalendar) -> None:
+        self.settings = settings
+        self._calendar = calendar
+        self._district_ids = {
+            _fold(name): district.id
+            for district in settings.districts
+            for name in (district.id, *district.names)
+        }
+
+    def district_id(self, district: str) -> str:
+        """The district's id for a name a reporter gave ("海淀区" → "haidian"); unknown names
+        are kept as written, so a rule can still name them."""
+        return self._district_ids.get(_fold(district), district.strip())
+
+    def district_name(self, district_id: str) -> str:
+        """What people call the district ("haidian" → "海淀区"), for charts and digests."""
+        for district in self.settings.districts:
+            if district.id == district_id and district.names:
+                return district.names[0]
+        return district_id
+
+    def route(self, category: str, district: str) -> str:
+        """The first matching rule's queue; the default queue if none matches or the queue has
+        nobody who can claim tickets (a ticket must never go nowhere)."""
+        queue = self.rule_queue(category, district)
+        if queue is None:
+            return self.settings.default_queue
+        return self.staffed_or_default(queue)
+
+    def rule_queue(self, category: str, district: str) -> str | None:
+        district_id = self.district_id(district)
+        known = set(self.settings.queue_ids())
+        for rule in self.settings.routing:
+            if not _matches(category, rule.categories) or not _matches(district_id, rule.districts):
+                continue
+            queue = rule.queue.replace(DISTRICT_PLACEHOLDER, district_id)
+            if queue in known:
+                return queue
+        return None
+
+    def staffed_or_default(self, queue: str) -> str:
+        if claimers_of(self.settings, queue):
+            return queue
+        log.info(
+            "queue %s has nobody to claim tickets; using %s", queue, self.settings.default_queue
+        )
+        return self.settings.default_queue
+
+    def place(self, category: str, district: str, now: datetime) -> TicketPlace:
+        """What intake needs: the queue, its chat, and both deadlines counted from ``now``."""
+        queue = self.route(category, district)
+        return self.place_in(queue, now)
+
+    def place_in(self, queue: str, now: datetime) -> TicketPlace:
+        deadlines = self.settings.deadlines_for(queue)
+        settings = self.settings.queue(queue)
+        return TicketPlace(
+            queue=queue,
+            claim_due_at=self._calendar.add_hours(
+                now, deadlines.claim_within_hours, deadlines.claim_calendar
+            ),
+            resolve_due_at=self._calendar.add_hours(
+                now, deadlines.resolve_within_days * 24, deadlines.resolve_calendar
+            ),
+            chat_id=settings.chat_id if settings else None,
+        )
+
+
+def _matches(value: str, patterns: tuple[str, ...]) -> bool:
+    # Shell-style wildcards: "*" for anything, "edu-*" for a family of ids.
+    return any(p == WILDCARD or fnmatchcase(value, p) for p in patterns)

@@ -1,0 +1,69 @@
+"""All inspection services over one store, built in one place for the composition root."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.inspection.access import Access
+from bot.inspection.audit import AuditTrail
+from bot.inspection.deadlines import DeadlineWatch
+from bot.inspection.desk import InspectionDesk
+from bot.inspection.duplicates import DuplicateFinder
+from bot.inspection.model import Clock
+from bot.inspection.reports import Reports
+from bot.inspection.routing import Router
+from bot.inspection.settings import InspectionSettings
+from bot.inspection.views import QueueViews
+from bot.inspection.workdays import WorkingCalendar
+from bot.privacy import PrivacyKeys
+from bot.store.base import Store
+from bot.tickets.lifecycle import Lifecycle
+from bot.tickets.outbox import utc_now
+from bot.tickets.settings import TicketSettings
+
+
+@dataclass(frozen=True)
+class InspectionServices:
+    settings: InspectionSettings
+    access: Access
+    router: Router
+    desk: InspectionDesk
+    views: QueueViews
+    deadlines: DeadlineWatch
+    reports: Reports
+
+
+def build_inspection_services(
+    store: Store,
+    settings: InspectionSettings,
+    ticket_settings: TicketSettings,
+    keys: PrivacyKeys,
+    *,
+    clock: Clock = utc_now,
+) -> InspectionServices:
+    """Pass ``services.router.place`` to :func:`bot.tickets.services.build_ticket_services`
+    as ``place=`` so intake routes new tickets."""
+    calendar = WorkingCalendar(ticket_settings.utc_offset_hours)
+    access = Access(settings)
+    router = Router(settings, calendar)
+    audit = AuditTrail(store, access, keys.pepper)
+    lifecycle = Lifecycle(store, ticket_settings, keys)
+    desk = InspectionDesk(
+        store,
+        access,
+        router,
+        lifecycle,
+        audit,
+        clock=clock,
+        max_text_chars=ticket_settings.limits.max_text_chars,
+    )
+    duplicates = DuplicateFinder(settings.duplicates)
+    return InspectionServices(
+        settings=settings,
+        access=access,
+        router=router,
+        desk=desk,
+        views=QueueViews(store, access, audit, duplicates, clock=clock),
+        deadlines=DeadlineWatch(store, settings),
+        reports=Reports(store, access, audit, router, calendar, clock=clock),
+    )
