@@ -13,7 +13,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    Update,
+)
 from telegram.error import BadRequest, NetworkError
 from telegram.ext import (
     AIORateLimiter,
@@ -22,13 +27,14 @@ from telegram.ext import (
     BaseUpdateProcessor,
     CallbackQueryHandler,
     ContextTypes,
+    TypeHandler,
 )
 from telegram.request import BaseRequest
 
 from bot.config import Config
 from bot.i18n import LANGUAGES, text
 from bot.services import Services
-from handlers import errors, parent
+from handlers import delivery, errors, gatekeepers, parent, reporter
 from handlers.context import HotlineContext
 
 log = logging.getLogger(__name__)
@@ -103,6 +109,15 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         """Nothing to close."""
 
 
+class DurableApplication(Application):  # type: ignore[type-arg]
+    """Tells the inbox once an update has been through every handler group, whether a
+    handler stopped early or not (a handler group placed last would miss those)."""
+
+    async def process_update(self, update: object) -> None:
+        await super().process_update(update)
+        await gatekeepers.update_handled(self, update)
+
+
 def _chat_key(update: object) -> int:
     chat = getattr(update, "effective_chat", None)
     if chat is not None:
@@ -116,6 +131,7 @@ def build_application(config: Config, *, request: BaseRequest | None = None) -> 
     limits = config.telegram.rate_limits
     builder = (
         ApplicationBuilder()
+        .application_class(DurableApplication)
         .token(config.telegram.token)
         .context_types(ContextTypes(context=HotlineContext, bot_data=Services))
         .concurrent_updates(PerChatUpdateProcessor(config.telegram.concurrent_updates))
@@ -127,6 +143,7 @@ def build_application(config: Config, *, request: BaseRequest | None = None) -> 
             )
         )
         .post_init(_open_services(config))
+        .post_stop(_stop_background)
         .post_shutdown(_close_services)
     )
     if config.telegram.base_url:
@@ -140,12 +157,22 @@ def build_application(config: Config, *, request: BaseRequest | None = None) -> 
     return app
 
 
+# Handler groups run in this order; a handler raising ApplicationHandlerStop ends the update.
+INBOX_GROUP = -2  # record every update durably before anything else sees it; drop repeats
+FLOOD_GROUP = -1  # turn away floods from one sender (counted in the store)
+FLOWS_GROUP = 0  # a report or status check in progress takes the reporter's messages
+FEATURES_GROUP = 1  # commands, buttons, the FAQ
+
+
 def _register_handlers(app: Application) -> None:  # type: ignore[type-arg]
-    # group 0: features. Within a group the first matching handler wins, so conversations
-    # register before the free-text FAQ catch-all.
-    parent.register(app, group=0)
+    app.add_handler(TypeHandler(Update, gatekeepers.record_update), INBOX_GROUP)
+    app.add_handler(TypeHandler(Update, gatekeepers.check_flood), FLOOD_GROUP)
+    # Within a group the first matching handler wins: the reporters' commands and buttons
+    # (and the /start report|status links) come before the parents' /start and free text.
+    reporter.register(app, flows_group=FLOWS_GROUP, features_group=FEATURES_GROUP)
+    parent.register(app, group=FEATURES_GROUP)
     # Last in the group: answer any button press nobody above recognised.
-    app.add_handler(CallbackQueryHandler(parent.unknown_button), 0)
+    app.add_handler(CallbackQueryHandler(parent.unknown_button), FEATURES_GROUP)
     errors.register(app)
 
 
@@ -155,8 +182,17 @@ def _open_services(config: Config) -> Callable[[Application], Awaitable[None]]: 
         await services.open(config)
         services.bot_username = app.bot.username
         await _publish_commands(app)
+        services.start_background(delivery.outbox_sender(app))
+        # Queued before polling starts, so they are handled before anything newer.
+        await gatekeepers.replay_unfinished(app)
 
     return post_init
+
+
+async def _stop_background(app: Application) -> None:  # type: ignore[type-arg]
+    # Before shutdown: the outbox dispatcher still needs the bot to finish a send.
+    services: Services = app.bot_data
+    await services.stop_background()
 
 
 async def _close_services(app: Application) -> None:  # type: ignore[type-arg]
@@ -164,7 +200,7 @@ async def _close_services(app: Application) -> None:  # type: ignore[type-arg]
     await services.close()
 
 
-PRIVATE_COMMANDS = ("start", "ask", "help", "lang", "about")
+PRIVATE_COMMANDS = ("start", "report", "status", "cancel", "ask", "help", "lang", "about")
 GROUP_COMMANDS = ("ask", "help")
 
 
@@ -197,6 +233,8 @@ async def running(app: Application, *, poll_interval: float = 0.0) -> AsyncItera
     finally:
         await app.updater.stop()
         await app.stop()
+        if app.post_stop:
+            await app.post_stop(app)
         await app.shutdown()
         if app.post_shutdown:
             await app.post_shutdown(app)

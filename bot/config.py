@@ -14,7 +14,8 @@ from typing import Literal
 
 from bot.schema import bind
 from bot.store.settings import StoreSettings
-from bot.tickets.settings import TicketSettings
+from bot.tickets.form import FormSettings
+from bot.tickets.settings import RateLimit, TicketSettings
 from bot.yamlfile import YamlFileError, read_yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -57,6 +58,8 @@ class TelegramConfig:
     webhook: WebhookConfig = field(default_factory=WebhookConfig)
     concurrent_updates: int = 8
     rate_limits: RateLimitConfig = field(default_factory=RateLimitConfig)
+    # Updates one person may send per window before the bot stops answering them for a moment.
+    flood_limit: RateLimit = field(default_factory=lambda: RateLimit(20, 10))
 
     def __post_init__(self) -> None:
         if self.concurrent_updates < 1:
@@ -108,6 +111,7 @@ class Config:
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     store: StoreSettings = field(default_factory=StoreSettings)
     tickets: TicketSettings = field(default_factory=TicketSettings)
+    report_form: FormSettings = field(default_factory=FormSettings)
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     # Where relative paths in this config are resolved from: the config file's folder.
     base_dir: Path = field(default=PROJECT_ROOT, compare=False, metadata={"internal": True})

@@ -6,7 +6,11 @@ so it fails loudly instead of returning None.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import TypeVar
 
@@ -14,10 +18,19 @@ from bot.config import Config
 from bot.faq import FaqService
 from bot.privacy import keyed_hash, load_privacy_keys
 from bot.questions import QuestionLog
-from bot.store import Store, open_sqlite_store
+from bot.store import Store, StoreError, open_sqlite_store
+from bot.tickets.flood import FloodGate
+from bot.tickets.outbox import OutboxDispatcher, Send, utc_now
 from bot.tickets.services import TicketServices, build_ticket_services
+from bot.tickets.status_checks import StatusChecks
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+# Stale drafts, handled updates and ended counters are forgotten this often.
+TIDY_EVERY = timedelta(hours=1)
+# Background work (a send in progress) gets this long to finish when the bot stops.
+STOP_GRACE_SECONDS = 5.0
 
 
 def _ready(value: T | None, name: str) -> T:
@@ -35,6 +48,16 @@ class Services:
     _store: Store | None = None
     _tickets: TicketServices | None = None
     _questions: QuestionLog | None = None
+    _flood: FloodGate | None = None
+    # Update ids this process recorded in the inbox and has not finished yet, and stored
+    # updates being replayed after a restart (recorded already, so not duplicates).
+    updates_in_hand: set[int] = field(default_factory=set)
+    replays: set[int] = field(default_factory=set)
+    # Open /status conversations, in memory only (see bot.tickets.status_checks).
+    status_checks: StatusChecks = field(default_factory=StatusChecks)
+    _dispatcher: OutboxDispatcher | None = None
+    _outbox_task: asyncio.Task[None] | None = None
+    _tidy_task: asyncio.Task[None] | None = None
 
     @property
     def config(self) -> Config:
@@ -56,6 +79,10 @@ class Services:
     def questions(self) -> QuestionLog:
         return _ready(self._questions, "question log")
 
+    @property
+    def flood(self) -> FloodGate:
+        return _ready(self._flood, "flood gate")
+
     async def open(self, config: Config) -> None:
         self._config = config
         self._faq = FaqService.from_config(config)
@@ -63,8 +90,49 @@ class Services:
         keys = load_privacy_keys(config.resolve(config.privacy.keys_file))
         self._tickets = build_ticket_services(self._store, config.tickets, keys)
         self._questions = QuestionLog(self._store)
+        self._flood = FloodGate(self._store, config.telegram.flood_limit)
+
+    def start_background(self, send: Send) -> None:
+        """The outbox dispatcher (sending through ``send``) and the hourly tidy-up."""
+        self._dispatcher = OutboxDispatcher(self.tickets.outbox, send)
+        self._outbox_task = asyncio.create_task(self._dispatcher.run(), name="outbox")
+        self._tidy_task = asyncio.create_task(self._tidy_forever(), name="tidy-up")
+        self._outbox_task.add_done_callback(_log_crash)
+        self._tidy_task.add_done_callback(_log_crash)
+
+    def wake_outbox(self) -> None:
+        """Send what is due now instead of at the next poll (after a submit, say)."""
+        if self._dispatcher is not None:
+            self._dispatcher.wake()
+
+    async def stop_background(self) -> None:
+        """The tidy-up just stops; the dispatcher may finish the send in progress."""
+        tidy, self._tidy_task = self._tidy_task, None
+        if tidy is not None:
+            tidy.cancel()
+            await asyncio.gather(tidy, return_exceptions=True)
+        outbox, self._outbox_task = self._outbox_task, None
+        dispatcher, self._dispatcher = self._dispatcher, None
+        if outbox is None or dispatcher is None:
+            return
+        dispatcher.stop()
+        finished, _ = await asyncio.wait({outbox}, timeout=STOP_GRACE_SECONDS)
+        if not finished:  # a send cut short is sent again later: delivery is at least once
+            outbox.cancel()
+        await asyncio.gather(outbox, return_exceptions=True)
+
+    async def _tidy_forever(self) -> None:
+        while True:
+            await asyncio.sleep(TIDY_EVERY.total_seconds())
+            try:
+                forgotten = await self.tickets.tidy_up(utc_now())
+            except StoreError:
+                log.warning("tidy-up skipped: the database is busy", exc_info=True)
+                continue
+            log.info("tidy-up: %s", forgotten)
 
     async def close(self) -> None:
+        await self.stop_background()
         if self._store is not None:
             await self._store.close()
             self._store = None
@@ -72,6 +140,12 @@ class Services:
     def pseudonym(self, telegram_user_id: int) -> str:
         """A keyed hash of someone asking questions: tells repeats apart, names nobody."""
         return keyed_hash(self.tickets.keys.pepper, "asker", str(telegram_user_id))
+
+
+def _log_crash(task: asyncio.Task[None]) -> None:
+    with contextlib.suppress(asyncio.CancelledError):
+        if task.exception() is not None:
+            log.error("%s stopped", task.get_name(), exc_info=task.exception())
 
 
 async def open_store(config: Config) -> Store:

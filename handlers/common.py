@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardMarkup, Message, Update
+import contextlib
+
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.constants import MessageLimit, ParseMode
+from telegram.error import BadRequest
 
 from bot.i18n import Language, language_from_code, text
 from handlers.context import HotlineContext
@@ -72,3 +75,25 @@ async def reply_html(
 
 def t(update: Update, context: HotlineContext, key: str, **values: object) -> str:
     return text(language_of(update, context), key, **values)
+
+
+async def send_html(
+    context: HotlineContext, chat_id: int, html: str, markup: InlineKeyboardMarkup | None = None
+) -> Message:
+    """Like :func:`reply_html`, for callbacks whose message may be too old to reply to."""
+    sent: Message | None = None
+    parts = split_message(html)
+    for index, part in enumerate(parts):
+        last = index == len(parts) - 1
+        sent = await context.bot.send_message(
+            chat_id, part, parse_mode=ParseMode.HTML, reply_markup=markup if last else None
+        )
+    assert sent is not None, "nothing to send"
+    return sent
+
+
+async def answer_press(query: CallbackQuery, text: str | None = None, alert: bool = False) -> None:
+    """Answer a button press. A press replayed after a restart may be too old to answer;
+    the work it asked for still gets done."""
+    with contextlib.suppress(BadRequest):
+        await query.answer(text, show_alert=alert)

@@ -39,6 +39,7 @@ def draft_from_record(record: DraftRecord, evidence: list[FileInfo]) -> ReportDr
         answers={str(k): str(v) for k, v in dict(body.get("answers", {})).items()},
         wants_updates=bool(body.get("wants_updates", False)),
         evidence=tuple(evidence),
+        updated_at=record.updated_at,
     )
 
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Protocol
 
 from bot.privacy import PrivacyKeys, Sealer
 from bot.store.base import NewEvent, NewMessage, NewTicket, Store, TicketRecord, Transaction
@@ -40,6 +42,22 @@ class _OverLimit(Exception):
         self.full = full
 
 
+@dataclass(frozen=True)
+class TicketPlace:
+    """Where a new ticket goes: its queue and deadlines, and the queue's chat to tell."""
+
+    queue: str
+    claim_due_at: datetime | None
+    resolve_due_at: datetime | None = None
+    chat_id: int | None = None
+
+
+class PlaceTicket(Protocol):
+    """Routing: e.g. :meth:`bot.inspection.routing.Router.place`."""
+
+    def __call__(self, category: str, district: str, now: datetime) -> TicketPlace: ...
+
+
 def receipt_dedupe_key(ticket_id: int) -> str:
     return f"receipt:{ticket_id}"
 
@@ -50,11 +68,24 @@ def idempotency_digest(idempotency_key: str) -> str:
 
 
 class Intake:
-    def __init__(self, store: Store, settings: TicketSettings, keys: PrivacyKeys) -> None:
+    def __init__(
+        self,
+        store: Store,
+        settings: TicketSettings,
+        keys: PrivacyKeys,
+        *,
+        place: PlaceTicket | None = None,
+    ) -> None:
         self._store = store
         self.settings = settings
         self._codes = ReceiptCodes(keys.pepper, settings.receipts)
         self._sealer = Sealer(keys)
+        self._place = place or self._default_place
+
+    def _default_place(self, category: str, district: str, now: datetime) -> TicketPlace:
+        """Without routing every ticket waits in the default queue."""
+        due = now + timedelta(hours=self.settings.claim_within_hours)
+        return TicketPlace(self.settings.default_queue, due)
 
     async def can_report(self, reporter_key: str, now: datetime) -> Refused | None:
         """Ask before the conversation starts, so nobody writes a report that cannot be sent."""
@@ -111,7 +142,8 @@ class Intake:
         reply_chat_id: int,
         now: datetime,
     ) -> ReportAccepted:
-        ticket_id, number = await self._insert_ticket(tx, draft, digest, now)
+        place = self._place(draft.category, draft.district, now)
+        ticket_id, number = await self._insert_ticket(tx, draft, digest, place, now)
         await tx.add_receipt_code(ticket_id, issued.lookup, issued.code_hash, now)
         await tx.move_draft_files(reporter_key, ticket_id, REPORTER)
         await tx.delete_draft(reporter_key)
@@ -121,23 +153,25 @@ class Intake:
         if draft.wants_updates:
             await tx.set_notify_link(ticket_id, self._sealer.seal_chat(reply_chat_id), now)
         await self._tell_duty_chat(tx, ticket_id, number, draft, now)
+        await self._tell_queue_chat(tx, ticket_id, number, draft, place, now)
         return ReportAccepted(number, issued.readable, receipt_dedupe_key(ticket_id))
 
     async def _insert_ticket(
-        self, tx: Transaction, draft: ReportDraft, digest: str, now: datetime
+        self, tx: Transaction, draft: ReportDraft, digest: str, place: TicketPlace, now: datetime
     ) -> tuple[int, str]:
         ticket = NewTicket(
             number_prefix=self.settings.number_prefix,
             year=self.ticket_year(now),
             idempotency_key=digest,
-            queue=self.settings.default_queue,
+            queue=place.queue,
             category=draft.category,
             district=draft.district,
             institution=draft.institution,
             description=draft.description,
             details=json.dumps(draft.answers, ensure_ascii=False),
-            claim_due_at=now + timedelta(hours=self.settings.claim_within_hours),
+            claim_due_at=place.claim_due_at,
             created_at=now,
+            resolve_due_at=place.resolve_due_at,
         )
         added = await tx.add_ticket(ticket)
         if added is None:
@@ -175,6 +209,42 @@ class Intake:
                 ticket_id=ticket_id,
             )
         )
+
+    async def _tell_queue_chat(
+        self,
+        tx: Transaction,
+        ticket_id: int,
+        number: str,
+        draft: ReportDraft,
+        place: TicketPlace,
+        now: datetime,
+    ) -> None:
+        if place.chat_id is None or place.chat_id == self.settings.duty_chat_id:
+            return
+        data = {
+            "ticket_number": number,
+            "category": draft.category,
+            "district": draft.district,
+            "queue": place.queue,
+        }
+        await tx.enqueue(
+            staff_message(
+                MessageKind.NEW_TICKET,
+                place.chat_id,
+                data,
+                now,
+                dedupe_key=f"new_ticket:{ticket_id}:queue",
+                ticket_id=ticket_id,
+            )
+        )
+
+    async def find_submitted(self, idempotency_key: str, now: datetime) -> ReportRepeated | None:
+        """The ticket an earlier submission under this key made, if any: a second press of
+        "confirm" arrives after the draft is gone, so it cannot be submitted again."""
+        digest = idempotency_digest(idempotency_key)
+        async with self._store.transaction() as tx:
+            existing = await tx.ticket_by_idempotency_key(digest)
+            return None if existing is None else await self._repeated(tx, existing, now)
 
     async def _repeat_of(self, digest: str, now: datetime) -> ReportRepeated:
         async with self._store.transaction() as tx:

@@ -162,6 +162,14 @@ class Outbox:
             await tx.mark_sent(message.id, now)
             return True
 
+    async def send_now(self, dedupe_key: str, now: datetime) -> None:
+        """Move a message that waits for a grace period up to now (the reply it stood in for
+        failed)."""
+        async with self._store.transaction() as tx:
+            message = await tx.message_by_dedupe_key(dedupe_key)
+            if message is not None:
+                await tx.hurry_message(message.id, now)
+
     async def mark_failed(
         self, message_id: int, error: str, now: datetime, *, retry_after: float | None = None
     ) -> datetime:

@@ -10,7 +10,7 @@ from bot.store.base import Store
 from bot.tickets.drafts import ReportDrafts
 from bot.tickets.followup import ReporterDesk
 from bot.tickets.inbox import Inbox
-from bot.tickets.intake import Intake
+from bot.tickets.intake import Intake, PlaceTicket
 from bot.tickets.lifecycle import Lifecycle
 from bot.tickets.outbox import Outbox
 from bot.tickets.settings import TicketSettings
@@ -50,15 +50,21 @@ class TicketServices:
 
 
 def build_ticket_services(
-    store: Store, settings: TicketSettings, keys: PrivacyKeys
+    store: Store,
+    settings: TicketSettings,
+    keys: PrivacyKeys,
+    *,
+    place: PlaceTicket | None = None,
 ) -> TicketServices:
+    """``place`` routes new tickets (see :mod:`bot.inspection.routing`); without it they all
+    wait in ``settings.default_queue``."""
     sealer = Sealer(keys)
     return TicketServices(
         store=store,
         settings=settings,
         keys=keys,
         drafts=ReportDrafts(store, settings.limits),
-        intake=Intake(store, settings, keys),
+        intake=Intake(store, settings, keys, place=place),
         reporters=ReporterDesk(store, settings, keys),
         lifecycle=Lifecycle(store, settings, keys),
         inbox=Inbox(store, sealer, max_replays=settings.max_update_replays),

@@ -18,6 +18,7 @@ from bot.app import build_application, running
 from bot.config import Config, PrivacyConfig, RateLimitConfig, load_config
 from bot.emulator import BotApiEmulator, FakeUser
 from bot.emulator.state import JsonDict
+from bot.faq import FaqService
 from bot.services import Services
 
 TOKEN = "123456:TEST-TOKEN"
@@ -82,6 +83,31 @@ def make_config(tmp_path: Path, emu: BotApiEmulator) -> Config:
         store=replace(config.store, path=str(tmp_path / "hotline.sqlite3")),
         privacy=PrivacyConfig(keys_file=str(tmp_path / "keys.json")),
     )
+
+
+_FAQ_BUILT: dict[object, FaqService] = {}
+
+
+@pytest.fixture(autouse=True)
+def faq_built_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Building the FAQ index takes a third of a second and it is read-only afterwards: the
+    tests share one per configuration instead of building it for every Application."""
+    build = FaqService.from_config.__func__  # type: ignore[attr-defined]
+
+    def shared(
+        cls: type[FaqService], config: Config, paths: list[Path] | None = None
+    ) -> FaqService:
+        key = (
+            config.knowledge_paths,
+            config.matching,
+            tuple(sorted(config.local.items())),
+            tuple(paths or ()),
+        )
+        if key not in _FAQ_BUILT:
+            _FAQ_BUILT[key] = build(cls, config, paths)
+        return _FAQ_BUILT[key]
+
+    monkeypatch.setattr(FaqService, "from_config", classmethod(shared))
 
 
 @pytest.fixture

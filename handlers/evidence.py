@@ -1,0 +1,74 @@
+"""Evidence files sent in Telegram: size checked before downloading, then cleaned.
+
+Telegram refuses to hand bots files over 20 MB, so the size it reports is checked first and the
+reporter is told at once. Whatever arrives goes through :func:`bot.tickets.clean_evidence`: the
+type is read from the bytes, images are re-encoded without EXIF/GPS, executables are refused.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from telegram import Message
+from telegram.error import BadRequest, TelegramError
+
+from bot.store.base import StoredFile
+from bot.tickets import clean_evidence
+from bot.tickets.model import Reason
+from bot.tickets.settings import EvidenceSettings
+from handlers.context import HotlineContext
+from handlers.refusals import download_limit
+
+log = logging.getLogger(__name__)
+
+# Media a reporter may send as evidence, and the name used when Telegram gives none.
+_MEDIA = (
+    ("document", "document"),
+    ("video", "video.mp4"),
+    ("audio", "audio"),
+    ("voice", "voice.ogg"),
+    ("video_note", "video.mp4"),
+    ("animation", "animation.mp4"),
+)
+
+
+@dataclass(frozen=True)
+class IncomingFile:
+    file_id: str
+    size: int | None
+    name: str  # only a hint: the type is read from the bytes
+
+
+def incoming_file(message: Message) -> IncomingFile | None:
+    """The file a message carries (the largest size of a photo), or None."""
+    if message.photo:
+        largest = message.photo[-1]
+        return IncomingFile(largest.file_id, largest.file_size, "photo.jpg")
+    for field, default_name in _MEDIA:
+        media = getattr(message, field, None)
+        if media is not None:
+            name = getattr(media, "file_name", None) or default_name
+            return IncomingFile(media.file_id, media.file_size, name)
+    return None
+
+
+async def fetch_evidence(
+    context: HotlineContext, incoming: IncomingFile, settings: EvidenceSettings
+) -> StoredFile | Reason | None:
+    """The cleaned file, why it is refused, or None when the download failed (try again)."""
+    if incoming.size is not None and incoming.size > download_limit(settings):
+        return Reason.TOO_LARGE
+    try:
+        file = await context.bot.get_file(incoming.file_id)
+        data = bytes(await file.download_as_bytearray())
+    except BadRequest as exc:
+        if "too big" in str(exc).lower():
+            return Reason.TOO_LARGE
+        log.warning("evidence download refused: %s", type(exc).__name__)
+        return None
+    except TelegramError as exc:
+        log.warning("evidence download failed: %s", type(exc).__name__)
+        return None
+    result = await clean_evidence(data, incoming.name, settings)
+    return result.file if result.file is not None else result.reason or Reason.CORRUPT

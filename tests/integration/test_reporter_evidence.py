@@ -1,0 +1,95 @@
+"""Evidence sent to the bot: cleaned before it is stored, dangerous or broken files refused."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from bot.emulator import BotApiEmulator
+from tests.integration.conftest import Harness
+from tests.integration.reporting import (
+    Reporter,
+    bot_running,
+    db_path,
+    photo,
+    query,
+    reporting_config,
+)
+from tests.tickets.test_evidence import CAMERA, jpeg_with_gps, png_claiming
+
+
+@pytest.fixture
+async def bot(emu: BotApiEmulator, tmp_path: Path) -> AsyncIterator[Harness]:
+    config = reporting_config(tmp_path, emu)
+    tickets = replace(config.tickets, limits=replace(config.tickets.limits, max_attachments=3))
+    async with bot_running(emu, replace(config, tickets=tickets)) as harness:
+        yield harness
+
+
+async def at_evidence_step(reporter: Reporter) -> None:
+    await reporter.say("/report")
+    await reporter.press(":cat:unlicensed")
+    await reporter.press(":dist:haidian")
+    for answer in ("星光学堂", "学院路12号", "周六上午", "周末上数学课"):
+        await reporter.say(answer)
+
+
+async def test_a_photo_sent_as_a_document_is_stored_without_exif(bot: Harness) -> None:
+    reporter = Reporter(bot, bot.parent())
+    await at_evidence_step(reporter)
+    original = jpeg_with_gps()
+    assert CAMERA.encode() in original  # Telegram keeps EXIF on files sent as documents
+
+    reply = await reporter.send_and_wait(
+        bot.emu.send_document(reporter.user, original, "IMG_0001.JPG", "image/jpeg")
+    )
+
+    assert "已收到第 1 个文件" in reply["text"] and "位置和设备信息已删除" in reply["text"]
+    [(name, data)] = query(db_path(bot.config), "SELECT filename, data FROM draft_files")
+    assert name == "IMG_0001.jpg"
+    assert b"Exif" not in data and CAMERA.encode() not in data
+    with Image.open(io.BytesIO(data)) as stored:
+        assert stored.size == (160, 120) and not stored.getexif()
+
+
+async def test_dangerous_broken_and_oversized_files_get_clear_answers(bot: Harness) -> None:
+    reporter = Reporter(bot, bot.parent())
+    await at_evidence_step(reporter)
+    emu, user = bot.emu, reporter.user
+    cases = [
+        (b"MZ\x90\x00" + b"\x00" * 200, "photo.jpg", "程序或脚本文件"),
+        (photo()[:300], "cut.jpg", "不完整或已损坏"),
+        (png_claiming(50_000, 50_000), "huge.png", "像素太多"),
+        (b"PK\x03\x04" + b"\x00" * 100, "files.zip", "不完整或已损坏"),
+    ]
+    for data, name, expected in cases:
+        reply = await reporter.send_and_wait(emu.send_document(user, data, name))
+        assert expected in reply["text"], name
+    downloads = len(emu.downloads)
+    big = b"\x00" * (20 * 1024 * 1024 + 1)
+    reply = await reporter.send_and_wait(emu.send_document(user, big, "video.mp4", "video/mp4"))
+    assert "超过 20 MB" in reply["text"]
+    assert len(emu.downloads) == downloads  # refused from the size Telegram gave, unfetched
+    assert query(db_path(bot.config), "SELECT COUNT(*) FROM draft_files") == [(0,)]
+
+
+async def test_files_beyond_the_limit_and_repeats_are_refused(bot: Harness) -> None:
+    reporter = Reporter(bot, bot.parent())
+    await at_evidence_step(reporter)
+    emu, user = bot.emu, reporter.user
+    first = photo((10, 200, 10))
+    await reporter.send_and_wait(emu.send_photo(user, first))
+    again = await reporter.send_and_wait(emu.send_photo(user, first))
+    assert "已经收到过了" in again["text"]
+    for colour in ((1, 2, 3), (4, 5, 6)):
+        await reporter.send_and_wait(emu.send_photo(user, photo(colour)))
+    full = await reporter.send_and_wait(emu.send_photo(user, photo((7, 8, 9))))
+    assert "文件数量已达上限" in full["text"]
+    contact = await reporter.press(":evdone")
+    await reporter.press(":nocontact", contact)
+    assert "3 个文件" in reporter.last["text"]
