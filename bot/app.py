@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -42,6 +42,10 @@ log = logging.getLogger(__name__)
 # Transient failures (5xx, dropped connections, timeouts) are retried this often, backing off.
 NETWORK_RETRIES = 4
 NETWORK_BACKOFF_SECONDS = 0.5
+# What a Bot API call returns (PTB's own alias lives in a private module).
+JSONDict = dict[str, Any]
+# Updates that may wait (for their chat's turn) per update actually being handled.
+QUEUED_PER_SLOT = 16
 
 
 class RetryingRateLimiter(AIORateLimiter):
@@ -51,15 +55,15 @@ class RetryingRateLimiter(AIORateLimiter):
     reply. BadRequest is a NetworkError subclass but final (the request itself is wrong).
     """
 
-    async def process_request(  # type: ignore[override]
+    async def process_request(
         self,
-        callback: Callable[..., Awaitable[Any]],
+        callback: Callable[..., Coroutine[Any, Any, bool | JSONDict | list[JSONDict]]],
         args: Any,
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
         rate_limit_args: int | None,
-    ) -> Any:
+    ) -> bool | JSONDict | list[JSONDict]:
         for attempt in range(NETWORK_RETRIES + 1):
             try:
                 return await super().process_request(
@@ -83,10 +87,16 @@ class RetryingRateLimiter(AIORateLimiter):
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
-    """Different chats in parallel, one chat strictly in order (conversations depend on it)."""
+    """Different chats in parallel, one chat strictly in order (conversations depend on it).
+
+    The chat's lock is taken *before* one of our concurrency slots: a chat with many queued
+    messages then waits without holding slots, so other people's replies are not held up
+    behind it. (PTB's own semaphore, taken first, is sized to only bound the queued tasks.)
+    """
 
     def __init__(self, max_concurrent_updates: int) -> None:
-        super().__init__(max_concurrent_updates)
+        super().__init__(max_concurrent_updates * QUEUED_PER_SLOT)
+        self._slots = asyncio.BoundedSemaphore(max_concurrent_updates)
         self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._waiting: defaultdict[int, int] = defaultdict(int)
 
@@ -94,7 +104,7 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         key = _chat_key(update)
         self._waiting[key] += 1
         try:
-            async with self._locks[key]:
+            async with self._locks[key], self._slots:
                 await coroutine
         finally:
             self._waiting[key] -= 1
@@ -176,11 +186,10 @@ def _register_handlers(app: Application) -> None:  # type: ignore[type-arg]
     errors.register(app)
 
 
-def _open_services(config: Config) -> Callable[[Application], Awaitable[None]]:  # type: ignore[type-arg]
+def _open_services(config: Config) -> Callable[[Application], Coroutine[Any, Any, None]]:  # type: ignore[type-arg]
     async def post_init(app: Application) -> None:  # type: ignore[type-arg]
         services: Services = app.bot_data
         await services.open(config)
-        services.bot_username = app.bot.username
         await _publish_commands(app)
         services.start_background(delivery.outbox_sender(app))
         # Queued before polling starts, so they are handled before anything newer.
