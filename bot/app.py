@@ -168,15 +168,15 @@ def build_application(config: Config, *, request: BaseRequest | None = None) -> 
 
 
 # Handler groups run in this order; a handler raising ApplicationHandlerStop ends the update.
-INBOX_GROUP = -2  # record every update durably before anything else sees it; drop repeats
-FLOOD_GROUP = -1  # turn away floods from one sender (counted in the store)
+# Record every update durably before anything else sees it, drop repeats, and turn away a
+# flood from one sender (counted in the same commit).
+INBOX_GROUP = -1
 FLOWS_GROUP = 0  # a report or status check in progress takes the reporter's messages
 FEATURES_GROUP = 1  # commands, buttons, the FAQ
 
 
 def _register_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(TypeHandler(Update, gatekeepers.record_update), INBOX_GROUP)
-    app.add_handler(TypeHandler(Update, gatekeepers.check_flood), FLOOD_GROUP)
     # Within a group the first matching handler wins: the reporters' commands and buttons
     # (and the /start report|status links) come before the parents' /start and free text.
     reporter.register(app, flows_group=FLOWS_GROUP, features_group=FEATURES_GROUP)

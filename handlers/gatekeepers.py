@@ -30,37 +30,33 @@ def utc_now() -> datetime:
 
 
 async def record_update(update: Update, context: HotlineContext) -> None:
-    """First of all: keep the update, or stop here if it was handled before."""
+    """First of all: keep the update (or stop if it was handled before), and turn away a flood
+    from one sender: say so once, ignore the rest."""
     services = context.services
     update_id = update.update_id
     if update_id in services.replays:  # recorded before the restart
         services.replays.discard(update_id)
         services.updates_in_hand.add(update_id)
         return
+    user = update.effective_user
+    sender = services.pseudonym(user.id) if user is not None else None
     try:
-        fresh = await services.tickets.inbox.record_update(update_id, update.to_json(), utc_now())
+        arrival = await services.tickets.inbox.receive(
+            update_id, update.to_json(), sender, services.flood, utc_now()
+        )
     except StoreError:
         # Better answered without a safety net than not at all.
         log.warning("update %d not recorded (database busy); handling it anyway", update_id)
         return
-    if not fresh:
+    if not arrival.fresh:
         log.info("update %d arrived again; it was handled once already", update_id)
         raise ApplicationHandlerStop
     services.updates_in_hand.add(update_id)
+    if arrival.admission != Admission.ADMIT:
+        await _refuse_flood(update, context, arrival.admission)
 
 
-async def check_flood(update: Update, context: HotlineContext) -> None:
-    """Too many updates from one person in a short time: say so once, ignore the rest."""
-    user = update.effective_user
-    if user is None:
-        return
-    services = context.services
-    try:
-        admission = await services.flood.admit(services.pseudonym(user.id), utc_now())
-    except StoreError:
-        return  # counting failed: let it through rather than refuse everyone
-    if admission == Admission.ADMIT:
-        return
+async def _refuse_flood(update: Update, context: HotlineContext, admission: Admission) -> None:
     log.info("update %d refused: too many from one sender", update.update_id)
     if admission == Admission.REFUSE_AND_SAY:
         await _slow_down(update, context)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from bot.store.base import Store
+from bot.store.base import Store, Transaction
 from bot.tickets.settings import RateLimit
 from bot.tickets.throttle import count, slots_for
 
@@ -28,10 +28,14 @@ class FloodGate:
         self.limit = limit
 
     async def admit(self, sender_key: str, now: datetime) -> Admission:
-        slots = slots_for(f"flood:{sender_key}", [self.limit], now)
         async with self._store.transaction() as tx:
-            await count(tx, slots)
-            [seen] = await tx.throttle_counts([s.slot for s in slots])
+            return await self.admit_in(tx, sender_key, now)
+
+    async def admit_in(self, tx: Transaction, sender_key: str, now: datetime) -> Admission:
+        """``admit`` inside a unit of work the caller holds."""
+        slots = slots_for(f"flood:{sender_key}", [self.limit], now)
+        await count(tx, slots)
+        [seen] = await tx.throttle_counts([s.slot for s in slots])
         if seen <= self.limit.count:
             return Admission.ADMIT
         if seen == self.limit.count + 1:

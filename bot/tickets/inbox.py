@@ -12,9 +12,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.privacy import Sealer, SealError
-from bot.store.base import Store
+from bot.store.base import Store, Transaction
+from bot.tickets.flood import Admission, FloodGate
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Arrival:
+    fresh: bool  # False: a repeat of an update already recorded, not to be handled again
+    admission: Admission
 
 
 @dataclass(frozen=True)
@@ -32,9 +39,26 @@ class Inbox:
 
     async def record_update(self, update_id: int, payload_json: str, now: datetime) -> bool:
         """True for an update not seen before; False for a repeat, which must not be handled."""
-        sealed = self._sealer.seal(payload_json)
         async with self._store.transaction() as tx:
-            return await tx.record_update(update_id, sealed, now)
+            return await self.record_in(tx, update_id, payload_json, now)
+
+    async def record_in(
+        self, tx: Transaction, update_id: int, payload_json: str, now: datetime
+    ) -> bool:
+        """``record_update`` inside a unit of work the caller holds (one commit for both)."""
+        return await tx.record_update(update_id, self._sealer.seal(payload_json), now)
+
+    async def receive(
+        self, update_id: int, payload_json: str, sender: str | None, flood: FloodGate, now: datetime
+    ) -> Arrival:
+        """Record the update and count it against its sender's flood limit in one commit:
+        every update pays for one durable write here, not two."""
+        async with self._store.transaction() as tx:
+            if not await self.record_in(tx, update_id, payload_json, now):
+                return Arrival(fresh=False, admission=Admission.ADMIT)
+            if sender is None:
+                return Arrival(fresh=True, admission=Admission.ADMIT)
+            return Arrival(fresh=True, admission=await flood.admit_in(tx, sender, now))
 
     async def mark_done(self, update_id: int, now: datetime) -> None:
         async with self._store.transaction() as tx:
