@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -22,11 +18,11 @@ from bot.inspection.settings import (
 )
 from bot.privacy import PrivacyKeys
 from bot.store.base import StoredFile
-from bot.store.settings import StoreSettings
-from bot.store.sqlite import SqliteStore, open_sqlite_store
+from bot.store.sqlite import SqliteStore
 from bot.tickets.model import ReportAccepted, ReportDraft
 from bot.tickets.services import TicketServices, build_ticket_services
 from bot.tickets.settings import ReportLimits, TicketSettings
+from tests.conftest import Query as Query  # the tests here import it from this module
 
 # Monday 2 March 2026, 09:30 in Beijing (a working day).
 NOW = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
@@ -47,8 +43,6 @@ HAIDIAN_CHAT = -100_001
 MARKET_CHAT = -100_002
 EDU_SUPERVISORS_CHAT = -100_010
 DUTY_CHAT = -100_020
-
-Query = Callable[[str], list[tuple[Any, ...]]]
 
 
 @dataclass
@@ -173,41 +167,10 @@ def build_bureau(
 
 
 @pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "hotline.sqlite3"
-
-
-@pytest.fixture
-def keys() -> PrivacyKeys:
-    return PrivacyKeys.generate()
-
-
-@pytest.fixture
 def clock() -> Clock:
     return Clock()
 
 
 @pytest.fixture
-async def store(db_path: Path) -> AsyncIterator[SqliteStore]:
-    opened = await open_sqlite_store(db_path, StoreSettings(busy_timeout_ms=200))
-    yield opened
-    await opened.close()
-
-
-@pytest.fixture
 def bureau(store: SqliteStore, keys: PrivacyKeys, clock: Clock) -> Bureau:
     return build_bureau(store, keys, clock)
-
-
-@pytest.fixture
-def query(db_path: Path) -> Query:
-    """Read the file as any other process would (committed data only)."""
-
-    def run(sql: str) -> list[tuple[Any, ...]]:
-        conn = sqlite3.connect(db_path)
-        try:
-            return [tuple(row) for row in conn.execute(sql)]
-        finally:
-            conn.close()
-
-    return run

@@ -1,27 +1,22 @@
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import AsyncIterator, Callable
 from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from bot.privacy import PrivacyKeys
 from bot.store.base import Store
-from bot.store.settings import StoreSettings
-from bot.store.sqlite import SqliteStore, open_sqlite_store
+from bot.store.sqlite import SqliteStore
 from bot.tickets.model import ReportAccepted, ReportDraft
 from bot.tickets.services import TicketServices, build_ticket_services
 from bot.tickets.settings import TicketSettings
+from tests.conftest import Query as Query  # the tests here import it from this module
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 REPORTER_ID = 5123456789  # a Telegram user id; must never appear in the database
 OTHER_ID = 5987654321
-
-Query = Callable[[str], list[tuple[Any, ...]]]
 
 
 class Desk(TicketServices):
@@ -60,42 +55,13 @@ def build_desk(store: Store, keys: PrivacyKeys, settings: TicketSettings) -> Des
 
 
 @pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "hotline.sqlite3"
-
-
-@pytest.fixture
-def keys() -> PrivacyKeys:
-    return PrivacyKeys.generate()
-
-
-@pytest.fixture
 def settings() -> TicketSettings:
     return TicketSettings()
 
 
 @pytest.fixture
-async def store(db_path: Path) -> AsyncIterator[SqliteStore]:
-    opened = await open_sqlite_store(db_path, StoreSettings(busy_timeout_ms=200))
-    yield opened
-    await opened.close()
-
-
-@pytest.fixture
 def desk(store: SqliteStore, keys: PrivacyKeys, settings: TicketSettings) -> Desk:
     return build_desk(store, keys, settings)
-
-
-@pytest.fixture
-def query(db_path: Path) -> Query:
-    def run(sql: str) -> list[tuple[Any, ...]]:
-        conn = sqlite3.connect(db_path)
-        try:
-            return [tuple(row) for row in conn.execute(sql)]
-        finally:
-            conn.close()
-
-    return run
 
 
 def file_bytes(*paths: Path) -> bytes:
