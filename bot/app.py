@@ -34,7 +34,7 @@ from telegram.request import BaseRequest
 from bot.config import Config
 from bot.i18n import LANGUAGES, text
 from bot.services import Services
-from handlers import delivery, errors, gatekeepers, parent, reporter
+from handlers import delivery, errors, gatekeepers, inspector, parent, reporter
 from handlers.context import HotlineContext
 
 log = logging.getLogger(__name__)
@@ -177,8 +177,11 @@ FEATURES_GROUP = 1  # commands, buttons, the FAQ
 
 def _register_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(TypeHandler(Update, gatekeepers.record_update), INBOX_GROUP)
-    # Within a group the first matching handler wins: the reporters' commands and buttons
-    # (and the /start report|status links) come before the parents' /start and free text.
+    # Within a group the first matching handler wins: the inspectors' commands (their
+    # "/ask <ticket number> ..." before the parents' "/ask <question>"), the reporters' commands
+    # and buttons (and the /start report|status links) come before the parents' /start and
+    # free text.
+    inspector.register(app, group=FEATURES_GROUP)
     reporter.register(app, flows_group=FLOWS_GROUP, features_group=FEATURES_GROUP)
     parent.register(app, group=FEATURES_GROUP)
     # Last in the group: answer any button press nobody above recognised.
@@ -223,6 +226,7 @@ async def _publish_commands(app: Application) -> None:  # type: ignore[type-arg]
         ):
             commands = [BotCommand(n, text(language, f"command.{n}")) for n in names]
             await app.bot.set_my_commands(commands, scope=scope, language_code=code or None)
+    await inspector.publish_commands(app, private=PRIVATE_COMMANDS, group=GROUP_COMMANDS)
 
 
 @asynccontextmanager

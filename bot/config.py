@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
+from bot.inspection.settings import InspectionSettings
 from bot.schema import bind
 from bot.store.settings import StoreSettings
 from bot.tickets.form import FormSettings
@@ -113,6 +114,8 @@ class Config:
     tickets: TicketSettings = field(default_factory=TicketSettings)
     report_form: FormSettings = field(default_factory=FormSettings)
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
+    # The inspection organisation: departments, queues, staff, routing, deadlines.
+    inspection: InspectionSettings = field(default_factory=InspectionSettings)
     # Where relative paths in this config are resolved from: the config file's folder.
     base_dir: Path = field(default=PROJECT_ROOT, compare=False, metadata={"internal": True})
 

@@ -9,13 +9,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
 from bot.config import Config
 from bot.faq import FaqService
+from bot.inspection import InspectionServices, build_inspection_services
 from bot.privacy import keyed_hash, load_privacy_keys
 from bot.questions import QuestionLog
 from bot.store import Store, StoreError, open_sqlite_store
@@ -49,15 +51,24 @@ class Services:
     _tickets: TicketServices | None = None
     _questions: QuestionLog | None = None
     _flood: FloodGate | None = None
+    _inspection: InspectionServices | None = None
+    # What time it is for deadlines, digests and the outbox (tests set a clock of their own
+    # before the services open).
+    clock: Callable[[], datetime] = utc_now
     # Update ids this process recorded in the inbox and has not finished yet, and stored
     # updates being replayed after a restart (recorded already, so not duplicates).
     updates_in_hand: set[int] = field(default_factory=set)
     replays: set[int] = field(default_factory=set)
+    # Inspectors' names as Telegram last showed them, by user id (for cards and details).
+    staff_names: dict[int, str] = field(default_factory=dict)
     # Open /status conversations, in memory only (see bot.tickets.status_checks).
     status_checks: StatusChecks = field(default_factory=StatusChecks)
     _dispatcher: OutboxDispatcher | None = None
     _outbox_task: asyncio.Task[None] | None = None
     _tidy_task: asyncio.Task[None] | None = None
+    _watch_task: asyncio.Task[None] | None = None
+    # The local day whose digests are queued (the store also refuses a second one).
+    _digest_day: date | None = None
 
     @property
     def config(self) -> Config:
@@ -83,22 +94,40 @@ class Services:
     def flood(self) -> FloodGate:
         return _ready(self._flood, "flood gate")
 
+    @property
+    def inspection(self) -> InspectionServices:
+        return _ready(self._inspection, "inspection services")
+
     async def open(self, config: Config) -> None:
         self._config = config
         self._faq = FaqService.from_config(config)
         self._store = await open_store(config)
         keys = load_privacy_keys(config.resolve(config.privacy.keys_file))
-        self._tickets = build_ticket_services(self._store, config.tickets, keys)
+        inspection = build_inspection_services(
+            self._store, config.inspection, config.tickets, keys, clock=self.clock
+        )
+        self._inspection = inspection
+        # New tickets are routed to a queue with deadlines, and possible duplicates are noted
+        # in the same commit, so the queue's card can show them.
+        self._tickets = build_ticket_services(
+            self._store,
+            config.tickets,
+            keys,
+            place=inspection.router.place,
+            on_new_ticket=inspection.views.flag_new_ticket,
+        )
         self._questions = QuestionLog(self._store)
         self._flood = FloodGate(self._store, config.telegram.flood_limit)
 
     def start_background(self, send: Send) -> None:
-        """The outbox dispatcher (sending through ``send``) and the hourly tidy-up."""
-        self._dispatcher = OutboxDispatcher(self.tickets.outbox, send)
+        """The outbox dispatcher (sending through ``send``), the deadline watch and the hourly
+        tidy-up."""
+        self._dispatcher = OutboxDispatcher(self.tickets.outbox, send, clock=self.clock)
         self._outbox_task = asyncio.create_task(self._dispatcher.run(), name="outbox")
         self._tidy_task = asyncio.create_task(self._tidy_forever(), name="tidy-up")
-        self._outbox_task.add_done_callback(_log_crash)
-        self._tidy_task.add_done_callback(_log_crash)
+        self._watch_task = asyncio.create_task(self._watch_forever(), name="deadline-watch")
+        for task in (self._outbox_task, self._tidy_task, self._watch_task):
+            task.add_done_callback(_log_crash)
 
     def wake_outbox(self) -> None:
         """Send what is due now instead of at the next poll (after a submit, say)."""
@@ -106,11 +135,14 @@ class Services:
             self._dispatcher.wake()
 
     async def stop_background(self) -> None:
-        """The tidy-up just stops; the dispatcher may finish the send in progress."""
-        tidy, self._tidy_task = self._tidy_task, None
-        if tidy is not None:
-            tidy.cancel()
-            await asyncio.gather(tidy, return_exceptions=True)
+        """The tidy-up and the deadline watch just stop (what they queued is committed); the
+        dispatcher may finish the send in progress."""
+        for name in ("_tidy_task", "_watch_task"):
+            task: asyncio.Task[None] | None = getattr(self, name)
+            setattr(self, name, None)
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
         outbox, self._outbox_task = self._outbox_task, None
         dispatcher, self._dispatcher = self._dispatcher, None
         if outbox is None or dispatcher is None:
@@ -130,6 +162,32 @@ class Services:
                 log.warning("tidy-up skipped: the database is busy", exc_info=True)
                 continue
             log.info("tidy-up: %s", forgotten)
+
+    async def _watch_forever(self) -> None:
+        while True:
+            try:
+                await self.watch_deadlines()
+            except StoreError:
+                log.warning("deadline watch skipped: the database is busy", exc_info=True)
+            await asyncio.sleep(self.inspection.settings.watch_seconds)
+
+    async def watch_deadlines(self) -> tuple[int, int]:
+        """Queue the reminders and escalations due now and, once the digest time has come,
+        today's digests; returns how many of each. Safe to repeat: each notice and digest is
+        recorded with its message, so a rerun (or a restart) neither repeats nor loses one."""
+        now = self.clock()
+        inspection = self.inspection
+        notices = await inspection.deadlines.due_notifications(now)
+        digests = 0
+        today = inspection.calendar.local_date(now)
+        local_time = now.astimezone(inspection.calendar.tz).time()
+        if today != self._digest_day and local_time >= inspection.settings.digest_time():
+            digests = len(await inspection.reports.send_daily_digests(now))
+            self._digest_day = today
+        if notices or digests:
+            log.info("deadline watch: %d notices, %d digests queued", len(notices), digests)
+            self.wake_outbox()
+        return len(notices), digests
 
     async def close(self) -> None:
         await self.stop_background()

@@ -2,15 +2,19 @@
 
 Messages to a reporter are written in both languages: the outbox does not know which one they
 read, and keeping their language with the ticket would be one more thing known about them.
-Staff chats read Chinese.
+Staff chats read Chinese. A new ticket in its queue's group (or one transferred there) is a card
+with buttons, drawn from the ticket as it is when sent; where it was posted is remembered so
+later changes can update it.
 """
 
 from __future__ import annotations
 
 import html
-from datetime import timedelta
+import logging
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter
 from telegram.ext import Application
@@ -18,8 +22,13 @@ from telegram.ext import Application
 from bot.config import Config
 from bot.i18n import CATALOGS, LANGUAGES, text
 from bot.services import Services
+from bot.store import StoreError
+from bot.store.base import PostedCard
 from bot.tickets.model import MessageKind
 from bot.tickets.outbox import OutgoingMessage, RetryLater, Send, Undeliverable
+from handlers.staff_views import card_markup, card_text, staff_chats, staff_name
+
+log = logging.getLogger(__name__)
 
 TO_REPORTER = frozenset({MessageKind.RECEIPT, MessageKind.STATUS_CHANGED, MessageKind.QUESTION})
 STAFF_LANGUAGE = "zh"
@@ -29,9 +38,13 @@ def outbox_sender(app: Application) -> Send:  # type: ignore[type-arg]
     services: Services = app.bot_data
 
     async def send(message: OutgoingMessage) -> None:
-        rendered = render(message, services.config)
         try:
-            await app.bot.send_message(message.chat_id, rendered, parse_mode=ParseMode.HTML)
+            if is_card(message):
+                await send_card(app.bot, services, message)
+            else:
+                message = await with_staff_names(app.bot, services, message)
+                rendered = render(message, services.config)
+                await app.bot.send_message(message.chat_id, rendered, parse_mode=ParseMode.HTML)
         except RetryAfter as exc:
             raise RetryLater(_seconds(exc.retry_after)) from exc
         except Forbidden as exc:  # blocked by the user, or removed from the group
@@ -40,6 +53,51 @@ def outbox_sender(app: Application) -> Send:  # type: ignore[type-arg]
             raise Undeliverable(str(exc)) from exc
 
     return send
+
+
+def is_card(message: OutgoingMessage) -> bool:
+    """The queue's copy of a new ticket, and a ticket transferred to a queue: cards. (The duty
+    chat's copy of a new ticket stays a plain notice: number, type and district only.)"""
+    if message.kind == MessageKind.TICKET_TRANSFERRED:
+        return True
+    return message.kind == MessageKind.NEW_TICKET and "queue" in message.data
+
+
+async def send_card(bot: Bot, services: Services, message: OutgoingMessage) -> None:
+    number = str(message.data.get("ticket_number", ""))
+    cards = services.inspection.cards
+    card = await cards.card(number)
+    if card is None:  # gone from the store: a plain notice is better than nothing
+        rendered = render(message, services.config)
+        await bot.send_message(message.chat_id, rendered, parse_mode=ParseMode.HTML)
+        return
+    source = message.data.get("from_queue")
+    body = await card_text(
+        bot, services, card, transferred_from=str(source) if source is not None else None
+    )
+    sent = await bot.send_message(
+        message.chat_id, body, parse_mode=ParseMode.HTML, reply_markup=card_markup(card)
+    )
+    try:
+        await cards.remember(number, PostedCard(sent.chat_id, sent.message_id))
+    except StoreError:
+        # Not worth a second card: this one works, it just won't be redrawn after changes.
+        log.warning("ticket %s: card posted but not remembered", number)
+
+
+async def with_staff_names(
+    bot: Bot, services: Services, message: OutgoingMessage
+) -> OutgoingMessage:
+    """Reminders and escalations name who holds the ticket, as staff know them."""
+    holder = message.data.get("claimed_by")
+    if not holder:
+        return message
+    queue = str(message.data.get("queue", ""))
+    name = await staff_name(bot, services, str(holder), staff_chats(services.config, queue))
+    data = {**message.data, "holder_name": html.unescape(name)}
+    return OutgoingMessage(
+        message.message_id, message.kind, message.chat_id, data, message.attempts
+    )
 
 
 def render(message: OutgoingMessage, config: Config) -> str:
@@ -52,6 +110,7 @@ def render_in(language: str, message: OutgoingMessage, config: Config) -> str:
     values = {k: html.escape(str(v)) for k, v in message.data.items()}
     values.setdefault("ticket_number", "")
     _name_choices(language, message.data, values, config)
+    _deadline_values(language, message.data, values, config)
     status_key = f"status.name.{message.data.get('status')}"
     if status_key in CATALOGS["zh"]:
         values["status"] = html.escape(text(language, status_key))
@@ -75,6 +134,31 @@ def _name_choices(
         values["category"] = html.escape(category.label(language))
     if district is not None:
         values["district"] = html.escape(district.label(language))
+
+
+def _deadline_values(
+    language: str, data: dict[str, Any], values: dict[str, str], config: Config
+) -> None:
+    """Reminders and escalations: "认领" not "claim", local time not ISO, the queue's name."""
+    if data.get("deadline") in ("claim", "resolve"):
+        values["deadline"] = text(language, f"deadline.{data['deadline']}")
+    due = data.get("due_at")
+    if isinstance(due, str):
+        try:
+            moment = datetime.fromisoformat(due)
+        except ValueError:
+            moment = None
+        if moment is not None:
+            tz = timezone(timedelta(hours=config.tickets.utc_offset_hours))
+            values["due_at"] = moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    for field in ("queue", "from_queue", "to_queue"):
+        queue = config.inspection.queue(str(data.get(field, "")))
+        if queue is not None:
+            values[field] = html.escape(queue.name)
+    holder = data.get("holder_name") or data.get("claimed_by")
+    values["holder"] = (
+        text(language, "outbox.holder", name=html.escape(str(holder))) if holder else ""
+    )
 
 
 def _seconds(retry_after: int | timedelta) -> float:

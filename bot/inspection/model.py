@@ -189,6 +189,15 @@ class TicketDetails:
 
 
 @dataclass(frozen=True)
+class EvidenceFile:
+    """One stored evidence file with its bytes (images were re-encoded when stored)."""
+
+    ticket_number: str  # the ticket itself, or a report merged into it
+    info: FileInfo
+    data: bytes
+
+
+@dataclass(frozen=True)
 class PossibleDuplicate:
     ticket_number: str
     score: float  # 0-100

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from bot.inspection.access import Access
 from bot.inspection.audit import AuditTrail
+from bot.inspection.cards import Cards
 from bot.inspection.deadlines import DeadlineWatch
 from bot.inspection.desk import InspectionDesk
 from bot.inspection.duplicates import DuplicateFinder
@@ -31,6 +32,11 @@ class InspectionServices:
     views: QueueViews
     deadlines: DeadlineWatch
     reports: Reports
+    cards: Cards
+    # For refusals no service call would record (someone with no role trying a command).
+    audit: AuditTrail
+    calendar: WorkingCalendar
+    clock: Clock
 
 
 def build_inspection_services(
@@ -66,4 +72,8 @@ def build_inspection_services(
         views=QueueViews(store, access, audit, duplicates, clock=clock),
         deadlines=DeadlineWatch(store, settings),
         reports=Reports(store, access, audit, router, calendar, clock=clock),
+        cards=Cards(store, settings, clock=clock),
+        audit=audit,
+        calendar=calendar,
+        clock=clock,
     )

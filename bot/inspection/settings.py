@@ -9,6 +9,7 @@ deployment lists its own staff.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import time
 from typing import Literal
 
 Role = Literal["inspector", "supervisor", "admin", "auditor"]
@@ -214,6 +215,10 @@ class InspectionSettings:
     group_messages_per_minute: int = 20
     # Open tickets per page of /queue.
     page_size: int = 10
+    # Local time (HH:MM) after which each department's daily digest is sent, once a day.
+    digest_at: str = "08:30"
+    # How often deadlines are checked for reminders and escalations, in seconds.
+    watch_seconds: int = 60
 
     def __post_init__(self) -> None:
         queue_ids = [q.id for d in self.departments for q in d.queues]
@@ -229,6 +234,9 @@ class InspectionSettings:
             raise ValueError("group_messages_per_minute must be between 1 and 20")
         if not 1 <= self.page_size <= 50:
             raise ValueError("page_size must be between 1 and 50")
+        digest_clock_time(self.digest_at)  # raises on a malformed time
+        if not 1 <= self.watch_seconds <= 3600:
+            raise ValueError("watch_seconds must be between 1 and 3600")
 
     def queue(self, queue_id: str) -> QueueSettings | None:
         for department in self.departments:
@@ -252,3 +260,22 @@ class InspectionSettings:
 
     def queue_ids(self) -> tuple[str, ...]:
         return tuple(q.id for d in self.departments for q in d.queues)
+
+    def staff_chat_ids(self) -> tuple[int, ...]:
+        """Every queue's and supervisors' group chat that is set, once each."""
+        chats = [q.chat_id for d in self.departments for q in d.queues]
+        chats += [d.supervisors_chat_id for d in self.departments]
+        return tuple(dict.fromkeys(c for c in chats if c is not None))
+
+    def digest_time(self) -> time:
+        return digest_clock_time(self.digest_at)
+
+
+def digest_clock_time(text: str) -> time:
+    """``"08:30"`` → 08:30; a ValueError that says what is expected otherwise."""
+    hours, _, minutes = text.partition(":")
+    if not (hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
+        raise ValueError(f"digest_at must be a time like 08:30, got {text!r}")
+    if not (0 <= int(hours) <= 23 and 0 <= int(minutes) <= 59):
+        raise ValueError(f"digest_at must be a time like 08:30, got {text!r}")
+    return time(int(hours), int(minutes))

@@ -15,6 +15,7 @@ from bot.inspection.model import (
     Clock,
     Denial,
     Denied,
+    EvidenceFile,
     PossibleDuplicate,
     QuestionItem,
     QueuePage,
@@ -127,13 +128,41 @@ class QueueViews:
             ticket = await tx.ticket_by_number(number)
             if ticket is None:
                 return ()
-            found = tuple(self._duplicates.find(ticket, await tx.open_tickets_except(ticket.id)))
-            if found:
-                details = {"tickets": [d.ticket_number for d in found]}
-                await tx.add_event(
-                    _internal(ticket.id, now, EventKind.POSSIBLE_DUPLICATES, details)
-                )
+            return await self._flag_in(tx, ticket, now)
+
+    async def flag_new_ticket(self, tx: Transaction, ticket_id: int, now: datetime) -> None:
+        """The same, as intake's hook inside the unit of work that writes the ticket: the
+        note is then there before the ticket's card can be posted."""
+        ticket = await tx.ticket_by_id(ticket_id)
+        if ticket is not None:
+            await self._flag_in(tx, ticket, now)
+
+    async def _flag_in(
+        self, tx: Transaction, ticket: TicketRecord, now: datetime
+    ) -> tuple[PossibleDuplicate, ...]:
+        found = tuple(self._duplicates.find(ticket, await tx.open_tickets_except(ticket.id)))
+        if found:
+            details = {"tickets": [d.ticket_number for d in found]}
+            await tx.add_event(_internal(ticket.id, now, EventKind.POSSIBLE_DUPLICATES, details))
         return found
+
+    async def evidence(self, user_id: int, number: str) -> tuple[EvidenceFile, ...] | Denied:
+        """The evidence of the ticket and of the reports merged into it, for re-sending."""
+        now = self._clock()
+        async with self._store.transaction() as tx:
+            ticket = await tx.ticket_by_number(number)
+            denial = self._view_refusal(user_id, ticket)
+            if denial is None and ticket is not None:
+                files = await _evidence_of(tx, ticket)
+                for merged in await tx.supporting_tickets(ticket.id):
+                    files += await _evidence_of(tx, merged)
+                details = {"files": len(files)}
+                await self._audit.record(
+                    tx, user_id, "view_evidence", now, ticket=ticket, details=details
+                )
+                return tuple(files)
+        denied = Denied(denial or Denial.TICKET_UNKNOWN, number)
+        return await self._audit.refused(user_id, "view_evidence", now, denied, ticket=ticket)
 
     async def audit_log(
         self, user_id: int, since: datetime, until: datetime, *, limit: int = 1000
@@ -179,6 +208,15 @@ async def _details(tx: Transaction, ticket: TicketRecord, now: datetime) -> Tick
         merged_into=merged_into.number if merged_into else None,
         reporter_notified=await tx.notify_link(ticket.id) is not None,
     )
+
+
+async def _evidence_of(tx: Transaction, ticket: TicketRecord) -> list[EvidenceFile]:
+    files = []
+    for info in await tx.attachments(ticket.id):
+        data = await tx.attachment_data(info.id)
+        if data is not None:
+            files.append(EvidenceFile(ticket.number, info, data))
+    return files
 
 
 async def _supporting_reports(tx: Transaction, ticket_id: int) -> tuple[SupportingReport, ...]:

@@ -226,6 +226,14 @@ class QueueCounts:
 
 
 @dataclass(frozen=True)
+class PostedCard:
+    """A ticket's card in a staff group chat."""
+
+    chat_id: int
+    message_id: int
+
+
+@dataclass(frozen=True)
 class NewAuditEntry:
     at: datetime
     actor: str
@@ -448,6 +456,11 @@ class InspectionTables(Protocol):
     async def overdue_tickets(
         self, queues: Sequence[str], now: datetime, limit: int
     ) -> list[TicketRecord]: ...
+
+    async def add_card(self, ticket_id: int, card: PostedCard, now: datetime) -> None: ...
+    async def cards(self, ticket_id: int) -> list[PostedCard]:
+        """Every card of the ticket, oldest first."""
+        ...
 
     async def add_audit(self, entry: NewAuditEntry) -> None: ...
     async def audit_entries(

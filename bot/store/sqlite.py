@@ -34,6 +34,7 @@ from bot.store.base import (
     NewTicket,
     NotSaved,
     OutboxRecord,
+    PostedCard,
     QuestionRecord,
     QueueCounts,
     ReceiptRecord,
@@ -886,6 +887,23 @@ class SqliteTransaction:
             (target,),
         )
         return None if row is None else from_db_time(row[0])
+
+    # --- inspection: cards in staff groups ---
+
+    async def add_card(self, ticket_id: int, card: PostedCard, now: datetime) -> None:
+        self._write(
+            "INSERT INTO ticket_cards (ticket_id, chat_id, message_id, posted_at)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (ticket_id, card.chat_id, card.message_id, to_db_time(now)),
+        )
+
+    async def cards(self, ticket_id: int) -> list[PostedCard]:
+        rows = await self._rows(
+            "SELECT chat_id, message_id FROM ticket_cards WHERE ticket_id = ?"
+            " ORDER BY posted_at, message_id",
+            (ticket_id,),
+        )
+        return [PostedCard(int(r[0]), int(r[1])) for r in rows]
 
     # --- inspection: reports ---
 

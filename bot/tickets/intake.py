@@ -58,6 +58,13 @@ class PlaceTicket(Protocol):
     def __call__(self, category: str, district: str, now: datetime) -> TicketPlace: ...
 
 
+class NewTicketHook(Protocol):
+    """Work that belongs to a new ticket, in the unit of work that writes it: e.g.
+    :meth:`bot.inspection.views.QueueViews.flag_new_ticket` notes possible duplicates."""
+
+    async def __call__(self, tx: Transaction, ticket_id: int, now: datetime) -> None: ...
+
+
 def receipt_dedupe_key(ticket_id: int) -> str:
     return f"receipt:{ticket_id}"
 
@@ -75,12 +82,14 @@ class Intake:
         keys: PrivacyKeys,
         *,
         place: PlaceTicket | None = None,
+        on_new_ticket: NewTicketHook | None = None,
     ) -> None:
         self._store = store
         self.settings = settings
         self._codes = ReceiptCodes(keys.pepper, settings.receipts)
         self._sealer = Sealer(keys)
         self._place = place or self._default_place
+        self._on_new_ticket = on_new_ticket
 
     def _default_place(self, category: str, district: str, now: datetime) -> TicketPlace:
         """Without routing every ticket waits in the default queue."""
@@ -154,6 +163,8 @@ class Intake:
             await tx.set_notify_link(ticket_id, self._sealer.seal_chat(reply_chat_id), now)
         await self._tell_duty_chat(tx, ticket_id, number, draft, now)
         await self._tell_queue_chat(tx, ticket_id, number, draft, place, now)
+        if self._on_new_ticket is not None:
+            await self._on_new_ticket(tx, ticket_id, now)
         return ReportAccepted(number, issued.readable, receipt_dedupe_key(ticket_id))
 
     async def _insert_ticket(

@@ -10,7 +10,7 @@ from bot.store.base import Store
 from bot.tickets.drafts import ReportDrafts
 from bot.tickets.followup import ReporterDesk
 from bot.tickets.inbox import Inbox
-from bot.tickets.intake import Intake, PlaceTicket
+from bot.tickets.intake import Intake, NewTicketHook, PlaceTicket
 from bot.tickets.lifecycle import Lifecycle
 from bot.tickets.outbox import Outbox
 from bot.tickets.settings import TicketSettings
@@ -55,16 +55,18 @@ def build_ticket_services(
     keys: PrivacyKeys,
     *,
     place: PlaceTicket | None = None,
+    on_new_ticket: NewTicketHook | None = None,
 ) -> TicketServices:
     """``place`` routes new tickets (see :mod:`bot.inspection.routing`); without it they all
-    wait in ``settings.default_queue``."""
+    wait in ``settings.default_queue``. ``on_new_ticket`` runs in the unit of work that writes
+    each new ticket."""
     sealer = Sealer(keys)
     return TicketServices(
         store=store,
         settings=settings,
         keys=keys,
         drafts=ReportDrafts(store, settings.limits),
-        intake=Intake(store, settings, keys, place=place),
+        intake=Intake(store, settings, keys, place=place, on_new_ticket=on_new_ticket),
         reporters=ReporterDesk(store, settings, keys),
         lifecycle=Lifecycle(store, settings, keys),
         inbox=Inbox(store, sealer, max_replays=settings.max_update_replays),

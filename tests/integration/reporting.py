@@ -109,11 +109,16 @@ class Reporter:
         return sent[-1]
 
     async def answer_until_review(
-        self, *, evidence: tuple[bytes, ...] = (), contact: str | None = None
+        self,
+        *,
+        evidence: tuple[bytes, ...] = (),
+        contact: str | None = None,
+        category: str = "disguised_tutoring",
+        district: str = "haidian",
     ) -> JsonDict:
         await self.say("/report")
-        await self.press(":cat:disguised_tutoring")
-        await self.press(":dist:haidian")
+        await self.press(f":cat:{category}")
+        await self.press(f":dist:{district}")
         await self.say(INSTITUTION)
         await self.say(ADDRESS)
         await self.say(WHEN)

@@ -54,3 +54,11 @@ def test_values_are_escaped_and_unknown_kinds_still_say_something() -> None:
     assert "SJ-1" in unknown and "something_new" in unknown
     missing = render(outgoing("ticket_transferred", {"ticket_number": "SJ-2"}), CONFIG)
     assert "SJ-2" in missing  # data short of what the text needs: the plain fallback
+
+
+def test_deadline_notices_read_as_staff_speak() -> None:
+    data = {**SAMPLE_DATA[MessageKind.DEADLINE_REMINDER], "holder_name": "Alice <A>"}
+    reminder = render(outgoing("deadline_reminder", data), CONFIG)
+    assert "认领时限 2026-03-02 17:00 到期" in reminder  # Beijing time, not UTC
+    assert "海淀区教育局" in reminder and "认领人:Alice &lt;A&gt;" in reminder
+    assert "claim" not in reminder and "edu-haidian" not in reminder
