@@ -8,6 +8,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import Config, load_config
 from bot.faq import FaqReply, FaqService
@@ -17,6 +18,9 @@ from bot.kb.loader import KnowledgeError
 from bot.matching.evaluate import describe_failure, evaluate, load_cases
 from bot.questions import Gap
 from bot.yamlfile import YamlFileError
+
+if TYPE_CHECKING:
+    from bot.inspection.figures import Period
 
 Command = Callable[[argparse.Namespace, Config], int]
 
@@ -70,6 +74,21 @@ def build_parser() -> argparse.ArgumentParser:
     tickets.add_argument("--count", type=int, default=5000, help="submissions per run")
     tickets.add_argument("--concurrency", type=int, default=8, help="submissions at once")
     tickets.set_defaults(handler=cmd_bench_tickets)
+    queue = bench_commands.add_parser("queue", help="inspectors' work with 100,000 tickets stored")
+    queue.add_argument("--tickets", type=int, default=100_000, help="tickets loaded first")
+    queue.add_argument("--claims", type=int, default=200, help="claims timed one at a time")
+    queue.set_defaults(handler=cmd_bench_queue)
+
+    export = commands.add_parser(
+        "export", help="tickets of a period as CSV or XLSX (audited as the operator 'cli')"
+    )
+    export.add_argument("--period", default="30d", help="7d, 30d, 90d ... or a month: 2026-11")
+    export.add_argument(
+        "--format", choices=["csv", "xlsx"], help="default: from --output's suffix, else csv"
+    )
+    export.add_argument("--output", type=Path, help="file to write (default: a dated name here)")
+    export.add_argument("--lang", choices=["zh", "en"], default="zh", help="column names")
+    export.set_defaults(handler=cmd_export)
     return parser
 
 
@@ -205,3 +224,70 @@ def cmd_bench_tickets(args: argparse.Namespace, config: Config) -> int:
     figures["peak RSS MB"] = peak_rss_mb()
     print_table("bench tickets", figures)
     return 0
+
+
+def cmd_bench_queue(args: argparse.Namespace, config: Config) -> int:
+    import tempfile
+
+    from bot.bench.queue import bench_queue
+    from bot.bench.report import peak_rss_mb, print_table
+
+    with tempfile.TemporaryDirectory(prefix="bench-queue-") as folder:
+        figures = asyncio.run(bench_queue(Path(folder), args.tickets, claims=args.claims))
+    figures["peak RSS MB"] = peak_rss_mb()
+    print_table("bench queue", _flat(figures))
+    return 0
+
+
+def _flat(figures: dict[str, object]) -> dict[str, object]:
+    """``{"page_ms": {"median": 1}}`` -> ``{"page_ms median": 1}``, one figure per line."""
+    flat: dict[str, object] = {}
+    for name, value in figures.items():
+        if isinstance(value, dict):
+            flat.update({f"{name} {key}": inner for key, inner in value.items()})
+        else:
+            flat[name] = value
+    return flat
+
+
+def cmd_export(args: argparse.Namespace, config: Config) -> int:
+    from bot.inspection.parsing import parse_period
+    from bot.inspection.workdays import WorkingCalendar
+    from bot.tickets.outbox import utc_now
+
+    tz = WorkingCalendar(config.tickets.utc_offset_hours).tz
+    period = parse_period(args.period, utc_now(), tz)
+    if period is None:
+        wanted = "7d, 30d ... or a month like 2026-11"
+        print(f"error: --period {args.period!r}: use {wanted}", file=sys.stderr)
+        return 2
+    output: Path | None = args.output
+    file_format = args.format or (output.suffix.lstrip(".").lower() if output else "csv")
+    if file_format not in ("csv", "xlsx"):
+        print(f"error: --format: csv or xlsx, not {file_format!r}", file=sys.stderr)
+        return 2
+    if output is None:
+        start, end = period.start.astimezone(tz).date(), period.end.astimezone(tz).date()
+        output = Path(f"shuangjian-{start}-{end}.{file_format}")
+    data = asyncio.run(_export(config, period, file_format, args.lang))
+    output.write_bytes(data)
+    print(f"wrote {output} ({len(data):,} bytes)", file=sys.stderr)
+    return 0
+
+
+async def _export(config: Config, period: Period, file_format: str, language: str) -> bytes:
+    from bot.inspection.services import build_inspection_services
+    from bot.privacy import load_privacy_keys
+    from bot.services import open_store
+
+    store = await open_store(config)
+    try:
+        keys = load_privacy_keys(config.resolve(config.privacy.keys_file))
+        inspection = build_inspection_services(store, config.inspection, config.tickets, keys)
+        return await inspection.reports.operator_export(
+            period,
+            "xlsx" if file_format == "xlsx" else "csv",
+            "en" if language == "en" else "zh",
+        )
+    finally:
+        await store.close()

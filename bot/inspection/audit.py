@@ -43,6 +43,26 @@ class AuditTrail:
         """An action that was allowed, in the caller's unit of work (so it commits with it)."""
         await tx.add_audit(self._entry(user_id, action, now, True, ticket, queue, details))
 
+    async def record_operator(
+        self,
+        tx: Transaction,
+        actor: str,
+        action: Action | str,
+        now: datetime,
+        *,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        """An action by someone at the server itself (``actor`` "cli"): no Telegram id, every
+        queue."""
+        entry = NewAuditEntry(
+            at=now,
+            actor=actor,
+            action=str(action),
+            allowed=True,
+            details=json.dumps(details or {}, ensure_ascii=False, sort_keys=True),
+        )
+        await tx.add_audit(entry)
+
     async def refused(
         self,
         user_id: int,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -107,3 +108,39 @@ def test_module_entry_point_runs() -> None:
         check=True,
     )
     assert json.loads(done.stdout)["id"] == "training.preschool"
+
+
+def test_export_writes_a_file_and_audits_the_operator(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "store:\n  path: hotline.sqlite3\nprivacy:\n  keys_file: keys.json\n", encoding="utf-8"
+    )
+    target = tmp_path / "out.xlsx"
+    code, _, err = run(capsys, "--config", str(config), "export", "--output", str(target))
+    assert code == 0 and f"wrote {target}" in err
+    assert target.read_bytes().startswith(b"PK")  # a zip: the XLSX container
+    code, _, _ = run(
+        capsys,
+        "--config",
+        str(config),
+        "export",
+        "--period",
+        "7d",
+        "--output",
+        str(tmp_path / "out.csv"),
+    )
+    header = (tmp_path / "out.csv").read_bytes().decode("utf-8-sig").splitlines()[0]
+    assert code == 0 and header.startswith("受理编号,状态")
+    database = sqlite3.connect(tmp_path / "hotline.sqlite3")
+    try:
+        audited = list(database.execute("SELECT actor, action, allowed FROM staff_audit"))
+    finally:
+        database.close()
+    assert audited == [("cli", "export", 1), ("cli", "export", 1)]
+
+
+def test_export_refuses_a_period_it_cannot_read(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "export", "--period", "last week")
+    assert code == 2 and "--period" in err
