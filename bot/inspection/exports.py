@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Sequence
 from datetime import datetime, tzinfo
-
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from typing import TYPE_CHECKING
 
 from bot.inspection.figures import StatsFigures
 from bot.inspection.texts import (
@@ -26,7 +25,12 @@ from bot.inspection.texts import (
 )
 from bot.store.base import TicketRecord
 
+if TYPE_CHECKING:
+    from openpyxl import Workbook
+
 Cell = str | datetime | None
+# Control characters a spreadsheet file may not hold (openpyxl's own rule).
+ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 # Excel, LibreOffice and Google Sheets run a cell starting with these as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -88,6 +92,9 @@ def to_xlsx(
     rows: Sequence[Sequence[Cell]], figures: StatsFigures | None, language: Language = "zh"
 ) -> bytes:
     """A workbook with the tickets and, if given, a summary sheet of the figures."""
+    # Loaded when a workbook is first made, not with the bot: most runs never export.
+    from openpyxl import Workbook
+
     book = Workbook(write_only=True)
     sheet = book.create_sheet("tickets")
     sheet.append(list(EXPORT_COLUMNS[language]))

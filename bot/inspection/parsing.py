@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, tzinfo
 
 from bot.inspection.figures import Period
 from bot.inspection.model import Disposition
+from bot.inspection.settings import InspectionSettings
 
 DEFAULT_PERIOD_DAYS = 30
 # Reports look back at most this far (a year and a bit, for year-on-year comparisons).
@@ -82,3 +83,14 @@ def _month(year: int, month: int, now: datetime, tz: tzinfo) -> Period | None:
     if start >= now:
         return None
     return Period(start, min(end, now))
+
+
+def parse_queue(text: str, settings: InspectionSettings) -> str:
+    """A queue's id from its id in any case or its name ("海淀区教育局"); anything else is
+    returned as typed, for the desk to refuse as unknown."""
+    folded = unicodedata.normalize("NFKC", text).strip()
+    for department in settings.departments:
+        for queue in department.queues:
+            if folded.casefold() == queue.id.casefold() or folded == queue.name:
+                return queue.id
+    return folded

@@ -7,7 +7,13 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from bot.inspection.model import Disposition
-from bot.inspection.parsing import parse_disposition, parse_period, parse_ticket_number
+from bot.inspection.parsing import (
+    parse_disposition,
+    parse_period,
+    parse_queue,
+    parse_ticket_number,
+)
+from bot.inspection.settings import InspectionSettings
 
 BEIJING = timezone(timedelta(hours=8))
 NOW = datetime(2026, 12, 10, 4, 0, tzinfo=UTC)
@@ -66,3 +72,10 @@ def test_periods() -> None:
     assert december is not None and december.end == NOW  # a month under way ends now
     for wrong in ("2027-01", "2026-13", "0d", "401d", "last week"):
         assert parse_period(wrong, NOW, BEIJING) is None, wrong
+
+
+def test_queues_by_id_or_name() -> None:
+    settings = InspectionSettings()
+    assert parse_queue("EDU-Haidian", settings) == "edu-haidian"
+    assert parse_queue(" 海淀区教育局 ", settings) == "edu-haidian"
+    assert parse_queue("nowhere", settings) == "nowhere"

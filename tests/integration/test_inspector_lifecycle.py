@@ -119,3 +119,19 @@ async def test_only_a_supervisor_reopens(room: Staffroom) -> None:
 
     view = await status_of(reporter, ticket.receipt_code)
     assert "重新办理" in view
+
+
+async def test_transfer_by_command_and_details_asked_in_a_group_go_privately(
+    room: Staffroom,
+) -> None:
+    number = (await room.file_ticket()).ticket_number
+    await room.card(room.haidian, number)
+    [told] = await room.command(room.alice, f"/ticket {number}", chat=room.haidian)
+    assert told["text"] == "详情已私聊发给您。"
+    await room.wait_for_text(room.alice.id, f"举报 {number}", "经过")
+
+    [unknown] = await room.command(room.alice, f"/transfer {number} 火星")
+    assert unknown["text"].startswith("没有这个队列")
+    [moved] = await room.command(room.alice, f"/transfer {number} 双减联合检查组 涉及无证办学")
+    assert moved["text"] == f"↪️ {number} 已转办至 双减联合检查组。"
+    await room.card(room.joint, number)

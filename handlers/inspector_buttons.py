@@ -1,0 +1,223 @@
+"""Inspectors' buttons (``t:<verb>:...``): on ticket cards, queue pages and the transfer menu.
+
+Every press is answered, and authorised server-side as if it were typed: callback data can be
+forged by a modified client, so nothing in it is trusted beyond naming what is asked for.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import logging
+from collections.abc import Awaitable, Callable
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, TelegramError
+
+from bot.i18n import text
+from bot.inspection.access import Action
+from bot.inspection.model import Denial, Denied
+from bot.inspection.parsing import parse_ticket_number
+from handlers.common import answer_press, send_html
+from handlers.context import HotlineContext
+from handlers.staff_requests import (
+    Request,
+    admitted,
+    after_transfer,
+    denial,
+    details_privately,
+    plain,
+    refresh_cards,
+    transferred_text,
+)
+from handlers.staff_views import button_data, page_markup, page_text, queue_name
+
+log = logging.getLogger(__name__)
+QUEUE_BUTTONS_PER_ROW = 2
+
+
+async def staff_button(update: Update, context: HotlineContext) -> None:
+    """``t:<verb>:...`` presses; every one is answered and authorised server-side."""
+    query = update.callback_query
+    if query is None:
+        return
+    parts = (query.data or "").split(":")
+    verb = parts[1] if len(parts) > 1 else ""
+    request = await admitted(update, context, f"button:{verb}")
+    if request is None:
+        return  # answered with the refusal
+    handler = BUTTONS.get(verb)
+    if handler is None:
+        await answer_press(query, text(request.language, "button.expired"), alert=True)
+        return
+    await handler(update, context, request, parts[2:])
+
+
+ButtonHandler = Callable[[Update, HotlineContext, Request, list[str]], Awaitable[None]]
+
+
+def _button_number(context: HotlineContext, args: list[str]) -> str | None:
+    prefix = context.services.config.tickets.number_prefix
+    return parse_ticket_number(args[0], prefix) if args else None
+
+
+async def claim_button(
+    update: Update, context: HotlineContext, request: Request, args: list[str]
+) -> None:
+    """Of several inspectors pressing at once one wins; the others are told who."""
+    query = update.callback_query
+    assert query is not None
+    number = _button_number(context, args)
+    if number is None:
+        await answer_press(query, text(request.language, "button.expired"), alert=True)
+        return
+    result = await context.services.inspection.desk.claim(request.user_id, number)
+    if isinstance(result, Denied):
+        await answer_press(query, plain(await denial(context, request, result)), alert=True)
+        return
+    number_text = html.escape(number)
+    await answer_press(
+        query, plain(text(request.language, "inspector.claimed", ticket_number=number_text))
+    )
+    log.info("ticket %s claimed from its card", number)
+    await refresh_cards(context, number)
+
+
+async def details_button(
+    update: Update, context: HotlineContext, request: Request, args: list[str]
+) -> None:
+    """Details go to the presser's private chat (see ``details_privately``)."""
+    query = update.callback_query
+    assert query is not None
+    number = _button_number(context, args)
+    if number is None:
+        await answer_press(query, text(request.language, "button.expired"), alert=True)
+        return
+    said = await details_privately(context, request, number)
+    if said is None:
+        await answer_press(query)
+    else:
+        alert = said == "inspector.start_private"
+        await answer_press(query, plain(text(request.language, said)), alert=alert)
+
+
+async def transfer_button(
+    update: Update, context: HotlineContext, request: Request, args: list[str]
+) -> None:
+    """Offer the queues to transfer to, as buttons under a message of their own."""
+    query = update.callback_query
+    assert query is not None
+    number = _button_number(context, args)
+    inspection = context.services.inspection
+    card = await inspection.cards.card(number) if number else None
+    if number is None or card is None:
+        await answer_press(query, text(request.language, "button.expired"), alert=True)
+        return
+    if not inspection.access.may(request.user_id, Action.TRANSFER, card.queue):
+        denied = Denied(Denial.NOT_ALLOWED, number)
+        await inspection.audit.refused(request.user_id, Action.TRANSFER, inspection.clock(), denied)
+        await answer_press(query, plain(await denial(context, request, denied)), alert=True)
+        return
+    await answer_press(query)
+    prompt = text(request.language, "inspector.transfer_choose", ticket_number=html.escape(number))
+    await send_html(
+        context, request.chat_id, prompt, _queue_choices(context, request, number, card.queue)
+    )
+
+
+def _queue_choices(
+    context: HotlineContext, request: Request, number: str, current: str
+) -> InlineKeyboardMarkup:
+    config = context.services.config
+    buttons = []
+    for queue in config.inspection.queue_ids():
+        data = button_data("to", number, queue)
+        if queue != current and data is not None:
+            label = html.unescape(queue_name(config, queue))
+            buttons.append(InlineKeyboardButton(label, callback_data=data))
+    rows = [
+        buttons[i : i + QUEUE_BUTTONS_PER_ROW]
+        for i in range(0, len(buttons), QUEUE_BUTTONS_PER_ROW)
+    ]
+    cancel = text(request.language, "inspector.transfer_cancel")
+    rows.append([InlineKeyboardButton(cancel, callback_data="t:x")])
+    return InlineKeyboardMarkup(rows)
+
+
+async def transfer_to_button(
+    update: Update, context: HotlineContext, request: Request, args: list[str]
+) -> None:
+    query = update.callback_query
+    assert query is not None
+    number = _button_number(context, args)
+    if number is None or len(args) != 2:
+        await answer_press(query, text(request.language, "button.expired"), alert=True)
+        return
+    result = await context.services.inspection.desk.transfer(request.user_id, number, args[1])
+    if isinstance(result, Denied):
+        await answer_press(query, plain(await denial(context, request, result)), alert=True)
+        return
+    await answer_press(query, plain(transferred_text(context, request.language, result)))
+    if isinstance(query.message, Message):
+        done = transferred_text(context, request.language, result)
+        with contextlib.suppress(TelegramError):
+            await query.message.edit_text(done, parse_mode=ParseMode.HTML, reply_markup=None)
+    await after_transfer(context, number)
+
+
+async def close_menu_button(
+    update: Update, context: HotlineContext, request: Request, args: list[str]
+) -> None:
+    query = update.callback_query
+    assert query is not None
+    await answer_press(query)
+    await _drop_buttons(query.message)
+
+
+async def _drop_buttons(message: object) -> None:
+    if isinstance(message, Message):
+        with contextlib.suppress(TelegramError):
+            await message.edit_reply_markup(reply_markup=None)
+
+
+async def page_button(
+    update: Update, context: HotlineContext, request: Request, args: list[str]
+) -> None:
+    """``t:q:<queue or *>:<page>`` and ``t:m:<page>``: the page replaces the old one."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    mine = query.data.startswith("t:m:")
+    if not args or not args[-1].isdigit() or (not mine and len(args) != 2):
+        await answer_press(query, text(request.language, "button.expired"), alert=True)
+        return
+    views, page_number = context.services.inspection.views, int(args[-1])
+    if mine:
+        page = await views.my_tickets(request.user_id, page=page_number)
+        scope = "m"
+    else:
+        queue = None if args[0] == "*" else args[0]
+        page = await views.open_tickets(request.user_id, queue=queue, page=page_number)
+        scope = f"q:{args[0]}"
+    if isinstance(page, Denied):
+        await answer_press(query, plain(await denial(context, request, page)), alert=True)
+        return
+    await answer_press(query)
+    body = page_text(context.services.config, request.language, page, mine=mine)
+    with contextlib.suppress(BadRequest):  # unchanged: pressed twice
+        await query.edit_message_text(
+            body,
+            parse_mode=ParseMode.HTML,
+            reply_markup=page_markup(request.language, page, scope=scope),
+        )
+
+
+BUTTONS: dict[str, ButtonHandler] = {
+    "claim": claim_button,
+    "info": details_button,
+    "xfer": transfer_button,
+    "to": transfer_to_button,
+    "x": close_menu_button,
+    "q": page_button,
+    "m": page_button,
+}

@@ -1,0 +1,199 @@
+"""Who is asking, and answering them: the staff gate every command and button passes, replies
+and refusals, a ticket's details with its evidence, and redrawing a ticket's cards.
+
+The gate checks that the sender is staff at all and writes from a private chat or a staff
+group (so an outsider learns nothing, not even whether a ticket exists); the inspection
+services then check the ticket and the queue. Both refusals are audited.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from dataclasses import dataclass
+
+from telegram import Message, Update
+from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest, Forbidden, TelegramError
+
+from bot.i18n import Language, text
+from bot.inspection.model import Denial, Denied, EvidenceFile, Transferred
+from bot.inspection.parsing import parse_ticket_number
+from handlers.common import answer_press, language_of, reply_html, send_html
+from handlers.context import HotlineContext
+from handlers.staff_views import card_markup, card_text, denial_text, details_text, queue_name
+
+log = logging.getLogger(__name__)
+# Telegram takes photos up to 10 MB; larger images go as documents.
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Request:
+    """Who asked, where, in which language, and what they typed after the command."""
+
+    user_id: int
+    chat_id: int
+    private: bool
+    language: Language
+    message: Message | None
+    args: tuple[str, ...]
+
+    def rest(self, skip: int) -> str:
+        """The text after the command and ``skip`` words, line breaks kept."""
+        body = self.message.text if self.message and self.message.text else ""
+        match = re.match(r"^\S+" + r"\s+\S+" * skip + r"\s*(.*)$", body, re.DOTALL)
+        return match.group(1).strip() if match else ""
+
+
+async def admitted(update: Update, context: HotlineContext, action: str) -> Request | None:
+    """The request, if a member of staff sent it from a private chat or a staff group;
+    otherwise None, after a polite refusal (audited)."""
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None:
+        return None
+    inspection = context.services.inspection
+    language = language_of(update, context)
+    private = chat.type == ChatType.PRIVATE
+    refusal = None
+    if not inspection.access.is_staff(user.id):
+        refusal = "inspector.staff_only"
+    elif not private and chat.id not in inspection.settings.staff_chat_ids():
+        refusal = "inspector.wrong_chat"
+    if refusal is not None:
+        denied = Denied(Denial.NOT_ALLOWED)
+        await inspection.audit.refused(user.id, action, inspection.clock(), denied)
+        log.info("update %d: %s refused (%s)", update.update_id, action, refusal)
+        await tell(update, context, text(language, refusal))
+        return None
+    context.services.staff_names[user.id] = user.full_name
+    message = update.effective_message if update.callback_query is None else None
+    args = tuple(context.args or ())
+    return Request(user.id, chat.id, private, language, message, args)
+
+
+async def tell(update: Update, context: HotlineContext, html_text: str) -> None:
+    if update.callback_query is not None:
+        await answer_press(update.callback_query, plain(html_text), alert=True)
+    elif update.effective_chat is not None:
+        await send_html(context, update.effective_chat.id, html_text)
+
+
+def plain(html_text: str) -> str:
+    """Alerts show plain text: drop our tags, unescape the rest."""
+    return html.unescape(re.sub(r"<[^>]+>", "", html_text))
+
+
+async def reply(context: HotlineContext, request: Request, html_text: str) -> None:
+    if request.message is not None:
+        await reply_html(request.message, html_text)
+    else:
+        await send_html(context, request.chat_id, html_text)
+
+
+async def refused(context: HotlineContext, request: Request, denied: Denied) -> None:
+    await reply(context, request, await denial(context, request, denied))
+
+
+async def denial(context: HotlineContext, request: Request, denied: Denied) -> str:
+    return await denial_text(context.bot, context.services, request.language, denied)
+
+
+def number_arg(context: HotlineContext, request: Request, index: int = 0) -> str | None:
+    if len(request.args) <= index:
+        return None
+    prefix = context.services.config.tickets.number_prefix
+    return parse_ticket_number(request.args[index], prefix)
+
+
+async def usage(context: HotlineContext, request: Request, command: str) -> None:
+    await reply(context, request, text(request.language, f"inspector.usage.{command}"))
+
+
+async def details_privately(context: HotlineContext, request: Request, number: str) -> str | None:
+    """Send the details to the asker's private chat, whatever chat they asked in: a group may
+    hold more people than the ticket's queue, and the details hold the report's whole text and
+    evidence. Returns what to tell them where they asked (a catalog key), if anything."""
+    private = Request(request.user_id, request.user_id, True, request.language, None, ())
+    try:
+        shown = await send_details(context, private, number, request.user_id)
+    except (Forbidden, BadRequest):  # they never started the bot
+        return "inspector.start_private"
+    return "inspector.details_sent" if shown and not request.private else None
+
+
+async def send_details(
+    context: HotlineContext, request: Request, number: str, chat_id: int
+) -> bool:
+    """The ticket's details and its evidence to ``chat_id``; False if refused (and said)."""
+    views = context.services.inspection.views
+    details = await views.ticket_details(request.user_id, number)
+    if isinstance(details, Denied):
+        await refused(context, request, details)
+        return False
+    body = await details_text(context.bot, context.services, request.language, details)
+    await send_html(context, chat_id, body)
+    files = await views.evidence(request.user_id, number)
+    if not isinstance(files, Denied):
+        for file in files:
+            await send_evidence(context, chat_id, file)
+    return True
+
+
+async def send_evidence(context: HotlineContext, chat_id: int, file: EvidenceFile) -> None:
+    caption = f"{html.escape(file.ticket_number)} · {html.escape(file.info.filename)}"
+    name = file.info.filename
+    if file.info.mime.startswith("image/") and file.info.size <= MAX_PHOTO_BYTES:
+        await context.bot.send_photo(
+            chat_id, photo=file.data, filename=name, caption=caption, parse_mode=ParseMode.HTML
+        )
+    else:
+        await context.bot.send_document(
+            chat_id, document=file.data, filename=name, caption=caption, parse_mode=ParseMode.HTML
+        )
+
+
+async def after_transfer(context: HotlineContext, number: str) -> None:
+    context.services.wake_outbox()  # the card for the queue that takes it
+    await refresh_cards(context, number)
+
+
+def transferred_text(context: HotlineContext, language: Language, moved: Transferred) -> str:
+    config = context.services.config
+    key = "inspector.transferred_default" if moved.redirected else "inspector.transferred"
+    return text(
+        language,
+        key,
+        ticket_number=html.escape(moved.ticket_number),
+        queue=queue_name(config, moved.to_queue),
+    )
+
+
+# --- cards --------------------------------------------------------------------------------------
+
+
+async def refresh_cards(context: HotlineContext, number: str) -> None:
+    """Redraw every card of the ticket: the owner, the status and which buttons still apply.
+    Cosmetic: a card that cannot be edited (deleted, too old) is left as it is."""
+    cards = context.services.inspection.cards
+    posted = await cards.posted(number)
+    card = await cards.card(number) if posted else None
+    if card is None:
+        return
+    body = await card_text(context.bot, context.services, card)
+    markup = card_markup(card)
+    for place in posted:
+        try:
+            await context.bot.edit_message_text(
+                body,
+                chat_id=place.chat_id,
+                message_id=place.message_id,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+            )
+        except BadRequest as exc:
+            if "not modified" not in str(exc):
+                log.info("ticket %s: a card was not updated (%s)", number, type(exc).__name__)
+        except TelegramError as exc:
+            log.warning("ticket %s: a card was not updated (%s)", number, type(exc).__name__)
