@@ -22,7 +22,14 @@ from bot.inspection.model import Denial, Denied, EvidenceFile, Transferred
 from bot.inspection.parsing import parse_ticket_number
 from handlers.common import answer_press, language_of, reply_html, send_html
 from handlers.context import HotlineContext
-from handlers.staff_views import card_markup, card_text, denial_text, details_text, queue_name
+from handlers.staff_views import (
+    card_markup,
+    card_text,
+    denial_text,
+    details_text,
+    queue_chat,
+    queue_name,
+)
 
 log = logging.getLogger(__name__)
 # Telegram takes photos up to 10 MB; larger images go as documents.
@@ -181,9 +188,11 @@ async def refresh_cards(context: HotlineContext, number: str) -> None:
     card = await cards.card(number) if posted else None
     if card is None:
         return
-    body = await card_text(context.bot, context.services, card)
-    markup = card_markup(card)
+    home = queue_chat(context.services.config, card.queue)
     for place in posted:
+        here = place.chat_id == home
+        body = await card_text(context.bot, context.services, card, in_its_queue=here)
+        markup = card_markup(card, in_its_queue=here)
         try:
             await context.bot.edit_message_text(
                 body,

@@ -64,6 +64,11 @@ async def _member_name(bot: Bot, user_id: int, chats: Iterable[int]) -> str | No
     return None
 
 
+def queue_chat(config: Config, queue: str) -> int | None:
+    settings = config.inspection.queue(queue)
+    return settings.chat_id if settings else None
+
+
 def staff_chats(config: Config, queue: str) -> tuple[int, ...]:
     """The chats where a member of ``queue`` is likely to be found, for names."""
     settings = config.inspection
@@ -119,12 +124,19 @@ def button_data(*parts: str) -> str | None:
 
 
 async def card_text(
-    bot: Bot, services: Services, card: TicketCard, *, transferred_from: str | None = None
+    bot: Bot,
+    services: Services,
+    card: TicketCard,
+    *,
+    transferred_from: str | None = None,
+    in_its_queue: bool = True,
 ) -> str:
     config, lang = services.config, STAFF_LANGUAGE
     lines = []
     if transferred_from is not None:
         lines.append(text(lang, "card.transferred", queue=queue_name(config, transferred_from)))
+    if not in_its_queue:
+        lines.append(text(lang, "card.moved", queue=html.escape(card.queue_name)))
     number = html.escape(card.ticket_number)
     lines.append(text(lang, "card.title", ticket_number=number))
     lines.append(
@@ -153,14 +165,15 @@ async def card_text(
     return "\n".join(lines)
 
 
-def card_markup(card: TicketCard) -> InlineKeyboardMarkup | None:
-    """Claim while nobody has it; Details always; Transfer while it is open."""
+def card_markup(card: TicketCard, *, in_its_queue: bool = True) -> InlineKeyboardMarkup | None:
+    """Claim while nobody has it; Details always; Transfer while it is open. A card left in a
+    group the ticket was transferred away from keeps only Details."""
     number, lang = card.ticket_number, STAFF_LANGUAGE
     wanted = []
-    if card.status == TicketStatus.NEW and card.claimed_by is None:
+    if in_its_queue and card.status == TicketStatus.NEW and card.claimed_by is None:
         wanted.append(("card.button.claim", "claim"))
     wanted.append(("card.button.details", "info"))
-    if card.status in OPEN_STATUSES:
+    if in_its_queue and card.status in OPEN_STATUSES:
         wanted.append(("card.button.transfer", "xfer"))
     buttons = []
     for key, verb in wanted:

@@ -306,6 +306,7 @@ MESSAGES: dict[str, str] = {
     "denied.nothing_to_merge": "Please give the numbers of the reports to merge.",
     # the ticket's card in a queue's group
     "card.transferred": "↪️ Transferred here from {queue}",
+    "card.moved": "↪️ Transferred to {queue}; handled there now",
     "card.title": "📋 Report <b>{ticket_number}</b>",
     "card.body": "Status: {status}\nType: {category}\nDistrict: {district}\nInstitution: {institution}\nReceived: {received_at}\nQueue: {queue}\nSummary: {summary}",
     "card.claimed_by": "Claimed by: {name}",

@@ -307,6 +307,7 @@ MESSAGES: dict[str, str] = {
     "denied.nothing_to_merge": "请写上要并入的举报编号。",
     # the ticket's card in a queue's group
     "card.transferred": "↪️ 由 {queue} 转办至本队列",
+    "card.moved": "↪️ 已转办至 {queue},请在该队列办理",
     "card.title": "📋 举报 <b>{ticket_number}</b>",
     "card.body": "状态:{status}\n类型:{category}\n区域:{district}\n机构:{institution}\n受理时间:{received_at}\n队列:{queue}\n摘要:{summary}",
     "card.claimed_by": "认领人:{name}",

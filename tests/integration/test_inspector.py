@@ -50,6 +50,9 @@ async def test_a_full_report_posts_a_card_in_its_queue_group_without_the_reporte
     # Staff groups list the inspectors' commands (and keep the parents' group ones).
     menu = [c["command"] for c in room.emu.my_commands[(f"chat:{room.haidian['id']}", "")]]
     assert {"ask", "help", "queue", "claim", "resolve", "export"} <= set(menu)
+    # So do the private chats of listed staff (next to what everyone has there).
+    mine = [c["command"] for c in room.emu.my_commands[(f"chat:{room.alice.id}", "en")]]
+    assert {"report", "status", "lang", "mine", "ticket", "claim"} <= set(mine)
 
     # The details, with the evidence re-sent from the store, go to whoever asks.
     before = len(room.emu.state.chat(room.alice.id).bot_messages)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.emulator import BotApiEmulator
+from bot.emulator import BotApiEmulator, inline_buttons
 from tests.integration.inspecting import Staffroom, bot_running_with_clock, staffroom
 from tests.integration.reporting import Reporter
 
@@ -76,6 +76,8 @@ async def test_transfer_posts_a_card_in_the_new_queue_and_tells_the_reporter(
     assert "由 海淀区教育局 转办至本队列" in moved["text"]
     assert room.ticket_row(number)[:2] == ("new", "joint")
     await room.wait_for_text(room.haidian, "已转办至 双减联合检查组")
+    left = await room.wait_for_text(room.haidian, number, "已转办至 双减联合检查组,请在该队列办理")
+    assert [b["callback_data"] for b in inline_buttons(left)] == [f"t:info:{number}"]
 
     view = await status_of(reporter, ticket.receipt_code)
     assert "已转交其他部门办理" in view
