@@ -169,6 +169,9 @@ class Services:
                 await self.watch_deadlines()
             except StoreError:
                 log.warning("deadline watch skipped: the database is busy", exc_info=True)
+            except Exception:
+                # One bad round must not end reminders for good: log it, try next round.
+                log.exception("deadline watch round failed")
             await asyncio.sleep(self.inspection.settings.watch_seconds)
 
     async def watch_deadlines(self) -> tuple[int, int]:
