@@ -50,7 +50,7 @@ _WORK = frozenset(
 
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     "inspector": _WORK,
-    "supervisor": _WORK | {Action.REOPEN, Action.OVERRIDE_CLAIM, Action.STATS},
+    "supervisor": _WORK | {Action.REOPEN, Action.OVERRIDE_CLAIM, Action.STATS, Action.EXPORT},
     "admin": frozenset(Action),
     "auditor": frozenset({Action.VIEW, Action.STATS, Action.AUDIT_LOG}),
 }

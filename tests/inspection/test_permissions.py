@@ -57,7 +57,7 @@ def test_inspectors_work_their_own_department_only(access: Access) -> None:
 
 
 def test_supervisors_see_all_department_queues_and_reopen(access: Access) -> None:
-    extra = {Action.REOPEN, Action.OVERRIDE_CLAIM, Action.STATS}
+    extra = {Action.REOPEN, Action.OVERRIDE_CLAIM, Action.STATS, Action.EXPORT}
     for queue in ("edu-haidian", "edu-chaoyang", "edu-city"):
         assert access.actions(CAROL, queue) == WORK | extra
     assert access.actions(CAROL, "market") == set()
@@ -69,7 +69,9 @@ def test_admins_may_do_everything_auditors_only_read(access: Access) -> None:
     assert access.may_everywhere(ADMIN, Action.REOPEN)
     assert access.actions(AUDITOR, "market") == {Action.VIEW, Action.STATS, Action.AUDIT_LOG}
     assert not access.may_anywhere(AUDITOR, Action.EXPORT)
-    assert not access.may_anywhere(CAROL, Action.EXPORT)
+    # Supervisors export their own department's queues only.
+    assert access.may(CAROL, Action.EXPORT, "edu-haidian")
+    assert not access.may(CAROL, Action.EXPORT, "market")
     assert not access.may_anywhere(OUTSIDER, Action.VIEW)
     assert access.roles(CAROL) == {"supervisor"} and access.roles(OUTSIDER) == set()
 
@@ -142,13 +144,22 @@ async def test_forged_actions_are_refused_audited_and_change_nothing(
         assert actor == f"inspector:{who}"
 
 
-@pytest.mark.parametrize("who", [OUTSIDER, AUDITOR, ALICE, CAROL])
-async def test_exports_are_for_admins_only(bureau: Bureau, query: Query, who: int) -> None:
+@pytest.mark.parametrize("who", [OUTSIDER, AUDITOR, ALICE, DAN])
+async def test_exports_are_for_supervisors_and_admins(
+    bureau: Bureau, query: Query, who: int
+) -> None:
     await bureau.report()
     period = Period.last_days(7, NOW)
     assert await bureau.inspection.reports.export_csv(who, period) == Denied(Denial.NOT_ALLOWED)
     assert await bureau.inspection.reports.export_xlsx(who, period) == Denied(Denial.NOT_ALLOWED)
     assert query("SELECT action, allowed FROM staff_audit") == [("export", 0), ("export", 0)]
+
+
+async def test_a_supervisor_exports_their_department(bureau: Bureau, query: Query) -> None:
+    await bureau.report()
+    csv_bytes = await bureau.inspection.reports.export_csv(CAROL, Period.last_days(7, NOW))
+    assert isinstance(csv_bytes, bytes)
+    assert query("SELECT action, allowed FROM staff_audit") == [("export", 1)]
 
 
 async def test_statistics_and_audit_log_need_their_roles(bureau: Bureau, query: Query) -> None:
