@@ -11,7 +11,13 @@ import html
 import logging
 from collections.abc import Awaitable, Callable
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 
@@ -62,16 +68,28 @@ def _button_number(context: HotlineContext, args: list[str]) -> str | None:
     return parse_ticket_number(args[0], prefix) if args else None
 
 
+async def _pressed_ticket(
+    update: Update, context: HotlineContext, request: Request, args: list[str], arity: int = 1
+) -> tuple[CallbackQuery, str] | None:
+    """The press and the ticket number its button carries; a button whose data no longer
+    makes sense (old or forged) is answered as expired and gives None."""
+    query = update.callback_query
+    assert query is not None
+    number = _button_number(context, args) if len(args) == arity else None
+    if number is None:
+        await answer_press(query, text(request.language, "button.expired"), alert=True)
+        return None
+    return query, number
+
+
 async def claim_button(
     update: Update, context: HotlineContext, request: Request, args: list[str]
 ) -> None:
     """Of several inspectors pressing at once one wins; the others are told who."""
-    query = update.callback_query
-    assert query is not None
-    number = _button_number(context, args)
-    if number is None:
-        await answer_press(query, text(request.language, "button.expired"), alert=True)
+    pressed = await _pressed_ticket(update, context, request, args)
+    if pressed is None:
         return
+    query, number = pressed
     result = await context.services.inspection.desk.claim(request.user_id, number)
     if isinstance(result, Denied):
         await answer_press(query, plain(await denial(context, request, result)), alert=True)
@@ -88,12 +106,10 @@ async def details_button(
     update: Update, context: HotlineContext, request: Request, args: list[str]
 ) -> None:
     """Details go to the presser's private chat (see ``details_privately``)."""
-    query = update.callback_query
-    assert query is not None
-    number = _button_number(context, args)
-    if number is None:
-        await answer_press(query, text(request.language, "button.expired"), alert=True)
+    pressed = await _pressed_ticket(update, context, request, args)
+    if pressed is None:
         return
+    query, number = pressed
     said = await details_privately(context, request, number)
     if said is None:
         await answer_press(query)
@@ -148,12 +164,10 @@ def _queue_choices(
 async def transfer_to_button(
     update: Update, context: HotlineContext, request: Request, args: list[str]
 ) -> None:
-    query = update.callback_query
-    assert query is not None
-    number = _button_number(context, args)
-    if number is None or len(args) != 2:
-        await answer_press(query, text(request.language, "button.expired"), alert=True)
+    pressed = await _pressed_ticket(update, context, request, args, arity=2)
+    if pressed is None:
         return
+    query, number = pressed
     result = await context.services.inspection.desk.transfer(request.user_id, number, args[1])
     if isinstance(result, Denied):
         await answer_press(query, plain(await denial(context, request, result)), alert=True)
