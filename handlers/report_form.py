@@ -405,22 +405,17 @@ async def _press(
     await handler(update, context, key, draft, argument)
 
 
-async def choose_category(
+async def choose_option(
     update: Update, context: HotlineContext, key: str, draft: ReportDraft, choice: str
 ) -> None:
-    if context.services.config.report_form.category(choice) is None:
+    """A type or district button: the step the draft is at says which list it must be in."""
+    form = context.services.config.report_form
+    step = position_of(draft).step
+    known = form.category(choice) if step == Step.CATEGORY else form.district(choice)
+    if known is None:
         await send_step(update, context, draft, lead=t(update, context, "report.button_old"))
         return
-    await advance(update, context, key, with_answer(draft, Step.CATEGORY, choice))
-
-
-async def choose_district(
-    update: Update, context: HotlineContext, key: str, draft: ReportDraft, choice: str
-) -> None:
-    if context.services.config.report_form.district(choice) is None:
-        await send_step(update, context, draft, lead=t(update, context, "report.button_old"))
-        return
-    await advance(update, context, key, with_answer(draft, Step.DISTRICT, choice))
+    await advance(update, context, key, with_answer(draft, step, choice))
 
 
 async def evidence_done(
@@ -577,8 +572,8 @@ async def _drop_keyboard(update: Update) -> None:
 
 # action -> (handler, the step it belongs to; None: any step)
 ACTIONS: dict[str, tuple[Action, Step | None]] = {
-    "cat": (choose_category, Step.CATEGORY),
-    "dist": (choose_district, Step.DISTRICT),
+    "cat": (choose_option, Step.CATEGORY),
+    "dist": (choose_option, Step.DISTRICT),
     "evdone": (evidence_done, Step.EVIDENCE),
     "nocontact": (no_contact, Step.CONTACT),
     "edit": (show_edit_choices, Step.REVIEW),
