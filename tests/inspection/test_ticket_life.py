@@ -18,7 +18,7 @@ from bot.inspection.model import (
     QuestionSent,
     Transferred,
 )
-from bot.store.sqlite import to_db_time
+from bot.store.sql import to_db_time
 from bot.tickets.model import TicketStatus, TicketView
 
 from .conftest import (

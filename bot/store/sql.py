@@ -1,0 +1,878 @@
+"""The SQL both stores share: every query of the store interface, written once.
+
+Standard SQL only (``ON CONFLICT``, ``RETURNING``, no row ids), with ``?`` placeholders; the
+PostgreSQL store rewrites them as ``$1, $2 ...``. Times are fixed-width UTC text in both
+databases ('YYYY-MM-DDTHH:MM:SS.ffffffZ'), so comparing the text compares the time and the same
+statements serve both. A backend supplies :meth:`SqlTransaction._run`: how a list of statements
+reaches its database in one go.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.store.base import (
+    AuditRecord,
+    DraftRecord,
+    EventRecord,
+    FaqLogEntry,
+    FileInfo,
+    InboxRecord,
+    NewAuditEntry,
+    NewEvent,
+    NewMessage,
+    NewTicket,
+    OutboxRecord,
+    PostedCard,
+    QuestionRecord,
+    QueueCounts,
+    ReceiptRecord,
+    StoredFile,
+    ThrottleSlot,
+    TicketRecord,
+    TicketTiming,
+)
+
+Params = Sequence[Any]
+# A result row: sqlite3.Row or asyncpg.Record; both are read by position and by column name.
+Row = Any
+
+
+def to_db_time(value: datetime) -> str:
+    """Fixed-width UTC text, so comparing the text compares the time."""
+    if value.tzinfo is None:
+        raise ValueError("timestamps must be timezone-aware")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def from_db_time(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def _time(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+class SqlTransaction:
+    """One unit of work. Writes that return nothing are held back and sent with the next read
+    (or at the end of the unit): one trip to the database instead of several."""
+
+    def __init__(self) -> None:
+        self._writes: list[tuple[str, Params]] = []
+        self.started = False  # whether anything reached the database
+
+    async def _run(self, statements: list[tuple[str, Params]]) -> list[Row]:
+        """Run the statements in order, in this unit's transaction; the last one's rows."""
+        raise NotImplementedError
+
+    def discard_pending(self) -> None:
+        self._writes.clear()
+
+    async def flush(self) -> None:
+        """Send the writes still held back."""
+        if self._writes:
+            statements, self._writes = self._writes, []
+            self.started = True
+            await self._run(statements)
+
+    def _write(self, sql: str, params: Params = ()) -> None:
+        """Hold a write back until the next read; its error surfaces there (or at the end)."""
+        self._writes.append((sql, params))
+
+    async def _rows(self, sql: str, params: Params = ()) -> list[Row]:
+        statements, self._writes = [*self._writes, (sql, params)], []
+        self.started = True
+        return await self._run(statements)
+
+    async def _one(self, sql: str, params: Params = ()) -> Row | None:
+        rows = await self._rows(sql, params)
+        return rows[0] if rows else None
+
+    async def _changed(self, sql: str, params: Params = ()) -> bool:
+        """Run an UPDATE/INSERT ... RETURNING and say whether it touched a row."""
+        return bool(await self._rows(sql, params))
+
+    # --- tickets ---
+
+    async def add_ticket(self, ticket: NewTicket) -> tuple[int, str] | None:
+        self._write(
+            "INSERT INTO ticket_counters (year, last_seq) VALUES (?, 1)"
+            " ON CONFLICT (year) DO UPDATE SET last_seq = ticket_counters.last_seq + 1",
+            (ticket.year,),
+        )
+        created = to_db_time(ticket.created_at)
+        due = _db_time_or_none(ticket.claim_due_at)
+        # Number and sequence come from the counter in the same statement (one trip, not two);
+        # substr('00000', len) pads the sequence to six digits without cutting longer ones.
+        row = await self._one(
+            "INSERT INTO tickets (number, year, seq, idempotency_key, status, queue, category,"
+            " district, institution, description, details, claim_due_at, resolve_due_at,"
+            " created_at, updated_at)"
+            " SELECT ? || '-' || CAST(year AS TEXT) || '-'"
+            " || substr('00000', length(CAST(last_seq AS TEXT))) || CAST(last_seq AS TEXT),"
+            " year, last_seq, ?, 'new', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+            " FROM ticket_counters WHERE year = ?"
+            " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, number",
+            (
+                ticket.number_prefix,
+                ticket.idempotency_key,
+                ticket.queue,
+                ticket.category,
+                ticket.district,
+                ticket.institution,
+                ticket.description,
+                ticket.details,
+                due,
+                _db_time_or_none(ticket.resolve_due_at),
+                created,
+                created,
+                ticket.year,
+            ),
+        )
+        return None if row is None else (int(row[0]), str(row[1]))
+
+    async def ticket_by_id(self, ticket_id: int) -> TicketRecord | None:
+        return _ticket(await self._one(f"{TICKET_SELECT} WHERE id = ?", (ticket_id,)))
+
+    async def ticket_by_number(self, number: str) -> TicketRecord | None:
+        return _ticket(await self._one(f"{TICKET_SELECT} WHERE number = ?", (number,)))
+
+    async def ticket_by_idempotency_key(self, key: str) -> TicketRecord | None:
+        return _ticket(await self._one(f"{TICKET_SELECT} WHERE idempotency_key = ?", (key,)))
+
+    async def count_tickets(self) -> int:
+        row = await self._one("SELECT COUNT(*) FROM tickets")
+        return int(row[0]) if row else 0
+
+    async def change_status(
+        self, ticket_id: int, expected: str, new: str, now: datetime, disposition: str | None
+    ) -> bool:
+        at = to_db_time(now)
+        # Back to 'new' means unclaimed: the claim fields are cleared for the next claim.
+        return await self._changed(
+            "UPDATE tickets SET status = ?, updated_at = ?,"
+            " disposition = COALESCE(?, disposition),"
+            " closed_at = CASE WHEN ? = 'closed' THEN ? ELSE closed_at END,"
+            f" resolved_at = CASE WHEN ? IN {OUTCOMES} THEN ? ELSE resolved_at END,"
+            " claimed_by = CASE WHEN ? = 'new' THEN NULL ELSE claimed_by END,"
+            " claimed_at = CASE WHEN ? = 'new' THEN NULL ELSE claimed_at END"
+            " WHERE id = ? AND status = ? RETURNING id",
+            (new, at, disposition, new, at, new, at, new, new, ticket_id, expected),
+        )
+
+    async def claim_ticket(self, ticket_id: int, actor: str, now: datetime) -> bool:
+        at = to_db_time(now)
+        return await self._changed(
+            "UPDATE tickets SET claimed_by = ?, claimed_at = ?, status = 'claimed', updated_at = ?"
+            " WHERE id = ? AND claimed_by IS NULL AND status = 'new' RETURNING id",
+            (actor, at, at, ticket_id),
+        )
+
+    # --- receipt codes ---
+
+    async def add_receipt_code(
+        self, ticket_id: int, lookup: str, code_hash: str, now: datetime
+    ) -> None:
+        self._write(
+            "INSERT INTO receipt_codes (ticket_id, lookup, code_hash, created_at)"
+            " VALUES (?, ?, ?, ?)",
+            (ticket_id, lookup, code_hash, to_db_time(now)),
+        )
+
+    async def receipt_candidates(self, lookup: str) -> list[ReceiptRecord]:
+        rows = await self._rows(
+            "SELECT ticket_id, code_hash FROM receipt_codes WHERE lookup = ?", (lookup,)
+        )
+        return [ReceiptRecord(ticket_id=r[0], code_hash=r[1]) for r in rows]
+
+    # --- audit events ---
+
+    async def add_event(self, event: NewEvent) -> None:
+        self._write(
+            "INSERT INTO ticket_events (ticket_id, at, actor, kind, public, details)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                event.ticket_id,
+                to_db_time(event.at),
+                event.actor,
+                event.kind,
+                event.public,
+                event.details,
+            ),
+        )
+
+    async def events(self, ticket_id: int, *, public_only: bool) -> list[EventRecord]:
+        where = "ticket_id = ? AND public = TRUE" if public_only else "ticket_id = ?"
+        rows = await self._rows(
+            "SELECT id, ticket_id, at, actor, kind, public, details FROM ticket_events"
+            f" WHERE {where} ORDER BY id",
+            (ticket_id,),
+        )
+        return [EventRecord(r[0], r[1], _time(r[2]), r[3], r[4], bool(r[5]), r[6]) for r in rows]
+
+    # --- attachments ---
+
+    async def add_attachment(
+        self, ticket_id: int, file: StoredFile, added_by: str, now: datetime
+    ) -> bool:
+        return await self._changed(
+            "INSERT INTO attachments (ticket_id, added_at, added_by, filename, mime, size,"
+            " sha256, cleaned, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (ticket_id, sha256) DO NOTHING RETURNING id",
+            (ticket_id, to_db_time(now), added_by, *_file_values(file)),
+        )
+
+    async def attachments(self, ticket_id: int) -> list[FileInfo]:
+        rows = await self._rows(
+            f"SELECT {FILE_INFO} FROM attachments WHERE ticket_id = ? ORDER BY id", (ticket_id,)
+        )
+        return [_file_info(r) for r in rows]
+
+    async def attachment_data(self, attachment_id: int) -> bytes | None:
+        row = await self._one("SELECT data FROM attachments WHERE id = ?", (attachment_id,))
+        return None if row is None else bytes(row[0])
+
+    # --- questions to the reporter ---
+
+    async def add_question(
+        self, ticket_id: int, question: str, asked_by: str, now: datetime
+    ) -> int:
+        row = await self._one(
+            "INSERT INTO questions (ticket_id, asked_at, asked_by, question)"
+            " VALUES (?, ?, ?, ?) RETURNING id",
+            (ticket_id, to_db_time(now), asked_by, question),
+        )
+        assert row is not None
+        return int(row[0])
+
+    async def open_questions(self, ticket_id: int) -> list[QuestionRecord]:
+        rows = await self._rows(
+            "SELECT id, ticket_id, asked_at, asked_by, question, answer, answered_at"
+            " FROM questions WHERE ticket_id = ? AND answer IS NULL ORDER BY id",
+            (ticket_id,),
+        )
+        return [
+            QuestionRecord(r[0], r[1], _time(r[2]), r[3], r[4], r[5], from_db_time(r[6]))
+            for r in rows
+        ]
+
+    async def answer_question(
+        self, question_id: int, ticket_id: int, answer: str, now: datetime
+    ) -> bool:
+        return await self._changed(
+            "UPDATE questions SET answer = ?, answered_at = ?"
+            " WHERE id = ? AND ticket_id = ? AND answer IS NULL RETURNING id",
+            (answer, to_db_time(now), question_id, ticket_id),
+        )
+
+    # --- opt-in notices ---
+
+    async def set_notify_link(self, ticket_id: int, sealed_chat: str, now: datetime) -> None:
+        self._write(
+            "INSERT INTO notify_links (ticket_id, sealed_chat, created_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (ticket_id) DO UPDATE SET sealed_chat = excluded.sealed_chat",
+            (ticket_id, sealed_chat, to_db_time(now)),
+        )
+
+    async def notify_link(self, ticket_id: int) -> str | None:
+        row = await self._one(
+            "SELECT sealed_chat FROM notify_links WHERE ticket_id = ?", (ticket_id,)
+        )
+        return None if row is None else str(row[0])
+
+    async def delete_notify_link(self, ticket_id: int) -> None:
+        self._write("DELETE FROM notify_links WHERE ticket_id = ?", (ticket_id,))
+
+    # --- drafts ---
+
+    async def save_draft(self, draft: DraftRecord) -> None:
+        self._write(
+            "INSERT INTO drafts (reporter_key, draft_id, step, body, updated_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (reporter_key) DO UPDATE SET"
+            " draft_id = excluded.draft_id, step = excluded.step, body = excluded.body,"
+            " updated_at = excluded.updated_at",
+            (
+                draft.reporter_key,
+                draft.draft_id,
+                draft.step,
+                draft.body,
+                to_db_time(draft.updated_at),
+            ),
+        )
+
+    async def load_draft(self, reporter_key: str) -> DraftRecord | None:
+        row = await self._one(
+            "SELECT reporter_key, draft_id, step, body, updated_at FROM drafts"
+            " WHERE reporter_key = ?",
+            (reporter_key,),
+        )
+        return None if row is None else DraftRecord(row[0], row[1], row[2], row[3], _time(row[4]))
+
+    async def delete_draft(self, reporter_key: str) -> None:
+        self._write("DELETE FROM drafts WHERE reporter_key = ?", (reporter_key,))
+
+    async def add_draft_file(self, reporter_key: str, file: StoredFile, now: datetime) -> bool:
+        return await self._changed(
+            "INSERT INTO draft_files (reporter_key, added_at, filename, mime, size, sha256,"
+            " cleaned, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (reporter_key, sha256) DO NOTHING RETURNING id",
+            (reporter_key, to_db_time(now), *_file_values(file)),
+        )
+
+    async def draft_files(self, reporter_key: str) -> list[FileInfo]:
+        rows = await self._rows(
+            f"SELECT {FILE_INFO} FROM draft_files WHERE reporter_key = ? ORDER BY id",
+            (reporter_key,),
+        )
+        return [_file_info(r) for r in rows]
+
+    async def move_draft_files(self, reporter_key: str, ticket_id: int, added_by: str) -> None:
+        self._write(
+            "INSERT INTO attachments (ticket_id, added_at, added_by, filename, mime, size,"
+            " sha256, cleaned, data) SELECT ?, added_at, ?, filename, mime, size, sha256,"
+            " cleaned, data FROM draft_files WHERE reporter_key = ? ORDER BY id",
+            (ticket_id, added_by, reporter_key),
+        )
+
+    async def purge_drafts(self, updated_before: datetime) -> int:
+        rows = await self._rows(
+            "DELETE FROM drafts WHERE updated_at < ? RETURNING reporter_key",
+            (to_db_time(updated_before),),
+        )
+        return len(rows)
+
+    # --- inbox ---
+
+    async def record_update(self, update_id: int, payload: str, now: datetime) -> bool:
+        return await self._changed(
+            "INSERT INTO inbox (update_id, payload, status, attempts, received_at)"
+            " VALUES (?, ?, 'received', 0, ?) ON CONFLICT (update_id) DO NOTHING"
+            " RETURNING update_id",
+            (update_id, payload, to_db_time(now)),
+        )
+
+    async def finish_update(self, update_id: int, status: str, now: datetime) -> None:
+        # The payload holds who sent the update: drop it as soon as it is handled.
+        self._write(
+            "UPDATE inbox SET status = ?, payload = '', finished_at = ? WHERE update_id = ?",
+            (status, to_db_time(now), update_id),
+        )
+
+    async def unfinished_updates(self, limit: int) -> list[InboxRecord]:
+        rows = await self._rows(
+            "SELECT update_id, payload, status, attempts, received_at FROM inbox"
+            " WHERE status = 'received' ORDER BY update_id LIMIT ?",
+            (limit,),
+        )
+        return [InboxRecord(r[0], r[1], r[2], r[3], _time(r[4])) for r in rows]
+
+    async def count_update_attempt(self, update_id: int) -> None:
+        self._write("UPDATE inbox SET attempts = attempts + 1 WHERE update_id = ?", (update_id,))
+
+    async def purge_updates(self, finished_before: datetime) -> int:
+        rows = await self._rows(
+            "DELETE FROM inbox WHERE status <> 'received' AND finished_at < ? RETURNING update_id",
+            (to_db_time(finished_before),),
+        )
+        return len(rows)
+
+    # --- outbox ---
+
+    async def enqueue(self, message: NewMessage) -> None:
+        self._write(
+            "INSERT INTO outbox (kind, target, payload, sealed, dedupe_key, ticket_id,"
+            " created_at, not_before) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (dedupe_key) DO NOTHING",
+            (
+                message.kind,
+                message.target,
+                message.payload,
+                message.sealed,
+                message.dedupe_key,
+                message.ticket_id,
+                to_db_time(message.created_at),
+                to_db_time(message.not_before),
+            ),
+        )
+
+    async def message_by_dedupe_key(self, dedupe_key: str) -> OutboxRecord | None:
+        return _outbox(await self._one(f"{OUTBOX_SELECT} WHERE dedupe_key = ?", (dedupe_key,)))
+
+    async def outbox_message(self, message_id: int) -> OutboxRecord | None:
+        return _outbox(await self._one(f"{OUTBOX_SELECT} WHERE id = ?", (message_id,)))
+
+    async def hurry_message(self, message_id: int, now: datetime) -> None:
+        at = to_db_time(now)
+        self._write(
+            "UPDATE outbox SET not_before = ?"
+            " WHERE id = ? AND sent_at IS NULL AND given_up_at IS NULL AND not_before > ?",
+            (at, message_id, at),
+        )
+
+    async def due_messages(self, now: datetime, limit: int) -> list[OutboxRecord]:
+        rows = await self._rows(
+            f"{OUTBOX_SELECT} WHERE sent_at IS NULL AND given_up_at IS NULL AND not_before <= ?"
+            " ORDER BY not_before, id LIMIT ?",
+            (to_db_time(now), limit),
+        )
+        return [r for r in map(_outbox, rows) if r is not None]
+
+    async def mark_sent(self, message_id: int, now: datetime) -> None:
+        # Delivered messages are not kept: a receipt code or a chat id must not linger.
+        self._write(
+            "UPDATE outbox SET sent_at = ?, target = '', payload = '', last_error = NULL"
+            " WHERE id = ?",
+            (to_db_time(now), message_id),
+        )
+
+    async def mark_failed(self, message_id: int, error: str, retry_at: datetime) -> None:
+        self._write(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = ?, not_before = ?"
+            " WHERE id = ?",
+            (error, to_db_time(retry_at), message_id),
+        )
+
+    async def mark_given_up(self, message_id: int, error: str, now: datetime) -> None:
+        self._write(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = ?, given_up_at = ?,"
+            " target = '', payload = '' WHERE id = ?",
+            (error, to_db_time(now), message_id),
+        )
+
+    # --- throttles ---
+
+    async def throttle_counts(self, slots: Sequence[ThrottleSlot]) -> list[int]:
+        if not slots:
+            return []
+        match = " OR ".join(["(key = ? AND window_seconds = ? AND window_start = ?)"] * len(slots))
+        params = [v for s in slots for v in (s.key, s.window_seconds, s.window_start)]
+        rows = await self._rows(
+            f"SELECT key, window_seconds, window_start, count FROM throttles WHERE {match}", params
+        )
+        counts = {ThrottleSlot(r[0], r[1], r[2]): int(r[3]) for r in rows}
+        return [counts.get(slot, 0) for slot in slots]
+
+    async def add_to_throttles(self, slots: Sequence[ThrottleSlot], amount: int) -> None:
+        if not slots:
+            return
+        values = ", ".join(["(?, ?, ?, ?)"] * len(slots))
+        params = [v for s in slots for v in (s.key, s.window_seconds, s.window_start, amount)]
+        self._write(
+            f"INSERT INTO throttles (key, window_seconds, window_start, count) VALUES {values}"
+            " ON CONFLICT (key, window_seconds, window_start)"
+            " DO UPDATE SET count = throttles.count + excluded.count",
+            params,
+        )
+
+    async def purge_throttles(self, window_start_before: int) -> int:
+        rows = await self._rows(
+            "DELETE FROM throttles WHERE window_start < ? RETURNING key", (window_start_before,)
+        )
+        return len(rows)
+
+    # --- parents' questions the knowledge base missed ---
+
+    async def log_faq_question(self, entry: FaqLogEntry) -> None:
+        self._write(
+            "INSERT INTO faq_log (asked_at, kind, question, entry_id, reason, language, asker_key)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                to_db_time(entry.asked_at),
+                entry.kind,
+                entry.question,
+                entry.entry_id,
+                entry.reason,
+                entry.language,
+                entry.asker_key,
+            ),
+        )
+
+    async def faq_log(self, since: datetime, kinds: Sequence[str]) -> list[FaqLogEntry]:
+        marks = ", ".join("?" * len(kinds))
+        rows = await self._rows(
+            "SELECT asked_at, kind, question, entry_id, reason, language, asker_key FROM faq_log"
+            f" WHERE asked_at >= ? AND kind IN ({marks}) ORDER BY asked_at",
+            (to_db_time(since), *kinds),
+        )
+        return [
+            FaqLogEntry(
+                asked_at=from_db_time(r[0]) or since,
+                kind=r[1],
+                question=r[2],
+                entry_id=r[3],
+                reason=r[4],
+                language=r[5],
+                asker_key=r[6],
+            )
+            for r in rows
+        ]
+
+    # --- inspection: queues and claims ---
+
+    async def queue_tickets(
+        self, queues: Sequence[str], limit: int, offset: int
+    ) -> list[TicketRecord]:
+        rows = await self._rows(
+            f"{TICKET_SELECT} WHERE queue IN ({_marks(queues)}) AND status IN {OPEN}"
+            " ORDER BY created_at, id LIMIT ? OFFSET ?",
+            (*queues, limit, offset),
+        )
+        return _tickets(rows)
+
+    async def count_queue_tickets(self, queues: Sequence[str]) -> int:
+        row = await self._one(
+            f"SELECT COUNT(*) FROM tickets WHERE queue IN ({_marks(queues)}) AND status IN {OPEN}",
+            tuple(queues),
+        )
+        return int(row[0]) if row else 0
+
+    async def claimed_tickets(self, claimed_by: str, limit: int, offset: int) -> list[TicketRecord]:
+        rows = await self._rows(
+            f"{TICKET_SELECT} WHERE claimed_by = ? AND status IN {OPEN}"
+            " ORDER BY created_at, id LIMIT ? OFFSET ?",
+            (claimed_by, limit, offset),
+        )
+        return _tickets(rows)
+
+    async def count_claimed_tickets(self, claimed_by: str) -> int:
+        row = await self._one(
+            f"SELECT COUNT(*) FROM tickets WHERE claimed_by = ? AND status IN {OPEN}",
+            (claimed_by,),
+        )
+        return int(row[0]) if row else 0
+
+    async def release_claim(self, ticket_id: int, claimed_by: str, now: datetime) -> bool:
+        return await self._changed(
+            "UPDATE tickets SET status = 'new', claimed_by = NULL, claimed_at = NULL,"
+            " updated_at = ? WHERE id = ? AND claimed_by = ?"
+            " AND status IN ('claimed', 'investigating', 'awaiting_reporter') RETURNING id",
+            (to_db_time(now), ticket_id, claimed_by),
+        )
+
+    async def move_ticket(
+        self,
+        ticket_id: int,
+        from_queue: str,
+        to_queue: str,
+        claim_due_at: datetime | None,
+        now: datetime,
+    ) -> bool:
+        return await self._changed(
+            "UPDATE tickets SET queue = ?, status = 'new', claimed_by = NULL, claimed_at = NULL,"
+            " claim_due_at = ?, updated_at = ?"
+            f" WHERE id = ? AND queue = ? AND status IN {OPEN} RETURNING id",
+            (to_queue, _db_time_or_none(claim_due_at), to_db_time(now), ticket_id, from_queue),
+        )
+
+    async def reopen_ticket(
+        self,
+        ticket_id: int,
+        expected: str,
+        claim_due_at: datetime | None,
+        resolve_due_at: datetime | None,
+        now: datetime,
+    ) -> bool:
+        return await self._changed(
+            "UPDATE tickets SET status = 'new', claimed_by = NULL, claimed_at = NULL,"
+            " disposition = NULL, outcome = NULL, resolved_at = NULL, closed_at = NULL,"
+            " claim_due_at = ?, resolve_due_at = ?, updated_at = ?"
+            f" WHERE id = ? AND status = ? AND status NOT IN {OPEN} RETURNING id",
+            (
+                _db_time_or_none(claim_due_at),
+                _db_time_or_none(resolve_due_at),
+                to_db_time(now),
+                ticket_id,
+                expected,
+            ),
+        )
+
+    async def set_outcome(self, ticket_id: int, outcome: str | None) -> None:
+        self._write("UPDATE tickets SET outcome = ? WHERE id = ?", (outcome, ticket_id))
+
+    # --- inspection: merged reports ---
+
+    async def add_merge(
+        self, ticket_id: int, merged_into: int, merged_by: str, now: datetime
+    ) -> None:
+        self._write(
+            "INSERT INTO ticket_merges (ticket_id, merged_into, merged_at, merged_by)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT (ticket_id) DO UPDATE SET"
+            " merged_into = excluded.merged_into, merged_at = excluded.merged_at,"
+            " merged_by = excluded.merged_by",
+            (ticket_id, merged_into, to_db_time(now), merged_by),
+        )
+
+    async def remove_merge(self, ticket_id: int) -> None:
+        self._write("DELETE FROM ticket_merges WHERE ticket_id = ?", (ticket_id,))
+
+    async def merge_target(self, ticket_id: int) -> TicketRecord | None:
+        return _ticket(
+            await self._one(
+                f"{TICKET_SELECT} WHERE id = (SELECT merged_into FROM ticket_merges"
+                " WHERE ticket_id = ?)",
+                (ticket_id,),
+            )
+        )
+
+    async def supporting_tickets(self, ticket_id: int) -> list[TicketRecord]:
+        rows = await self._rows(
+            f"{TICKET_SELECT} WHERE id IN (SELECT ticket_id FROM ticket_merges"
+            " WHERE merged_into = ?) ORDER BY id",
+            (ticket_id,),
+        )
+        return _tickets(rows)
+
+    async def questions(self, ticket_id: int) -> list[QuestionRecord]:
+        rows = await self._rows(
+            "SELECT id, ticket_id, asked_at, asked_by, question, answer, answered_at"
+            " FROM questions WHERE ticket_id = ? ORDER BY id",
+            (ticket_id,),
+        )
+        return [
+            QuestionRecord(r[0], r[1], _time(r[2]), r[3], r[4], r[5], from_db_time(r[6]))
+            for r in rows
+        ]
+
+    # --- inspection: deadlines ---
+
+    async def tickets_near_deadline(
+        self, kind: str, before: datetime, limit: int
+    ) -> list[TicketRecord]:
+        if kind.endswith("_claim"):
+            # Same condition as the partial index tickets_unclaimed_due.
+            column, still_due = "claim_due_at", "claimed_by IS NULL AND status = 'new'"
+        else:
+            column, still_due = "resolve_due_at", f"status IN {OPEN}"
+        rows = await self._rows(
+            f"{TICKET_SELECT} WHERE {still_due} AND {column} <= ?"
+            " AND NOT EXISTS (SELECT 1 FROM deadline_notices n"
+            f" WHERE n.ticket_id = tickets.id AND n.kind = ? AND n.due_at = tickets.{column})"
+            f" ORDER BY {column}, id LIMIT ?",
+            (to_db_time(before), kind, limit),
+        )
+        return _tickets(rows)
+
+    async def record_deadline_notice(
+        self, ticket_id: int, kind: str, due_at: datetime, outcome: str, now: datetime
+    ) -> bool:
+        return await self._changed(
+            "INSERT INTO deadline_notices (ticket_id, kind, due_at, recorded_at, outcome)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (ticket_id, kind, due_at) DO NOTHING"
+            " RETURNING ticket_id",
+            (ticket_id, kind, to_db_time(due_at), to_db_time(now), outcome),
+        )
+
+    async def last_planned_message(self, target: str) -> datetime | None:
+        row = await self._one(
+            "SELECT MAX(not_before) FROM outbox"
+            " WHERE target = ? AND sent_at IS NULL AND given_up_at IS NULL",
+            (target,),
+        )
+        return None if row is None else from_db_time(row[0])
+
+    # --- inspection: cards in staff groups ---
+
+    async def add_card(self, ticket_id: int, card: PostedCard, now: datetime) -> None:
+        self._write(
+            "INSERT INTO ticket_cards (ticket_id, chat_id, message_id, posted_at)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (ticket_id, card.chat_id, card.message_id, to_db_time(now)),
+        )
+
+    async def cards(self, ticket_id: int) -> list[PostedCard]:
+        rows = await self._rows(
+            "SELECT chat_id, message_id FROM ticket_cards WHERE ticket_id = ?"
+            " ORDER BY posted_at, message_id",
+            (ticket_id,),
+        )
+        return [PostedCard(int(r[0]), int(r[1])) for r in rows]
+
+    # --- inspection: reports ---
+
+    async def open_tickets_except(self, ticket_id: int) -> list[TicketRecord]:
+        rows = await self._rows(
+            f"{TICKET_SELECT} WHERE status IN {OPEN} AND id <> ? ORDER BY id", (ticket_id,)
+        )
+        return _tickets(rows)
+
+    async def tickets_created_between(self, start: datetime, end: datetime) -> list[TicketRecord]:
+        rows = await self._rows(
+            f"{TICKET_SELECT} WHERE created_at >= ? AND created_at < ? ORDER BY created_at, id",
+            (to_db_time(start), to_db_time(end)),
+        )
+        return _tickets(rows)
+
+    async def ticket_timings(self, start: datetime, end: datetime) -> list[TicketTiming]:
+        rows = await self._rows(
+            "SELECT status, queue, category, district, created_at, claimed_at, claim_due_at,"
+            " resolved_at, resolve_due_at FROM tickets WHERE created_at >= ? AND created_at < ?",
+            (to_db_time(start), to_db_time(end)),
+        )
+        # Reports read a whole period at once: parse without a function call per field.
+        parse = datetime.fromisoformat
+        return [
+            TicketTiming(
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                parse(r[4]),
+                r[5] and parse(r[5]),
+                r[6] and parse(r[6]),
+                r[7] and parse(r[7]),
+                r[8] and parse(r[8]),
+            )
+            for r in rows
+        ]
+
+    async def queue_counts(
+        self, queues: Sequence[str], now: datetime, since: datetime
+    ) -> list[QueueCounts]:
+        at, start = to_db_time(now), to_db_time(since)
+        rows = await self._rows(
+            "SELECT queue,"
+            f" SUM(CASE WHEN status IN {OPEN} THEN 1 ELSE 0 END),"
+            " SUM(CASE WHEN status = 'new' THEN 1 ELSE 0 END),"
+            " SUM(CASE WHEN status = 'new' AND claim_due_at < ? THEN 1 ELSE 0 END),"
+            f" SUM(CASE WHEN status IN {OPEN} AND resolve_due_at < ? THEN 1 ELSE 0 END),"
+            " SUM(CASE WHEN created_at >= ? THEN 1 ELSE 0 END),"
+            " SUM(CASE WHEN resolved_at >= ? THEN 1 ELSE 0 END)"
+            f" FROM tickets WHERE queue IN ({_marks(queues)}) GROUP BY queue ORDER BY queue",
+            (at, at, start, start, *queues),
+        )
+        return [QueueCounts(r[0], *(int(v or 0) for v in r[1:])) for r in rows]
+
+    async def overdue_tickets(
+        self, queues: Sequence[str], now: datetime, limit: int
+    ) -> list[TicketRecord]:
+        at = to_db_time(now)
+        rows = await self._rows(
+            f"{TICKET_SELECT} WHERE queue IN ({_marks(queues)}) AND status IN {OPEN}"
+            " AND ((status = 'new' AND claim_due_at < ?) OR resolve_due_at < ?)"
+            " ORDER BY created_at, id LIMIT ?",
+            (*queues, at, at, limit),
+        )
+        return _tickets(rows)
+
+    # --- inspection: the staff audit log ---
+
+    async def add_audit(self, entry: NewAuditEntry) -> None:
+        self._write(
+            "INSERT INTO staff_audit (at, actor, action, allowed, ticket_id, queue, details)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                to_db_time(entry.at),
+                entry.actor,
+                entry.action,
+                entry.allowed,
+                entry.ticket_id,
+                entry.queue,
+                entry.details,
+            ),
+        )
+
+    async def audit_entries(
+        self, since: datetime, until: datetime, limit: int
+    ) -> list[AuditRecord]:
+        rows = await self._rows(
+            "SELECT id, at, actor, action, allowed, ticket_id, queue, details FROM staff_audit"
+            " WHERE at >= ? AND at < ? ORDER BY at, id LIMIT ?",
+            (to_db_time(since), to_db_time(until), limit),
+        )
+        return [
+            AuditRecord(r[0], _time(r[1]), r[2], r[3], bool(r[4]), r[5], r[6], r[7]) for r in rows
+        ]
+
+
+TICKET_SELECT = (
+    "SELECT id, number, status, queue, category, district, institution, description, details,"
+    " disposition, claimed_by, claimed_at, claim_due_at, resolve_due_at, created_at, updated_at,"
+    " closed_at, resolved_at, outcome FROM tickets"
+)
+# Literal lists, not parameters: SQLite uses a partial index only when the query repeats its
+# condition word for word.
+OPEN = "('new', 'claimed', 'investigating', 'awaiting_reporter')"
+OUTCOMES = "('resolved', 'rejected', 'duplicate', 'transferred')"
+OUTBOX_SELECT = (
+    "SELECT id, kind, target, payload, sealed, dedupe_key, ticket_id, created_at, not_before,"
+    " attempts, last_error, sent_at, given_up_at FROM outbox"
+)
+FILE_INFO = "id, filename, mime, size, sha256, cleaned, added_at"
+
+
+def _ticket(row: Row | None) -> TicketRecord | None:
+    if row is None:
+        return None
+    return TicketRecord(
+        id=row["id"],
+        number=row["number"],
+        status=row["status"],
+        queue=row["queue"],
+        category=row["category"],
+        district=row["district"],
+        institution=row["institution"],
+        description=row["description"],
+        details=row["details"],
+        disposition=row["disposition"],
+        claimed_by=row["claimed_by"],
+        claimed_at=from_db_time(row["claimed_at"]),
+        claim_due_at=from_db_time(row["claim_due_at"]),
+        resolve_due_at=from_db_time(row["resolve_due_at"]),
+        created_at=_time(row["created_at"]),
+        updated_at=_time(row["updated_at"]),
+        closed_at=from_db_time(row["closed_at"]),
+        resolved_at=from_db_time(row["resolved_at"]),
+        outcome=row["outcome"],
+    )
+
+
+def _tickets(rows: Sequence[Row]) -> list[TicketRecord]:
+    return [t for t in map(_ticket, rows) if t is not None]
+
+
+def _marks(values: Sequence[Any]) -> str:
+    if not values:
+        raise ValueError("an IN list needs at least one value")
+    return ", ".join("?" * len(values))
+
+
+def _db_time_or_none(value: datetime | None) -> str | None:
+    return None if value is None else to_db_time(value)
+
+
+def _outbox(row: Row | None) -> OutboxRecord | None:
+    if row is None:
+        return None
+    return OutboxRecord(
+        id=row["id"],
+        kind=row["kind"],
+        target=row["target"],
+        payload=row["payload"],
+        sealed=bool(row["sealed"]),
+        dedupe_key=row["dedupe_key"],
+        ticket_id=row["ticket_id"],
+        created_at=_time(row["created_at"]),
+        not_before=_time(row["not_before"]),
+        attempts=row["attempts"],
+        last_error=row["last_error"],
+        sent_at=from_db_time(row["sent_at"]),
+        given_up_at=from_db_time(row["given_up_at"]),
+    )
+
+
+def _file_values(file: StoredFile) -> tuple[Any, ...]:
+    return (file.filename, file.mime, file.size, file.sha256, file.cleaned, file.data)
+
+
+def _file_info(row: Row) -> FileInfo:
+    return FileInfo(
+        id=row[0],
+        filename=row[1],
+        mime=row[2],
+        size=row[3],
+        sha256=row[4],
+        cleaned=bool(row[5]),
+        added_at=_time(row[6]),
+    )
