@@ -178,10 +178,10 @@ def cmd_kb_check(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_kb_gaps(args: argparse.Namespace, config: Config) -> int:
     from bot.questions import QuestionLog
-    from bot.services import open_store
+    from bot.store import open_store
 
     async def collect() -> list[Gap]:
-        store = await open_store(config)
+        store = await open_store(config.storage, config.base_dir)
         try:
             segmenter = FaqService.from_config(config).matcher.segmenter
             return await QuestionLog(store).gaps(segmenter, days=args.days, limit=args.limit)
@@ -278,9 +278,9 @@ def cmd_export(args: argparse.Namespace, config: Config) -> int:
 async def _export(config: Config, period: Period, file_format: str, language: str) -> bytes:
     from bot.inspection.services import build_inspection_services
     from bot.privacy import load_privacy_keys
-    from bot.services import open_store
+    from bot.store import open_store
 
-    store = await open_store(config)
+    store = await open_store(config.storage, config.base_dir)
     try:
         keys = load_privacy_keys(config.resolve(config.privacy.keys_file))
         inspection = build_inspection_services(store, config.inspection, config.tickets, keys)

@@ -12,7 +12,6 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import TypeVar
 
 from bot.config import Config
@@ -20,7 +19,7 @@ from bot.faq import FaqService
 from bot.inspection import InspectionServices, build_inspection_services
 from bot.privacy import keyed_hash, load_privacy_keys
 from bot.questions import QuestionLog
-from bot.store import Store, StoreError, open_sqlite_store
+from bot.store import Store, StoreError, open_store
 from bot.tickets.flood import FloodGate
 from bot.tickets.outbox import OutboxDispatcher, Send, utc_now
 from bot.tickets.services import TicketServices, build_ticket_services
@@ -101,7 +100,7 @@ class Services:
     async def open(self, config: Config) -> None:
         self._config = config
         self._faq = FaqService.from_config(config)
-        self._store = await open_store(config)
+        self._store = await open_store(config.storage, config.base_dir)
         keys = load_privacy_keys(config.resolve(config.privacy.keys_file))
         inspection = build_inspection_services(
             self._store, config.inspection, config.tickets, keys, clock=self.clock
@@ -207,9 +206,3 @@ def _log_crash(task: asyncio.Task[None]) -> None:
     with contextlib.suppress(asyncio.CancelledError):
         if task.exception() is not None:
             log.error("%s stopped", task.get_name(), exc_info=task.exception())
-
-
-async def open_store(config: Config) -> Store:
-    path = Path(config.resolve(config.store.path))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return await open_sqlite_store(path, config.store)

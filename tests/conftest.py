@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from bot.privacy import PrivacyKeys
-from bot.store.settings import StoreSettings
+from bot.store.settings import StorageSettings
 from bot.store.sqlite import SqliteStore, open_sqlite_store
 
 # PTB 22 warns when it builds RetryAfter unless this opt-in is set, and warnings are errors here.
@@ -33,7 +33,7 @@ def keys() -> PrivacyKeys:
 @pytest.fixture
 async def store(db_path: Path) -> AsyncIterator[SqliteStore]:
     # A short busy timeout: a test that locks the database should fail fast, not hang.
-    opened = await open_sqlite_store(db_path, StoreSettings(busy_timeout_ms=200))
+    opened = await open_sqlite_store(db_path, StorageSettings(busy_timeout_ms=200))
     yield opened
     await opened.close()
 

@@ -190,7 +190,7 @@ def bench_config(config: Config, emu: BotApiEmulator, folder: Path) -> Config:
     return replace(
         config,
         telegram=telegram,
-        store=replace(config.store, path=str(folder / "hotline.sqlite3")),
+        storage=replace(config.storage, url=f"sqlite:///{folder / 'hotline.sqlite3'}"),
         privacy=PrivacyConfig(keys_file=str(folder / "keys.json")),
     )
 

@@ -35,8 +35,9 @@ from bot.inspection.settings import (
 )
 from bot.inspection.workdays import WorkingCalendar
 from bot.privacy import PrivacyKeys
-from bot.store.settings import StoreSettings
-from bot.store.sqlite import open_sqlite_store, to_db_time
+from bot.store.settings import StorageSettings
+from bot.store.sql import to_db_time
+from bot.store.sqlite import open_sqlite_store
 from bot.tickets.settings import TicketSettings
 
 NOW = datetime(2026, 9, 1, 2, 0, tzinfo=UTC)
@@ -70,7 +71,7 @@ async def bench_queue(path: Path, tickets: int = 100_000, *, claims: int = 200) 
     open_numbers = _bulk_load(file, tickets, Router(settings, WorkingCalendar()))
     load_seconds = time.perf_counter() - started
 
-    store = await open_sqlite_store(file, StoreSettings(synchronous="FULL"))
+    store = await open_sqlite_store(file, StorageSettings(synchronous="FULL"))
     try:
         services = build_inspection_services(
             store, settings, TicketSettings(), PrivacyKeys.generate(), clock=lambda: NOW

@@ -18,7 +18,7 @@ from typing import Any
 import aiosqlite
 
 from bot.privacy import PrivacyKeys, reporter_key
-from bot.store.settings import StoreSettings
+from bot.store.settings import StorageSettings
 from bot.store.sqlite import open_sqlite_store
 from bot.tickets.intake import Intake
 from bot.tickets.model import Refused, ReportDraft
@@ -31,7 +31,7 @@ async def bench_tickets(n: int, path: Path, *, concurrency: int = 8) -> dict[str
     """Submit ``n`` tickets one after another and ``n`` more ``concurrency`` at a time (as the
     bot handles updates), and time ``n`` bare insert+commits. ``path`` is a folder."""
     _make_folder(path)
-    settings = StoreSettings(synchronous="FULL")
+    settings = StorageSettings(synchronous="FULL")
     raw = await _raw_inserts(n, path / "raw.sqlite3", settings)
     sequential = await _submissions(n, path / "sequential.sqlite3", settings, 1)
     parallel = await _submissions(n, path / "parallel.sqlite3", settings, concurrency)
@@ -47,7 +47,7 @@ async def bench_tickets(n: int, path: Path, *, concurrency: int = 8) -> dict[str
     }
 
 
-async def _raw_inserts(n: int, file: Path, settings: StoreSettings) -> float:
+async def _raw_inserts(n: int, file: Path, settings: StorageSettings) -> float:
     _remove(file)
     async with aiosqlite.connect(file, isolation_level=None) as db:
         await db.execute_fetchall("PRAGMA journal_mode = WAL")
@@ -67,7 +67,7 @@ async def _raw_inserts(n: int, file: Path, settings: StoreSettings) -> float:
         return n / (time.perf_counter() - started)
 
 
-async def _submissions(n: int, file: Path, settings: StoreSettings, concurrency: int) -> float:
+async def _submissions(n: int, file: Path, settings: StorageSettings, concurrency: int) -> float:
     _remove(file)
     store = await open_sqlite_store(file, settings)
     keys = PrivacyKeys.generate()

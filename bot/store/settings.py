@@ -1,22 +1,58 @@
-"""Storage settings (the ``store:`` section of the config)."""
+"""Storage settings (the ``storage:`` section of the config)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
+
+SQLITE_SCHEME = "sqlite:///"
+POSTGRESQL_SCHEMES = ("postgresql://", "postgres://")
 
 
 @dataclass(frozen=True)
-class StoreSettings:
-    # The SQLite file; relative paths are resolved from the config file's folder.
-    path: str = "data/hotline.sqlite3"
-    # How long a write waits for another process (an export, a backup) before giving up.
+class StorageSettings:
+    # sqlite:///relative/path, sqlite:////absolute/path or postgresql://user@host:port/db.
+    # Kept out of repr: a PostgreSQL URL may carry a password.
+    url: str = field(default="sqlite:///data/hotline.sqlite3", repr=False)
+    # SQLite: how long a write waits for another process (an export, a backup) before giving up.
     busy_timeout_ms: int = 5000
-    # FULL: a committed tip-off survives a power cut, not only a crash of the bot.
+    # SQLite: FULL means a committed tip-off survives a power cut, not only a crash of the bot.
     synchronous: Literal["FULL", "NORMAL"] = "FULL"
+    # PostgreSQL: connections each instance keeps open.
+    pool_size: int = 10
 
     def __post_init__(self) -> None:
-        if not self.path.strip():
-            raise ValueError("path must name the database file")
+        if not (self.is_sqlite or self.is_postgresql):
+            raise ValueError("url must start with sqlite:/// or postgresql://")
+        if self.is_sqlite and not self.url.removeprefix(SQLITE_SCHEME).strip():
+            raise ValueError("url must name the database file, e.g. sqlite:///data/hotline.sqlite3")
         if not 0 <= self.busy_timeout_ms <= 600_000:
             raise ValueError("busy_timeout_ms must be between 0 and 600000")
+        if not 1 <= self.pool_size <= 200:
+            raise ValueError("pool_size must be between 1 and 200")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith(SQLITE_SCHEME)
+
+    @property
+    def is_postgresql(self) -> bool:
+        return self.url.startswith(POSTGRESQL_SCHEMES)
+
+    @property
+    def sqlite_path(self) -> Path:
+        """The file named by a sqlite:/// URL (relative to the config's folder if relative)."""
+        return Path(self.url.removeprefix(SQLITE_SCHEME))
+
+    @property
+    def safe_url(self) -> str:
+        """The URL without its password, for logs and messages."""
+        parts = urlsplit(self.url)
+        if parts.password is None:
+            return self.url
+        host = parts.hostname or ""
+        user = f"{parts.username}:***@" if parts.username else ""
+        port = f":{parts.port}" if parts.port else ""
+        return parts._replace(netloc=f"{user}{host}{port}").geturl()

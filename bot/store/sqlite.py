@@ -23,7 +23,7 @@ import aiosqlite
 
 from bot.store.base import NotSaved, StoreBusy, StoreError
 from bot.store.migrate import check_applied, known_migrations
-from bot.store.settings import StoreSettings
+from bot.store.settings import StorageSettings
 from bot.store.sql import Params, SqlTransaction, to_db_time
 
 log = logging.getLogger(__name__)
@@ -36,9 +36,9 @@ def translate_error(exc: sqlite3.Error) -> StoreError:
     return NotSaved(f"the database refused the write; nothing was saved ({exc})")
 
 
-async def open_sqlite_store(path: Path, settings: StoreSettings | None = None) -> SqliteStore:
+async def open_sqlite_store(path: Path, settings: StorageSettings | None = None) -> SqliteStore:
     """Open (creating if needed) the database file and bring its schema up to date."""
-    settings = settings or StoreSettings()
+    settings = settings or StorageSettings()
     _make_folder(path.parent)
     conn = await aiosqlite.connect(path, isolation_level=None, factory=BatchingConnection)
     try:
@@ -55,7 +55,7 @@ def _make_folder(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
 
 
-async def _set_pragmas(conn: aiosqlite.Connection, settings: StoreSettings) -> None:
+async def _set_pragmas(conn: aiosqlite.Connection, settings: StorageSettings) -> None:
     await conn.execute_fetchall(f"PRAGMA busy_timeout = {int(settings.busy_timeout_ms)}")
     rows = list(await conn.execute_fetchall("PRAGMA journal_mode = WAL"))
     if rows[0][0].lower() != "wal":

@@ -8,7 +8,7 @@ import pytest
 from bot.inspection.access import Action
 from bot.inspection.model import Changed, Denial, Denied, Disposition
 from bot.inspection.settings import Department, InspectionSettings, Member, QueueSettings
-from bot.store.settings import StoreSettings
+from bot.store.settings import StorageSettings
 from bot.store.sqlite import open_sqlite_store
 from bot.tickets.model import TicketStatus
 
@@ -58,7 +58,7 @@ async def test_several_processes_claiming_at_once_still_have_one_winner(
     """Five bot processes (five connections to the file), ten inspectors pressing in each."""
     number = await bureau.report()
     stores = [
-        await open_sqlite_store(db_path, StoreSettings(busy_timeout_ms=10_000)) for _ in range(5)
+        await open_sqlite_store(db_path, StorageSettings(busy_timeout_ms=10_000)) for _ in range(5)
     ]
     try:
         desks = [

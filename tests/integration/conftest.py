@@ -80,7 +80,7 @@ def make_config(tmp_path: Path, emu: BotApiEmulator) -> Config:
     return replace(
         config,
         telegram=telegram,
-        store=replace(config.store, path=str(tmp_path / "hotline.sqlite3")),
+        storage=replace(config.storage, url=f"sqlite:///{tmp_path / 'hotline.sqlite3'}"),
         privacy=PrivacyConfig(keys_file=str(tmp_path / "keys.json")),
     )
 

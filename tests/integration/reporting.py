@@ -41,7 +41,7 @@ def reporting_config(tmp_path: Path, emu: BotApiEmulator, **store: Any) -> Confi
     """The test config, with a flood gate wide enough for several reports in a row."""
     config = make_config(tmp_path, emu)
     telegram = replace(config.telegram, flood_limit=RateLimit(500, 10))
-    return replace(config, telegram=telegram, store=replace(config.store, **store))
+    return replace(config, telegram=telegram, storage=replace(config.storage, **store))
 
 
 @asynccontextmanager
@@ -152,7 +152,7 @@ def query(db: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
 
 
 def db_path(config: Config) -> Path:
-    return config.resolve(config.store.path)
+    return config.resolve(str(config.storage.sqlite_path))
 
 
 def messages_with(harness: Harness, user: FakeUser, fragment: str) -> list[JsonDict]:

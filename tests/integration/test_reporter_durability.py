@@ -217,8 +217,8 @@ telegram:
   flood_limit: {{count: 500, window_seconds: 10}}
 knowledge:
   paths: {json.dumps(knowledge)}
-store:
-  path: "{tmp_path / "hotline.sqlite3"}"
+storage:
+  url: "sqlite:///{tmp_path / "hotline.sqlite3"}"
 privacy:
   keys_file: "{tmp_path / "keys.json"}"
 """,

@@ -11,7 +11,7 @@ import pytest
 
 from bot.store import NotSaved, StoreBusy
 from bot.store.base import DraftRecord, NewEvent, NewTicket, StoredFile
-from bot.store.settings import StoreSettings
+from bot.store.settings import StorageSettings
 from bot.store.sqlite import BATCH, BatchingConnection, SqliteStore, open_sqlite_store
 
 from .conftest import NOW, Query, file_bytes
@@ -178,7 +178,7 @@ def test_held_back_writes_never_run_outside_a_transaction(tmp_path: Path) -> Non
 
 async def test_deleted_text_is_overwritten_on_disk(db_path: Path) -> None:
     secret = "UNIQUE-DRAFT-TEXT-7f3a9c"
-    store = await open_sqlite_store(db_path, StoreSettings())
+    store = await open_sqlite_store(db_path, StorageSettings())
     async with store.transaction() as tx:
         await tx.save_draft(DraftRecord("reporter-key", "d1", "start", f'{{"t": "{secret}"}}', NOW))
     async with store.transaction() as tx:

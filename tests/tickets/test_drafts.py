@@ -6,7 +6,7 @@ from pathlib import Path
 
 from bot.privacy import PrivacyKeys
 from bot.store.base import StoredFile
-from bot.store.settings import StoreSettings
+from bot.store.settings import StorageSettings
 from bot.store.sqlite import open_sqlite_store
 from bot.tickets.drafts import ReportDrafts
 from bot.tickets.model import Reason, Refused, ReportDraft
@@ -33,7 +33,7 @@ async def test_a_restart_resumes_where_the_reporter_was(desk: Desk, db_path: Pat
     await desk.drafts.add_evidence(key, photo(1), NOW)
     await desk.store.close()
 
-    reopened = await open_sqlite_store(db_path, StoreSettings())
+    reopened = await open_sqlite_store(db_path, StorageSettings())
     try:
         loaded = await ReportDrafts(reopened, ReportLimits()).load(key)
     finally:

@@ -14,7 +14,7 @@ import pytest
 from bot.privacy import PrivacyKeys
 from bot.store import NotSaved, StoreBusy
 from bot.store.base import StoredFile
-from bot.store.settings import StoreSettings
+from bot.store.settings import StorageSettings
 from bot.store.sqlite import SqliteTransaction, open_sqlite_store
 from bot.tickets.model import (
     Reason,
@@ -108,7 +108,7 @@ async def test_a_double_press_at_the_same_moment_gives_one_ticket(desk: Desk, qu
 async def test_two_processes_submitting_together_give_one_ticket(
     desk: Desk, db_path: Path, keys: PrivacyKeys, settings: TicketSettings, query: Query
 ) -> None:
-    second_store = await open_sqlite_store(db_path, StoreSettings(busy_timeout_ms=5000))
+    second_store = await open_sqlite_store(db_path, StorageSettings(busy_timeout_ms=5000))
     try:
         other = build_desk(second_store, keys, settings)
         draft = await confirmed_draft(desk)

@@ -37,7 +37,7 @@ def test_kb_gaps_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     knowledge = Path(__file__).resolve().parents[2] / "knowledge"
     config.write_text(
         f"knowledge:\n  paths: [{knowledge / 'national'}]\n"
-        f"store:\n  path: {tmp_path / 'db.sqlite3'}\n",
+        f"storage:\n  url: sqlite:///{tmp_path / 'db.sqlite3'}\n",
         encoding="utf-8",
     )
     assert main(["--config", str(config), "kb", "gaps"]) == 0

@@ -1,0 +1,167 @@
+"""The PostgreSQL store (asyncpg): several bot instances share one database.
+
+Each unit of work takes a pooled connection and runs in its own READ COMMITTED transaction. The
+statements are the shared ones of :mod:`bot.store.sql`; every write that races with another
+instance is a single atomic statement there (``ON CONFLICT``, compare-and-set ``UPDATE ...
+WHERE``, counters bumped in place), so no unit needs a stricter isolation level.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+import asyncpg
+
+from bot.store.base import NotSaved, StoreBusy, StoreError
+from bot.store.migrate import (
+    REFUSE_CHANGE_FUNCTION,
+    check_applied,
+    for_postgresql,
+    known_migrations,
+)
+from bot.store.settings import StorageSettings
+from bot.store.sql import Params, SqlTransaction, to_db_time
+
+log = logging.getLogger(__name__)
+
+# pg_advisory_lock key held while migrating: instances starting together migrate once.
+MIGRATION_LOCK = 0x5A4A_2026
+# How long a unit of work waits for a free connection before giving up.
+ACQUIRE_TIMEOUT_SECONDS = 30.0
+# Waiting on another instance's lock longer than this fails the unit (it is safe to retry).
+LOCK_TIMEOUT = "10s"
+
+_BUSY = (
+    asyncpg.exceptions.SerializationError,
+    asyncpg.exceptions.DeadlockDetectedError,
+    asyncpg.exceptions.LockNotAvailableError,
+    asyncpg.exceptions.QueryCanceledError,
+    asyncpg.exceptions.TooManyConnectionsError,
+    asyncpg.exceptions.CannotConnectNowError,
+)
+_UNREACHABLE = (OSError, asyncio.TimeoutError, asyncpg.exceptions.InterfaceError)
+
+
+def translate_error(exc: BaseException) -> StoreError:
+    if isinstance(exc, _BUSY):
+        return StoreBusy("the database is busy; nothing was saved")
+    if isinstance(exc, _UNREACHABLE):
+        return NotSaved(f"the database could not be reached; nothing was saved ({exc})")
+    return NotSaved(f"the database refused the write; nothing was saved ({exc})")
+
+
+async def open_postgresql_store(settings: StorageSettings) -> PostgresStore:
+    """Connect, and bring the schema up to date (once, whichever instance gets there first)."""
+    try:
+        pool = await asyncpg.create_pool(
+            settings.url,
+            min_size=1,
+            max_size=settings.pool_size,
+            server_settings={"lock_timeout": LOCK_TIMEOUT, "timezone": "UTC"},
+        )
+    except (asyncpg.PostgresError, *_UNREACHABLE) as exc:
+        raise StoreError(f"cannot connect to {settings.safe_url}: {exc}") from exc
+    try:
+        await _migrate(pool)
+    except BaseException:
+        await pool.close()
+        raise
+    return PostgresStore(pool)
+
+
+async def _migrate(pool: asyncpg.Pool) -> None:
+    async with pool.acquire() as conn:
+        await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
+        try:
+            await conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+                " checksum TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            )
+            async with conn.transaction():
+                rows = await conn.fetch("SELECT version, checksum FROM schema_migrations")
+                pending = check_applied({r[0]: r[1] for r in rows}, known_migrations())
+                if pending:
+                    await conn.execute(REFUSE_CHANGE_FUNCTION)
+                for migration in pending:
+                    for statement in migration.statements():
+                        await conn.execute(for_postgresql(statement))
+                    await conn.execute(
+                        "INSERT INTO schema_migrations (version, name, checksum, applied_at)"
+                        " VALUES ($1, $2, $3, $4)",
+                        migration.version,
+                        migration.name,
+                        migration.checksum,
+                        to_db_time(datetime.now(UTC)),
+                    )
+                    log.info("applied migration %04d_%s", migration.version, migration.name)
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)
+
+
+class PostgresStore:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    @asynccontextmanager
+    async def transaction(self, *, readonly: bool = False) -> AsyncIterator[PostgresTransaction]:
+        try:
+            async with (
+                self._pool.acquire(timeout=ACQUIRE_TIMEOUT_SECONDS) as conn,
+                conn.transaction(readonly=readonly),
+            ):
+                tx = PostgresTransaction(conn)
+                yield tx
+                await tx.flush()
+        except (asyncpg.PostgresError, *_UNREACHABLE) as exc:
+            raise translate_error(exc) from exc
+
+    async def schema_version(self) -> int:
+        async with self._pool.acquire() as conn:
+            version = await conn.fetchval("SELECT MAX(version) FROM schema_migrations")
+        return int(version or 0)
+
+    async def applied_migrations(self) -> list[tuple[int, str]]:
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch("SELECT version, name FROM schema_migrations ORDER BY version")
+        return [(r[0], r[1]) for r in rows]
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+
+class PostgresTransaction(SqlTransaction):
+    def __init__(self, conn: Any) -> None:
+        super().__init__()
+        self._conn = conn
+
+    async def _run(self, statements: list[tuple[str, Params]]) -> list[Any]:
+        *writes, (last, params) = statements
+        for sql, write_params in writes:
+            await self._conn.execute(numbered(sql), *write_params)
+        return list(await self._conn.fetch(numbered(last), *params))
+
+
+_PLACEHOLDER = re.compile(r"'[^']*'|\?")
+
+
+@lru_cache(maxsize=512)
+def numbered(sql: str) -> str:
+    """``?`` placeholders as PostgreSQL's ``$1, $2 ...`` (quoted text left alone)."""
+    count = 0
+
+    def number(match: re.Match[str]) -> str:
+        nonlocal count
+        if match[0] != "?":
+            return match[0]
+        count += 1
+        return f"${count}"
+
+    return _PLACEHOLDER.sub(number, sql)
