@@ -20,8 +20,12 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
+# The store's contract tests run against PostgreSQL too when a server answers locally (or
+# TEST_POSTGRESQL_URL names one); otherwise they are skipped with that reason.
+TEST_POSTGRESQL_URL ?= $(shell pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && echo postgresql://postgres@127.0.0.1:5432/test)
+
 test: lint
-	$(VENV)/bin/python -m pytest -q $(ARGS)
+	TEST_POSTGRESQL_URL=$(TEST_POSTGRESQL_URL) $(VENV)/bin/python -m pytest -q $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -14,7 +14,7 @@ from typing import Literal
 
 from bot.inspection.settings import InspectionSettings
 from bot.schema import bind
-from bot.store.settings import StoreSettings
+from bot.store.settings import StorageSettings
 from bot.tickets.form import FormSettings
 from bot.tickets.settings import RateLimit, TicketSettings
 from bot.yamlfile import YamlFileError, read_yaml
@@ -110,7 +110,7 @@ class Config:
     # Locally set facts (hotline numbers, service hours ...) used as {placeholders} in answers.
     local: dict[str, str] = field(default_factory=dict)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
-    store: StoreSettings = field(default_factory=StoreSettings)
+    storage: StorageSettings = field(default_factory=StorageSettings)
     tickets: TicketSettings = field(default_factory=TicketSettings)
     report_form: FormSettings = field(default_factory=FormSettings)
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)

@@ -35,8 +35,6 @@ log = logging.getLogger(__name__)
 MIGRATION_LOCK = 0x5A4A_2026
 # How long a unit of work waits for a free connection before giving up.
 ACQUIRE_TIMEOUT_SECONDS = 30.0
-# Waiting on another instance's lock longer than this fails the unit (it is safe to retry).
-LOCK_TIMEOUT = "10s"
 
 _BUSY = (
     asyncpg.exceptions.SerializationError,
@@ -64,7 +62,9 @@ async def open_postgresql_store(settings: StorageSettings) -> PostgresStore:
             settings.url,
             min_size=1,
             max_size=settings.pool_size,
-            server_settings={"lock_timeout": LOCK_TIMEOUT, "timezone": "UTC"},
+            # Waiting on another's lock longer than busy_timeout_ms fails the unit (safe to
+            # retry), as in SQLite; 0 would mean "wait forever" here, so at least 1 ms.
+            server_settings={"lock_timeout": f"{max(1, settings.busy_timeout_ms)}ms"},
         )
     except (asyncpg.PostgresError, *_UNREACHABLE) as exc:
         raise StoreError(f"cannot connect to {settings.safe_url}: {exc}") from exc

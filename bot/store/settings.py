@@ -16,7 +16,8 @@ class StorageSettings:
     # sqlite:///relative/path, sqlite:////absolute/path or postgresql://user@host:port/db.
     # Kept out of repr: a PostgreSQL URL may carry a password.
     url: str = field(default="sqlite:///data/hotline.sqlite3", repr=False)
-    # SQLite: how long a write waits for another process (an export, a backup) before giving up.
+    # How long a write waits for another's lock (an export, a backup, another instance) before
+    # giving up; the unit is then not saved and safe to retry.
     busy_timeout_ms: int = 5000
     # SQLite: FULL means a committed tip-off survives a power cut, not only a crash of the bot.
     synchronous: Literal["FULL", "NORMAL"] = "FULL"

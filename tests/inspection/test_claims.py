@@ -1,16 +1,14 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 import pytest
 
 from bot.inspection.access import Action
 from bot.inspection.model import Changed, Denial, Denied, Disposition
 from bot.inspection.settings import Department, InspectionSettings, Member, QueueSettings
-from bot.store.settings import StorageSettings
-from bot.store.sqlite import open_sqlite_store
 from bot.tickets.model import TicketStatus
+from tests.conftest import Reopen
 
 from .conftest import ALICE, BOB, CAROL, Bureau, Clock, Query, build_bureau, organisation
 
@@ -53,13 +51,11 @@ async def test_fifty_concurrent_claims_have_exactly_one_winner(
 
 
 async def test_several_processes_claiming_at_once_still_have_one_winner(
-    bureau: Bureau, db_path: Path, clock: Clock, query: Query
+    bureau: Bureau, reopen: Reopen, clock: Clock, query: Query
 ) -> None:
     """Five bot processes (five connections to the file), ten inspectors pressing in each."""
     number = await bureau.report()
-    stores = [
-        await open_sqlite_store(db_path, StorageSettings(busy_timeout_ms=10_000)) for _ in range(5)
-    ]
+    stores = [await reopen(busy_timeout_ms=10_000) for _ in range(5)]
     try:
         desks = [
             build_bureau(s, bureau.keys, clock, fifty_inspectors()).inspection.desk for s in stores

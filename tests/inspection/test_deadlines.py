@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import itertools
 from datetime import timedelta
-from pathlib import Path
 
 from bot.inspection.deadlines import DeadlineNotice, NoticeKind
 from bot.privacy import PrivacyKeys
 from bot.store.base import TicketRecord
-from bot.store.sqlite import open_sqlite_store
+from tests.conftest import Reopen
 
 from .conftest import (
     ALICE,
@@ -76,7 +75,7 @@ async def test_a_claimed_ticket_gets_resolve_reminders_instead(bureau: Bureau) -
 
 
 async def test_a_restart_neither_repeats_nor_loses_notices(
-    bureau: Bureau, db_path: Path, keys: PrivacyKeys, query: Query
+    bureau: Bureau, reopen: Reopen, keys: PrivacyKeys, query: Query
 ) -> None:
     first = await bureau.report()
     second = await bureau.report("prepaid_fees", "朝阳区")  # market
@@ -88,7 +87,7 @@ async def test_a_restart_neither_repeats_nor_loses_notices(
 
     # Down for a day: the bot comes back long after both deadlines passed.
     clock = Clock(NOW + timedelta(hours=45))
-    store = await open_sqlite_store(db_path)
+    store = await reopen()
     try:
         restarted = build_bureau(store, keys, clock)
         after = await restarted.inspection.deadlines.due_notifications(clock())

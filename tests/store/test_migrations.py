@@ -90,3 +90,9 @@ def test_trigger_bodies_stay_one_statement() -> None:
 def test_an_unterminated_statement_is_an_error() -> None:
     with pytest.raises(SchemaError, match="unterminated"):
         split_statements("CREATE TABLE a (x INTEGER)")
+
+
+@pytest.fixture
+def backend() -> str:
+    """These tests read SQLite's own catalogue; tests/store/test_postgresql.py has PostgreSQL's."""
+    return "sqlite"

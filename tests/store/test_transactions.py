@@ -13,6 +13,7 @@ from bot.store import NotSaved, StoreBusy
 from bot.store.base import DraftRecord, NewEvent, NewTicket, StoredFile
 from bot.store.settings import StorageSettings
 from bot.store.sqlite import BATCH, BatchingConnection, SqliteStore, open_sqlite_store
+from tests.conftest import WriteLock, sqlite_only
 
 from .conftest import NOW, Query, file_bytes
 
@@ -46,12 +47,9 @@ async def test_ticket_numbers_count_per_year(store: SqliteStore) -> None:
     assert (await add(store, "next-year", year=2027))[1] == "SJ-2027-000001"
 
 
-async def test_numbers_grow_past_six_digits(store: SqliteStore, db_path: Path) -> None:
+async def test_numbers_grow_past_six_digits(store: SqliteStore, query: Query) -> None:
     await add(store, "first")
-    conn = sqlite3.connect(db_path)
-    conn.execute("UPDATE ticket_counters SET last_seq = 999999 WHERE year = 2026")
-    conn.commit()
-    conn.close()
+    query("UPDATE ticket_counters SET last_seq = 999999 WHERE year = 2026")
     assert (await add(store, "big"))[1] == "SJ-2026-1000000"
 
 
@@ -100,36 +98,29 @@ async def test_units_in_one_group_commit_succeed_or_fail_alone(
     assert query("SELECT idempotency_key FROM tickets WHERE idempotency_key = 'bad'") == []
 
 
-async def test_events_cannot_be_changed(store: SqliteStore, db_path: Path) -> None:
+async def test_events_cannot_be_changed(store: SqliteStore, query: Query) -> None:
     ticket_id, _ = await add(store, "audited")
     async with store.transaction() as tx:
         await tx.add_event(NewEvent(ticket_id, NOW, "system", "received", public=True))
-    conn = sqlite3.connect(db_path)
-    try:
-        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-            conn.execute("UPDATE ticket_events SET kind = 'forged'")
-        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-            conn.execute("DELETE FROM ticket_events")
-    finally:
-        conn.close()
+    with pytest.raises(Exception, match="append-only"):
+        query("UPDATE ticket_events SET kind = 'forged'")
+    with pytest.raises(Exception, match="append-only"):
+        query("DELETE FROM ticket_events")
+    assert query("SELECT kind FROM ticket_events") == [("received",)]
 
 
-async def test_another_writer_holding_the_file_means_not_saved(
-    store: SqliteStore, db_path: Path, query: Query
+async def test_another_writer_holding_the_lock_means_not_saved(
+    store: SqliteStore, write_lock: WriteLock, query: Query
 ) -> None:
-    blocker = sqlite3.connect(db_path, isolation_level=None)
-    blocker.execute("BEGIN IMMEDIATE")
-    try:
+    async with write_lock():
         with pytest.raises(StoreBusy):
             await add(store, "while-locked")
-    finally:
-        blocker.execute("ROLLBACK")
-        blocker.close()
     assert query("SELECT COUNT(*) FROM tickets") == [(0,)]
     await add(store, "after-unlock")
     assert query("SELECT COUNT(*) FROM tickets") == [(1,)]
 
 
+@sqlite_only
 async def test_a_locked_commit_raises_store_busy_and_saves_nothing(
     store: SqliteStore, query: Query, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -148,6 +139,7 @@ async def test_a_locked_commit_raises_store_busy_and_saves_nothing(
     assert (await add(store, "unlucky"))[1] == "SJ-2026-000001"
 
 
+@sqlite_only
 async def test_every_unit_of_a_failed_commit_hears_it(
     store: SqliteStore, query: Query, monkeypatch: pytest.MonkeyPatch
 ) -> None:

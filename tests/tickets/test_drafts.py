@@ -2,15 +2,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
-from pathlib import Path
 
 from bot.privacy import PrivacyKeys
 from bot.store.base import StoredFile
-from bot.store.settings import StorageSettings
-from bot.store.sqlite import open_sqlite_store
 from bot.tickets.drafts import ReportDrafts
 from bot.tickets.model import Reason, Refused, ReportDraft
 from bot.tickets.settings import ReportLimits
+from tests.conftest import Reopen
 
 from .conftest import NOW, REPORTER_ID, Desk, Query
 
@@ -19,7 +17,7 @@ def photo(n: int) -> StoredFile:
     return StoredFile(f"p{n}.jpg", "image/jpeg", f"{n:064x}", True, bytes([n]) * 10)
 
 
-async def test_a_restart_resumes_where_the_reporter_was(desk: Desk, db_path: Path) -> None:
+async def test_a_restart_resumes_where_the_reporter_was(desk: Desk, reopen: Reopen) -> None:
     key = desk.reporter_key(REPORTER_ID)
     draft = await desk.drafts.start(key, NOW)
     draft = replace(
@@ -33,7 +31,7 @@ async def test_a_restart_resumes_where_the_reporter_was(desk: Desk, db_path: Pat
     await desk.drafts.add_evidence(key, photo(1), NOW)
     await desk.store.close()
 
-    reopened = await open_sqlite_store(db_path, StorageSettings())
+    reopened = await reopen()
     try:
         loaded = await ReportDrafts(reopened, ReportLimits()).load(key)
     finally:

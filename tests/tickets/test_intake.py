@@ -5,7 +5,6 @@ import re
 import sqlite3
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import aiosqlite
@@ -14,8 +13,7 @@ import pytest
 from bot.privacy import PrivacyKeys
 from bot.store import NotSaved, StoreBusy
 from bot.store.base import StoredFile
-from bot.store.settings import StorageSettings
-from bot.store.sqlite import SqliteTransaction, open_sqlite_store
+from bot.store.sql import SqlTransaction
 from bot.tickets.model import (
     Reason,
     Refused,
@@ -24,6 +22,7 @@ from bot.tickets.model import (
     ReportRepeated,
 )
 from bot.tickets.settings import ReportLimits, TicketSettings
+from tests.conftest import Reopen, WriteLock, sqlite_only
 
 from .conftest import NOW, REPORTER_ID, Desk, Query, build_desk
 
@@ -106,9 +105,9 @@ async def test_a_double_press_at_the_same_moment_gives_one_ticket(desk: Desk, qu
 
 
 async def test_two_processes_submitting_together_give_one_ticket(
-    desk: Desk, db_path: Path, keys: PrivacyKeys, settings: TicketSettings, query: Query
+    desk: Desk, reopen: Reopen, keys: PrivacyKeys, settings: TicketSettings, query: Query
 ) -> None:
-    second_store = await open_sqlite_store(db_path, StorageSettings(busy_timeout_ms=5000))
+    second_store = await reopen(busy_timeout_ms=5000)
     try:
         other = build_desk(second_store, keys, settings)
         draft = await confirmed_draft(desk)
@@ -124,10 +123,10 @@ async def test_a_crash_midway_leaves_no_trace(
 ) -> None:
     draft = await confirmed_draft(desk)
 
-    async def crash(self: SqliteTransaction, *args: object) -> None:
+    async def crash(self: SqlTransaction, *args: object) -> None:
         raise RuntimeError("power cut between the writes")
 
-    monkeypatch.setattr(SqliteTransaction, "enqueue", crash)
+    monkeypatch.setattr(SqlTransaction, "enqueue", crash)
     with pytest.raises(RuntimeError):
         await submit(desk, draft)
     for table in ("tickets", "receipt_codes", "ticket_events", "attachments", "outbox"):
@@ -141,6 +140,20 @@ async def test_a_crash_midway_leaves_no_trace(
     assert isinstance(result, ReportAccepted) and result.ticket_number == "SJ-2026-000001"
 
 
+async def test_a_database_locked_by_another_writer_means_not_saved(
+    desk: Desk, query: Query, write_lock: WriteLock
+) -> None:
+    draft = await confirmed_draft(desk)
+    async with write_lock():
+        with pytest.raises(StoreBusy) as caught:
+            await submit(desk, draft)
+    assert isinstance(caught.value, NotSaved)  # the handler can say "NOT saved, try again"
+    assert query("SELECT COUNT(*) FROM tickets") == [(0,)]
+    retry = await submit(desk, draft)
+    assert isinstance(retry, ReportAccepted)  # the first attempt left nothing to repeat
+
+
+@sqlite_only
 async def test_a_locked_database_at_commit_means_not_saved(
     desk: Desk, query: Query, monkeypatch: pytest.MonkeyPatch
 ) -> None:

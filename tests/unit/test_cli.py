@@ -115,7 +115,8 @@ def test_export_writes_a_file_and_audits_the_operator(
 ) -> None:
     config = tmp_path / "config.yaml"
     config.write_text(
-        "storage:\n  url: sqlite:///hotline.sqlite3\nprivacy:\n  keys_file: keys.json\n", encoding="utf-8"
+        "storage:\n  url: sqlite:///hotline.sqlite3\nprivacy:\n  keys_file: keys.json\n",
+        encoding="utf-8",
     )
     target = tmp_path / "out.xlsx"
     code, _, err = run(capsys, "--config", str(config), "export", "--output", str(target))

@@ -88,3 +88,20 @@ def test_token_from_environment_is_never_printed(tmp_path: Path) -> None:
 def test_relative_paths_resolve_from_the_config_folder(tmp_path: Path) -> None:
     path = write(tmp_path, "knowledge:\n  paths: [kb]\n")
     assert load_config(path, environ={}).knowledge_paths == (tmp_path / "kb",)
+
+
+def test_storage_url_chooses_the_database(tmp_path: Path) -> None:
+    path = write(tmp_path, "storage:\n  url: postgresql://bot:pw@db.local:5432/hotline\n")
+    storage = load_config(path, environ={}).storage
+    assert storage.is_postgresql and not storage.is_sqlite
+    assert storage.safe_url == "postgresql://bot:***@db.local:5432/hotline"
+    assert "pw" not in repr(load_config(path, environ={}))
+    sqlite = load_config(write(tmp_path, "storage:\n  url: sqlite:///data/x.db\n"), environ={})
+    assert sqlite.storage.is_sqlite and str(sqlite.storage.sqlite_path) == "data/x.db"
+
+
+@pytest.mark.parametrize("url", ["mysql://x/y", "sqlite:///", "/data/hotline.sqlite3"])
+def test_a_storage_url_the_bot_cannot_use_is_refused(tmp_path: Path, url: str) -> None:
+    path = write(tmp_path, f"storage:\n  url: '{url}'\n")
+    with pytest.raises(ConfigError, match=r"config.yaml:1: storage: url must (start|name)"):
+        load_config(path, environ={})

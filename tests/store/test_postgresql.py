@@ -1,0 +1,74 @@
+"""What only PostgreSQL has: its form of the migrations, placeholders, several instances
+starting at once. Everything else runs against both databases (the ``backend`` fixture)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from bot.store import SchemaError, StorageSettings, open_store
+from bot.store.migrate import for_postgresql, known_migrations
+from bot.store.postgresql import numbered
+from tests.conftest import Query, Reopen
+
+
+@pytest.fixture
+def backend(backend: str) -> str:
+    if backend != "postgresql":
+        pytest.skip("PostgreSQL only")
+    return backend
+
+
+async def test_instances_starting_together_migrate_once(reopen: Reopen, query: Query) -> None:
+    stores = await asyncio.gather(*(reopen() for _ in range(4)))
+    try:
+        versions = await asyncio.gather(*(s.schema_version() for s in stores))
+    finally:
+        await asyncio.gather(*(s.close() for s in stores))
+    assert versions == [len(known_migrations())] * 4
+    assert query("SELECT version FROM schema_migrations ORDER BY version") == [
+        (m.version,) for m in known_migrations()
+    ]
+    tables = {
+        name
+        for (name,) in query("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+    }
+    assert {"tickets", "ticket_events", "inbox", "outbox", "throttles", "staff_audit"} <= tables
+    # Telegram chat ids need 64 bits.
+    assert query(
+        "SELECT data_type FROM information_schema.columns"
+        " WHERE table_schema = current_schema() AND table_name = 'ticket_cards'"
+        " AND column_name = 'chat_id'"
+    ) == [("bigint",)]
+
+
+async def test_an_edited_migration_is_refused(reopen: Reopen, query: Query) -> None:
+    await (await reopen()).close()
+    query("UPDATE schema_migrations SET checksum = 'edited' WHERE version = 1")
+    with pytest.raises(SchemaError, match="changed after it was applied"):
+        await reopen()
+
+
+async def test_an_unreachable_server_is_a_clear_error(tmp_path: Path) -> None:
+    settings = StorageSettings(url="postgresql://nobody:secret@127.0.0.1:1/none")
+    with pytest.raises(
+        Exception, match="cannot connect to postgresql://nobody:\\*\\*\\*@"
+    ) as caught:
+        await open_store(settings, tmp_path)
+    assert "secret" not in str(caught.value)
+
+
+def test_placeholders_are_numbered_outside_quoted_text() -> None:
+    assert numbered("SELECT ? || '?' FROM t WHERE a = ? AND b IN (?, ?)") == (
+        "SELECT $1 || '?' FROM t WHERE a = $2 AND b IN ($3, $4)"
+    )
+
+
+def test_sqlite_only_statements_are_refused_not_guessed() -> None:
+    assert "BYTEA" in for_postgresql("CREATE TABLE f (id INTEGER PRIMARY KEY, data BLOB)")
+    with pytest.raises(SchemaError):
+        for_postgresql("CREATE TRIGGER t AFTER INSERT ON x BEGIN UPDATE y SET z = 1; END;")
+    with pytest.raises(SchemaError):
+        for_postgresql("PRAGMA foreign_keys = ON")
