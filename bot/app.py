@@ -11,6 +11,7 @@ import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 from telegram import (
@@ -195,8 +196,13 @@ def _open_services(config: Config) -> Callable[[Application], Coroutine[Any, Any
         await services.open(config)
         await _publish_commands(app)
         services.start_background(delivery.outbox_sender(app))
-        # Queued before polling starts, so they are handled before anything newer.
-        await gatekeepers.replay_unfinished(app)
+        # Queued before updates arrive, so they are handled before anything newer. The only
+        # process on a SQLite file takes every unfinished update; instances sharing PostgreSQL
+        # leave the recent ones to whichever instance may still be handling them.
+        shared = config.storage.is_postgresql
+        stale_after = timedelta(seconds=config.telegram.replay_after_seconds) if shared else None
+        await gatekeepers.replay_unfinished(app, stale_after=stale_after)
+        services.start_task(gatekeepers.replay_left_behind(app), name="replay")
 
     return post_init
 

@@ -61,10 +61,15 @@ class TelegramConfig:
     rate_limits: RateLimitConfig = field(default_factory=RateLimitConfig)
     # Updates one person may send per window before the bot stops answering them for a moment.
     flood_limit: RateLimit = field(default_factory=lambda: RateLimit(20, 10))
+    # An update recorded but still unfinished this long after it was handed to a handler is
+    # handled again by whichever instance finds it (its own instance stopped or crashed).
+    replay_after_seconds: float = 120.0
 
     def __post_init__(self) -> None:
         if self.concurrent_updates < 1:
             raise ValueError("concurrent_updates must be at least 1")
+        if self.replay_after_seconds <= 0:
+            raise ValueError("replay_after_seconds must be positive")
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from bot.config import Config
 from bot.faq import FaqService
@@ -20,7 +20,7 @@ from bot.inspection import InspectionServices, build_inspection_services
 from bot.privacy import keyed_hash, load_privacy_keys
 from bot.questions import QuestionLog
 from bot.store import Store, StoreError, open_store
-from bot.tickets.flood import FloodGate
+from bot.tickets.flood import Admission, FloodGate
 from bot.tickets.outbox import OutboxDispatcher, Send, utc_now
 from bot.tickets.services import TicketServices, build_ticket_services
 from bot.tickets.status_checks import StatusChecks
@@ -54,18 +54,19 @@ class Services:
     # What time it is for deadlines, digests and the outbox (tests set a clock of their own
     # before the services open).
     clock: Callable[[], datetime] = utc_now
-    # Update ids this process recorded in the inbox and has not finished yet, and stored
-    # updates being replayed after a restart (recorded already, so not duplicates).
+    # Update ids this process recorded in the inbox and has not finished yet, and updates
+    # recorded before they reached the handlers (replays; webhook deliveries, recorded before
+    # Telegram got its answer) with what the flood gate said then: not duplicates.
     updates_in_hand: set[int] = field(default_factory=set)
-    replays: set[int] = field(default_factory=set)
+    recorded: dict[int, Admission] = field(default_factory=dict)
     # Inspectors' names as Telegram last showed them, by user id (for cards and details).
     staff_names: dict[int, str] = field(default_factory=dict)
     # Open /status conversations, in memory only (see bot.tickets.status_checks).
     status_checks: StatusChecks = field(default_factory=StatusChecks)
     _dispatcher: OutboxDispatcher | None = None
     _outbox_task: asyncio.Task[None] | None = None
-    _tidy_task: asyncio.Task[None] | None = None
-    _watch_task: asyncio.Task[None] | None = None
+    # Background loops that just stop at shutdown (what they queued is committed).
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     # The local day whose digests are queued (the store also refuses a second one).
     _digest_day: date | None = None
 
@@ -123,10 +124,15 @@ class Services:
         tidy-up."""
         self._dispatcher = OutboxDispatcher(self.tickets.outbox, send, clock=self.clock)
         self._outbox_task = asyncio.create_task(self._dispatcher.run(), name="outbox")
-        self._tidy_task = asyncio.create_task(self._tidy_forever(), name="tidy-up")
-        self._watch_task = asyncio.create_task(self._watch_forever(), name="deadline-watch")
-        for task in (self._outbox_task, self._tidy_task, self._watch_task):
-            task.add_done_callback(_log_crash)
+        self._outbox_task.add_done_callback(_log_crash)
+        self.start_task(self._tidy_forever(), name="tidy-up")
+        self.start_task(self._watch_forever(), name="deadline-watch")
+
+    def start_task(self, loop: Coroutine[Any, Any, None], *, name: str) -> None:
+        """Run a background loop until the bot stops."""
+        task = asyncio.create_task(loop, name=name)
+        task.add_done_callback(_log_crash)
+        self._tasks.append(task)
 
     def wake_outbox(self) -> None:
         """Send what is due now instead of at the next poll (after a submit, say)."""
@@ -136,12 +142,10 @@ class Services:
     async def stop_background(self) -> None:
         """The tidy-up and the deadline watch just stop (what they queued is committed); the
         dispatcher may finish the send in progress."""
-        for name in ("_tidy_task", "_watch_task"):
-            task: asyncio.Task[None] | None = getattr(self, name)
-            setattr(self, name, None)
-            if task is not None:
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         outbox, self._outbox_task = self._outbox_task, None
         dispatcher, self._dispatcher = self._dispatcher, None
         if outbox is None or dispatcher is None:

@@ -2,16 +2,18 @@
 
 Polling acknowledges updates to Telegram before the handlers are done with them, so an update
 held only in memory dies with the process. The inbox keeps each one (sealed) until it has been
-handled; at start the unfinished ones are replayed, and a repeat of an update already recorded
-is dropped. Handlers stay safe to repeat all the same: a crash between "handled" and "marked
-done" replays the update once more.
+handled; unfinished ones are replayed (at start, and by any instance that finds one its own
+instance left behind), and a repeat of an update already recorded is dropped. Handlers stay
+safe to repeat all the same: a crash between "handled" and "marked done" replays the update
+once more.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from telegram import Update
 from telegram.ext import Application, ApplicationHandlerStop
@@ -34,9 +36,11 @@ async def record_update(update: Update, context: HotlineContext) -> None:
     from one sender: say so once, ignore the rest."""
     services = context.services
     update_id = update.update_id
-    if update_id in services.replays:  # recorded before the restart
-        services.replays.discard(update_id)
+    recorded = services.recorded.pop(update_id, None)
+    if recorded is not None:  # a replay, or a webhook delivery recorded before its answer
         services.updates_in_hand.add(update_id)
+        if recorded != Admission.ADMIT:
+            await _refuse_flood(update, context, recorded)
         return
     user = update.effective_user
     sender = services.pseudonym(user.id) if user is not None else None
@@ -85,11 +89,12 @@ async def update_handled(app: Application, update: object) -> None:  # type: ign
         log.warning("update %d handled but not marked done; a restart replays it", update.update_id)
 
 
-async def replay_unfinished(app: Application) -> int:  # type: ignore[type-arg]
-    """Queue the updates a previous run recorded but did not finish (run before polling starts,
-    so they are handled first and, per chat, in order with what arrives next)."""
+async def replay_unfinished(app: Application, *, stale_after: timedelta | None) -> int:  # type: ignore[type-arg]
+    """Queue the recorded updates nobody finished (at start: before polling starts, so they
+    are handled first and, per chat, in order with what arrives next). ``stale_after``: see
+    :meth:`bot.tickets.inbox.Inbox.take_unfinished`."""
     services: Services = app.bot_data
-    pending = await services.tickets.inbox.unfinished(utc_now())
+    pending = await services.tickets.inbox.take_unfinished(utc_now(), stale_after=stale_after)
     for item in pending:
         try:
             update = Update.de_json(json.loads(item.payload), app.bot)
@@ -97,7 +102,20 @@ async def replay_unfinished(app: Application) -> int:  # type: ignore[type-arg]
             log.error("update %d cannot be read back; set aside", item.update_id)
             await services.tickets.inbox.mark_failed(item.update_id, utc_now())
             continue
-        services.replays.add(item.update_id)
+        services.recorded[item.update_id] = Admission.ADMIT
         await app.update_queue.put(update)
         log.info("replaying update %d (replay %d)", item.update_id, item.attempts + 1)
     return len(pending)
+
+
+async def replay_left_behind(app: Application) -> None:  # type: ignore[type-arg]
+    """Forever: take up updates an instance recorded but never finished (it stopped or crashed
+    mid-update) once they have waited ``telegram.replay_after_seconds``."""
+    services: Services = app.bot_data
+    stale_after = timedelta(seconds=services.config.telegram.replay_after_seconds)
+    while True:
+        await asyncio.sleep(stale_after.total_seconds() / 2)
+        try:
+            await replay_unfinished(app, stale_after=stale_after)
+        except StoreError:
+            log.warning("replay of unfinished updates skipped: the database is busy")

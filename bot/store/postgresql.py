@@ -138,6 +138,8 @@ class PostgresStore:
 
 
 class PostgresTransaction(SqlTransaction):
+    SKIP_LOCKED = " FOR UPDATE SKIP LOCKED"
+
     def __init__(self, conn: Any) -> None:
         super().__init__()
         self._conn = conn

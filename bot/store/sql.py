@@ -59,6 +59,10 @@ class SqlTransaction:
     """One unit of work. Writes that return nothing are held back and sent with the next read
     (or at the end of the unit): one trip to the database instead of several."""
 
+    # Added to a SELECT that picks rows to take: PostgreSQL's " FOR UPDATE SKIP LOCKED" lets
+    # instances take different rows at once; SQLite has one writer at a time and needs nothing.
+    SKIP_LOCKED = ""
+
     def __init__(self) -> None:
         self._writes: list[tuple[str, Params]] = []
         self.started = False  # whether anything reached the database
@@ -360,16 +364,19 @@ class SqlTransaction:
             (status, to_db_time(now), update_id),
         )
 
-    async def unfinished_updates(self, limit: int) -> list[InboxRecord]:
+    async def take_unfinished_updates(
+        self, taken_before: datetime, now: datetime, limit: int
+    ) -> list[InboxRecord]:
         rows = await self._rows(
-            "SELECT update_id, payload, status, attempts, received_at FROM inbox"
-            " WHERE status = 'received' ORDER BY update_id LIMIT ?",
-            (limit,),
+            "UPDATE inbox SET attempts = attempts + 1, taken_at = ? WHERE update_id IN ("
+            " SELECT update_id FROM inbox WHERE status = 'received'"
+            " AND COALESCE(taken_at, received_at) < ?"
+            f" ORDER BY update_id LIMIT ?{self.SKIP_LOCKED})"
+            " RETURNING update_id, payload, status, attempts, received_at",
+            (to_db_time(now), to_db_time(taken_before), limit),
         )
-        return [InboxRecord(r[0], r[1], r[2], r[3], _time(r[4])) for r in rows]
-
-    async def count_update_attempt(self, update_id: int) -> None:
-        self._write("UPDATE inbox SET attempts = attempts + 1 WHERE update_id = ?", (update_id,))
+        records = [InboxRecord(r[0], r[1], r[2], r[3], _time(r[4])) for r in rows]
+        return sorted(records, key=lambda r: r.update_id)
 
     async def purge_updates(self, finished_before: datetime) -> int:
         rows = await self._rows(
@@ -418,6 +425,18 @@ class SqlTransaction:
             (to_db_time(now), limit),
         )
         return [r for r in map(_outbox, rows) if r is not None]
+
+    async def take_due_messages(
+        self, now: datetime, limit: int, lease_until: datetime
+    ) -> list[OutboxRecord]:
+        rows = await self._rows(
+            "UPDATE outbox SET not_before = ? WHERE id IN (SELECT id FROM outbox"
+            " WHERE sent_at IS NULL AND given_up_at IS NULL AND not_before <= ?"
+            f" ORDER BY not_before, id LIMIT ?{self.SKIP_LOCKED})"
+            f" RETURNING {OUTBOX_COLUMNS}",
+            (to_db_time(lease_until), to_db_time(now), limit),
+        )
+        return sorted((r for r in map(_outbox, rows) if r is not None), key=lambda r: r.id)
 
     async def mark_sent(self, message_id: int, now: datetime) -> None:
         # Delivered messages are not kept: a receipt code or a chat id must not linger.
@@ -508,6 +527,38 @@ class SqlTransaction:
             )
             for r in rows
         ]
+
+    # --- chat state ---
+
+    async def chat_state(self, person_key: str, now: datetime) -> dict[str, str]:
+        rows = await self._rows(
+            "SELECT name, value FROM chat_state WHERE person_key = ?"
+            " AND (expires_at IS NULL OR expires_at > ?)",
+            (person_key, to_db_time(now)),
+        )
+        return {r[0]: r[1] for r in rows}
+
+    async def set_chat_state(
+        self, person_key: str, name: str, value: str, now: datetime, expires_at: datetime | None
+    ) -> None:
+        self._write(
+            "INSERT INTO chat_state (person_key, name, value, updated_at, expires_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (person_key, name) DO UPDATE SET"
+            " value = excluded.value, updated_at = excluded.updated_at,"
+            " expires_at = excluded.expires_at",
+            (person_key, name, value, to_db_time(now), _db_time_or_none(expires_at)),
+        )
+
+    async def delete_chat_state(self, person_key: str, name: str) -> None:
+        self._write("DELETE FROM chat_state WHERE person_key = ? AND name = ?", (person_key, name))
+
+    async def purge_chat_state(self, now: datetime) -> int:
+        rows = await self._rows(
+            "DELETE FROM chat_state WHERE expires_at IS NOT NULL AND expires_at <= ?"
+            " RETURNING person_key",
+            (to_db_time(now),),
+        )
+        return len(rows)
 
     # --- inspection: queues and claims ---
 
@@ -795,10 +846,11 @@ TICKET_SELECT = (
 # condition word for word.
 OPEN = "('new', 'claimed', 'investigating', 'awaiting_reporter')"
 OUTCOMES = "('resolved', 'rejected', 'duplicate', 'transferred')"
-OUTBOX_SELECT = (
-    "SELECT id, kind, target, payload, sealed, dedupe_key, ticket_id, created_at, not_before,"
-    " attempts, last_error, sent_at, given_up_at FROM outbox"
+OUTBOX_COLUMNS = (
+    "id, kind, target, payload, sealed, dedupe_key, ticket_id, created_at, not_before,"
+    " attempts, last_error, sent_at, given_up_at"
 )
+OUTBOX_SELECT = f"SELECT {OUTBOX_COLUMNS} FROM outbox"
 FILE_INFO = "id, filename, mime, size, sha256, cleaned, added_at"
 
 

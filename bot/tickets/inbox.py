@@ -1,21 +1,24 @@
 """The inbox: every Telegram update is recorded before it is handled.
 
 Polling acknowledges updates before the handlers finish, so a crash would lose them; recorded
-updates that never reached ``done`` are replayed at start. Payloads say who sent them, so they
-are sealed while waiting and erased once handled.
+updates that never reached ``done`` are replayed: at start, and by any instance that finds one
+left unfinished long after it was handed out (its instance stopped or crashed). Payloads say
+who sent them, so they are sealed while waiting and erased once handled.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from bot.privacy import Sealer, SealError
 from bot.store.base import Store, Transaction
 from bot.tickets.flood import Admission, FloodGate
 
 log = logging.getLogger(__name__)
+
+FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -69,19 +72,26 @@ class Inbox:
         async with self._store.transaction() as tx:
             await tx.finish_update(update_id, "failed", now)
 
-    async def unfinished(self, now: datetime, limit: int = 500) -> list[PendingUpdate]:
-        """Updates to replay, oldest first; each call counts as one more replay."""
+    async def take_unfinished(
+        self, now: datetime, *, stale_after: timedelta | None, limit: int = 500
+    ) -> list[PendingUpdate]:
+        """Updates to replay, oldest first; each one taken counts as one more replay.
+
+        ``stale_after=None`` takes every unfinished update: right for the only process at its
+        start. With instances sharing the database, another instance may still be working on a
+        recent one, so only those handed out longer than ``stale_after`` ago are taken."""
+        taken_before = FAR_FUTURE if stale_after is None else now - stale_after
         async with self._store.transaction() as tx:
-            rows = await tx.unfinished_updates(limit)
+            rows = await tx.take_unfinished_updates(taken_before, now, limit)
             pending = []
             for row in rows:
+                replays = row.attempts - 1  # before this one
                 payload = self._open(row.payload, row.update_id)
-                if payload is None or row.attempts >= self._max_replays:
-                    log.warning("update %d set aside after %d replays", row.update_id, row.attempts)
+                if payload is None or replays >= self._max_replays:
+                    log.warning("update %d set aside after %d replays", row.update_id, replays)
                     await tx.finish_update(row.update_id, "failed", now)
                     continue
-                await tx.count_update_attempt(row.update_id)
-                pending.append(PendingUpdate(row.update_id, payload, row.attempts))
+                pending.append(PendingUpdate(row.update_id, payload, replays))
         return pending
 
     async def purge(self, now: datetime, keep: timedelta) -> int:

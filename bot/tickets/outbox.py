@@ -137,8 +137,20 @@ class Outbox:
             await tx.enqueue(message)
 
     async def due(self, now: datetime, limit: int | None = None) -> list[OutgoingMessage]:
+        """The messages due now, left where they are (to look at them)."""
         async with self._store.transaction(readonly=True) as tx:
             rows = await tx.due_messages(now, limit or self.settings.batch_size)
+        return await self._opened(rows, now)
+
+    async def take_due(self, now: datetime, limit: int | None = None) -> list[OutgoingMessage]:
+        """The messages due now, held for this sender for ``lease_seconds``: instances sharing
+        the database never send the same one at once."""
+        lease_until = now + timedelta(seconds=self.settings.lease_seconds)
+        async with self._store.transaction() as tx:
+            rows = await tx.take_due_messages(now, limit or self.settings.batch_size, lease_until)
+        return await self._opened(rows, now)
+
+    async def _opened(self, rows: list[OutboxRecord], now: datetime) -> list[OutgoingMessage]:
         messages = []
         for row in rows:
             try:
@@ -221,7 +233,7 @@ class OutboxDispatcher:
     async def run_once(self) -> int:
         """Try every message due now; return how many were accepted."""
         sent = 0
-        for message in await self._outbox.due(self._clock()):
+        for message in await self._outbox.take_due(self._clock()):
             if await self._deliver(message):
                 sent += 1
         return sent

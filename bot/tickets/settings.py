@@ -98,12 +98,14 @@ class OutboxSettings:
     batch_size: int = 20
     # How often the dispatcher looks for due messages when nobody wakes it.
     poll_seconds: float = 2.0
+    # How long a message being sent is held for its sender (instances sharing the database).
+    lease_seconds: float = 120.0
 
     def __post_init__(self) -> None:
         if not 0 < self.retry_first_seconds <= self.retry_max_seconds:
             raise ValueError("need 0 < retry_first_seconds <= retry_max_seconds")
-        if self.batch_size < 1 or self.poll_seconds <= 0:
-            raise ValueError("batch_size and poll_seconds must be positive")
+        if self.batch_size < 1 or self.poll_seconds <= 0 or self.lease_seconds <= 0:
+            raise ValueError("batch_size, poll_seconds and lease_seconds must be positive")
 
 
 @dataclass(frozen=True)

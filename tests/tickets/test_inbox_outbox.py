@@ -54,13 +54,31 @@ async def test_unfinished_updates_are_replayed_then_set_aside(desk: Desk, query:
     await desk.inbox.mark_done(700002, NOW)
 
     for attempt in range(desk.settings.max_update_replays):
-        [pending] = await desk.inbox.unfinished(NOW)
+        [pending] = await desk.inbox.take_unfinished(NOW, stale_after=None)
         assert (pending.update_id, pending.payload, pending.attempts) == (700001, UPDATE, attempt)
-    assert await desk.inbox.unfinished(NOW) == []  # a poison update does not loop forever
+    # a poison update does not loop forever
+    assert await desk.inbox.take_unfinished(NOW, stale_after=None) == []
     assert query("SELECT update_id, status, payload FROM inbox ORDER BY update_id") == [
         (700001, "failed", ""),
         (700002, "done", ""),
     ]
+
+
+async def test_instances_replay_only_updates_left_unfinished_long_enough(desk: Desk) -> None:
+    """Another instance may still be handling a recent update; one handed out long ago was
+    left behind by an instance that stopped, and exactly one instance takes it up."""
+    await desk.inbox.record_update(700001, UPDATE, NOW)
+    await desk.inbox.record_update(700002, UPDATE, NOW + timedelta(seconds=100))
+    later = NOW + timedelta(seconds=130)
+    stale = timedelta(seconds=120)
+    taken = await asyncio.gather(
+        *(desk.inbox.take_unfinished(later, stale_after=stale) for _ in range(4))
+    )
+    assert sorted(p.update_id for batch in taken for p in batch) == [700001]
+    # Taken again only once it has been left unfinished for as long once more.
+    assert await desk.inbox.take_unfinished(later + stale / 2, stale_after=stale) == []
+    again = await desk.inbox.take_unfinished(later + stale * 2, stale_after=stale)
+    assert [(p.update_id, p.attempts) for p in again] == [(700001, 1), (700002, 0)]
 
 
 async def test_waiting_updates_are_sealed_and_handled_ones_erased(
@@ -125,6 +143,32 @@ async def test_the_dispatcher_retries_until_telegram_accepts(desk: Desk, query: 
     assert await dispatcher.run_once() == 1
     assert tries == [NOW, NOW + timedelta(seconds=5), NOW + timedelta(seconds=15)]
     assert query("SELECT attempts, last_error, sent_at IS NOT NULL FROM outbox") == [(2, None, 1)]
+
+
+async def test_dispatchers_of_several_instances_send_each_message_once(desk: Desk) -> None:
+    for n in range(60):
+        await desk.outbox.enqueue("new_ticket", -100, {"ticket_number": str(n)}, NOW)
+    sent: list[str] = []
+
+    async def send(message: OutgoingMessage) -> None:
+        await asyncio.sleep(0)  # let the other dispatchers take their turn mid-round
+        sent.append(message.data["ticket_number"])
+
+    dispatchers = [OutboxDispatcher(desk.outbox, send, clock=Clock(NOW)) for _ in range(4)]
+    rounds = await asyncio.gather(*(d.run_once() for d in dispatchers for _ in range(3)))
+    assert sum(rounds) == 60
+    assert sorted(sent, key=int) == [str(n) for n in range(60)]
+
+
+async def test_a_message_taken_by_an_instance_that_died_is_sent_after_its_lease(
+    desk: Desk,
+) -> None:
+    await desk.outbox.enqueue("new_ticket", -100, {"ticket_number": "X"}, NOW)
+    [taken] = await desk.outbox.take_due(NOW)  # ... and then that instance was killed
+    lease = timedelta(seconds=desk.outbox.settings.lease_seconds)
+    assert await desk.outbox.take_due(NOW + lease / 2) == []
+    [again] = await desk.outbox.take_due(NOW + lease)
+    assert again.message_id == taken.message_id
 
 
 async def test_telegram_retry_after_is_honoured(desk: Desk) -> None:
