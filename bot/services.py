@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
+from bot.chat_state import ChatState
 from bot.config import Config
 from bot.faq import FaqService
 from bot.inspection import InspectionServices, build_inspection_services
-from bot.privacy import keyed_hash, load_privacy_keys
+from bot.privacy import Sealer, keyed_hash, load_privacy_keys
 from bot.questions import QuestionLog
 from bot.store import Store, StoreError, open_store
 from bot.tickets.flood import Admission, FloodGate
@@ -50,6 +51,7 @@ class Services:
     _tickets: TicketServices | None = None
     _questions: QuestionLog | None = None
     _flood: FloodGate | None = None
+    _chat_state: ChatState | None = None
     _inspection: InspectionServices | None = None
     # What time it is for deadlines, digests and the outbox (tests set a clock of their own
     # before the services open).
@@ -61,8 +63,7 @@ class Services:
     recorded: dict[int, Admission] = field(default_factory=dict)
     # Inspectors' names as Telegram last showed them, by user id (for cards and details).
     staff_names: dict[int, str] = field(default_factory=dict)
-    # Open /status conversations, in memory only (see bot.tickets.status_checks).
-    status_checks: StatusChecks = field(default_factory=StatusChecks)
+    _status_checks: StatusChecks | None = None
     _dispatcher: OutboxDispatcher | None = None
     _outbox_task: asyncio.Task[None] | None = None
     # Background loops that just stop at shutdown (what they queued is committed).
@@ -89,6 +90,14 @@ class Services:
     @property
     def questions(self) -> QuestionLog:
         return _ready(self._questions, "question log")
+
+    @property
+    def status_checks(self) -> StatusChecks:
+        return _ready(self._status_checks, "status checks")
+
+    @property
+    def chat_state(self) -> ChatState:
+        return _ready(self._chat_state, "chat state")
 
     @property
     def flood(self) -> FloodGate:
@@ -118,6 +127,8 @@ class Services:
         )
         self._questions = QuestionLog(self._store)
         self._flood = FloodGate(self._store, config.telegram.flood_limit)
+        self._chat_state = ChatState(self._store, Sealer(keys))
+        self._status_checks = StatusChecks(self._chat_state)
 
     def start_background(self, send: Send) -> None:
         """The outbox dispatcher (sending through ``send``), the deadline watch and the hourly
@@ -161,6 +172,7 @@ class Services:
             await asyncio.sleep(TIDY_EVERY.total_seconds())
             try:
                 forgotten = await self.tickets.tidy_up(utc_now())
+                forgotten["chat_state"] = await self.chat_state.purge(utc_now())
             except StoreError:
                 log.warning("tidy-up skipped: the database is busy", exc_info=True)
                 continue

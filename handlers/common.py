@@ -8,10 +8,24 @@ from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.constants import MessageLimit, ParseMode
 from telegram.error import BadRequest
 
+from bot.chat_state import StateCopy
 from bot.i18n import Language, language_from_code, text
 from handlers.context import HotlineContext
 
 LANGUAGE_KEY = "language"
+
+
+def person_key(update: Update, context: HotlineContext) -> str:
+    """The keyed hash that stands for the person behind an update (never their Telegram id)."""
+    user = update.effective_user
+    assert user is not None, "only updates from a person carry chat state"
+    return context.services.pseudonym(user.id)
+
+
+def state_copy(context: HotlineContext) -> StateCopy:
+    """This update's copy of the person's chat state (see :mod:`bot.chat_state`)."""
+    assert context.user_data is not None, "only updates from a person carry chat state"
+    return context.user_data
 
 
 def language_of(update: Update, context: HotlineContext) -> Language:

@@ -19,7 +19,7 @@ from telegram import Update
 from telegram.ext import Application, ApplicationHandlerStop
 
 from bot.services import Services
-from bot.store import StoreError
+from bot.store import StoreError, Transaction
 from bot.tickets.flood import Admission
 from handlers.common import answer_press, send_html, t
 from handlers.context import HotlineContext
@@ -36,17 +36,23 @@ async def record_update(update: Update, context: HotlineContext) -> None:
     from one sender: say so once, ignore the rest."""
     services = context.services
     update_id = update.update_id
+    user = update.effective_user
+    sender = services.pseudonym(user.id) if user is not None else None
     recorded = services.recorded.pop(update_id, None)
     if recorded is not None:  # a replay, or a webhook delivery recorded before its answer
         services.updates_in_hand.add(update_id)
+        await _refill_chat_state(context, sender)
         if recorded != Admission.ADMIT:
             await _refuse_flood(update, context, recorded)
         return
-    user = update.effective_user
-    sender = services.pseudonym(user.id) if user is not None else None
     try:
         arrival = await services.tickets.inbox.receive(
-            update_id, update.to_json(), sender, services.flood, utc_now()
+            update_id,
+            update.to_json(),
+            sender,
+            services.flood,
+            utc_now(),
+            chat_state=services.chat_state,
         )
     except StoreError:
         # Better answered without a safety net than not at all.
@@ -56,8 +62,28 @@ async def record_update(update: Update, context: HotlineContext) -> None:
         log.info("update %d arrived again; it was handled once already", update_id)
         raise ApplicationHandlerStop
     services.updates_in_hand.add(update_id)
+    _refill(context, arrival.state)
     if arrival.admission != Admission.ADMIT:
         await _refuse_flood(update, context, arrival.admission)
+
+
+async def _refill_chat_state(context: HotlineContext, sender: str | None) -> None:
+    if sender is None:
+        return
+    try:
+        state = await context.services.chat_state.load(sender, utc_now())
+    except StoreError:
+        log.warning("chat state not read (database busy); using this instance's last copy")
+        return
+    _refill(context, state)
+
+
+def _refill(context: HotlineContext, state: dict[str, str]) -> None:
+    """The store's chat state is the truth: whatever another instance changed since this one
+    last saw the person replaces the copy here."""
+    if context.user_data is not None:
+        context.user_data.clear()
+        context.user_data.update(state)
 
 
 async def _refuse_flood(update: Update, context: HotlineContext, admission: Admission) -> None:
@@ -80,13 +106,21 @@ async def _slow_down(update: Update, context: HotlineContext) -> None:
 async def update_handled(app: Application, update: object) -> None:  # type: ignore[type-arg]
     """After the handlers: the update needs no replay any more."""
     services: Services = app.bot_data
-    if not isinstance(update, Update) or update.update_id not in services.updates_in_hand:
+    if not isinstance(update, Update):
         return
-    services.updates_in_hand.discard(update.update_id)
+    update_id = update.update_id
     try:
-        await services.tickets.inbox.mark_done(update.update_id, utc_now())
+        if update_id not in services.updates_in_hand:  # not recorded (the database was busy)
+            await services.chat_state.write_deferred(update_id)
+            return
+        services.updates_in_hand.discard(update_id)
+
+        async def deferred_chat_state(tx: Transaction) -> None:
+            await services.chat_state.write_deferred_in(tx, update_id)
+
+        await services.tickets.inbox.mark_done(update_id, utc_now(), also=deferred_chat_state)
     except StoreError:
-        log.warning("update %d handled but not marked done; a restart replays it", update.update_id)
+        log.warning("update %d handled but not marked done; it will be replayed", update_id)
 
 
 async def replay_unfinished(app: Application, *, stale_after: timedelta | None) -> int:  # type: ignore[type-arg]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import html
+import json
+from datetime import UTC, datetime, timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType, MessageEntityType
@@ -16,13 +18,22 @@ from telegram.ext import (
 
 from bot.faq import FaqReply, TopicLink
 from bot.i18n import LANGUAGES
-from handlers.common import LANGUAGE_KEY, language_of, reply_html, t
+from handlers.common import (
+    LANGUAGE_KEY,
+    language_of,
+    person_key,
+    reply_html,
+    state_copy,
+    t,
+)
 from handlers.context import HotlineContext
 
 # Longer questions are cut before matching: nobody asks a policy question in 4,000 characters,
 # and the cost of segmenting a pasted essay should not fall on everyone else's replies.
 MAX_QUESTION_CHARS = 500
 AWAITING_STAFF_QUESTION = "awaiting_staff_question"
+# How long "leave a question for staff" waits for the question.
+STAFF_QUESTION_WAIT = timedelta(hours=1)
 # Feedback reasons carried in callback data (kept short: 64 bytes at most).
 DISLIKE_REASONS = {"t": "wrong_topic", "n": "not_answered", "o": "outdated"}
 
@@ -98,9 +109,15 @@ async def choose_language(update: Update, context: HotlineContext) -> None:
 
 async def language_button(update: Update, context: HotlineContext) -> None:
     query = update.callback_query
-    if query is None or query.data is None or context.user_data is None:
+    if query is None or query.data is None or update.effective_user is None:
         return
-    context.user_data[LANGUAGE_KEY] = query.data.split(":", 1)[1]
+    language = query.data.split(":", 1)[1]
+    if language not in LANGUAGES:
+        await query.answer(t(update, context, "button.expired"), show_alert=True)
+        return
+    await context.services.chat_state.save(
+        state_copy(context), person_key(update, context), LANGUAGE_KEY, language, utc_now()
+    )
     await query.answer()
     await query.edit_message_text(t(update, context, "lang.set"))
 
@@ -121,7 +138,9 @@ async def private_text(update: Update, context: HotlineContext) -> None:
     message = update.effective_message
     if message is None or message.text is None:
         return
-    if context.user_data is not None and context.user_data.pop(AWAITING_STAFF_QUESTION, False):
+    if update.effective_user is not None and await context.services.chat_state.forget(
+        state_copy(context), person_key(update, context), AWAITING_STAFF_QUESTION
+    ):
         await leave_question_for_staff(update, context, message, message.text)
         return
     await answer_question(update, context, message, message.text)
@@ -167,7 +186,7 @@ async def answer_question(
         return
     if reply.band == "answer":
         sent = await send_answer(update, context, message, reply)
-        _remember_question(context, sent.message_id, question)
+        _remember_question(update, context, sent.message_id, question)
         return
     asker = asker_key(update, context)
     await context.services.questions.record(question, reply.band, reply.entry_id, asker, language)
@@ -312,13 +331,20 @@ async def show_human_contact(update: Update, context: HotlineContext, message: M
 
 async def staff_button(update: Update, context: HotlineContext) -> None:
     query = update.callback_query
-    if query is None or not isinstance(query.message, Message) or context.user_data is None:
+    if query is None or not isinstance(query.message, Message) or update.effective_user is None:
         return
     await query.answer()
     if query.message.chat.type != ChatType.PRIVATE:
         await reply_html(query.message, t(update, context, "staff.private_only"))
         return
-    context.user_data[AWAITING_STAFF_QUESTION] = True
+    await context.services.chat_state.save(
+        state_copy(context),
+        person_key(update, context),
+        AWAITING_STAFF_QUESTION,
+        "yes",
+        utc_now(),
+        ttl=STAFF_QUESTION_WAIT,
+    )
     await reply_html(query.message, t(update, context, "staff.prompt"))
 
 
@@ -338,22 +364,44 @@ async def leave_question_for_staff(
 # The question behind each recent answer, so a 👎 can log what was actually asked.
 RECENT_QUESTIONS_KEY = "recent_questions"
 RECENT_QUESTIONS_KEPT = 20
+RECENT_QUESTIONS_TTL = timedelta(days=2)
 
 
-def _remember_question(context: HotlineContext, message_id: int, question: str) -> None:
-    if context.user_data is None:
+def _remember_question(
+    update: Update, context: HotlineContext, message_id: int, question: str
+) -> None:
+    if update.effective_user is None:
         return
-    recent: dict[int, str] = context.user_data.setdefault(RECENT_QUESTIONS_KEY, {})
-    recent[message_id] = question
+    recent = _recent_questions(context)
+    recent[str(message_id)] = question
     while len(recent) > RECENT_QUESTIONS_KEPT:
         recent.pop(next(iter(recent)))
+    context.services.chat_state.save_with_update(
+        update.update_id,
+        state_copy(context),
+        person_key(update, context),
+        RECENT_QUESTIONS_KEY,
+        json.dumps(recent, ensure_ascii=False),
+        utc_now(),
+        ttl=RECENT_QUESTIONS_TTL,
+    )
 
 
 def _asked_before(context: HotlineContext, message_id: int) -> str | None:
-    if context.user_data is None:
-        return None
-    recent: dict[int, str] = context.user_data.get(RECENT_QUESTIONS_KEY, {})
-    return recent.get(message_id)
+    return _recent_questions(context).get(str(message_id))
+
+
+def _recent_questions(context: HotlineContext) -> dict[str, str]:
+    raw = context.user_data.get(RECENT_QUESTIONS_KEY) if context.user_data is not None else None
+    try:
+        recent = json.loads(raw) if isinstance(raw, str) else {}
+    except ValueError:
+        return {}
+    return recent if isinstance(recent, dict) else {}
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def asker_key(update: Update, context: HotlineContext) -> str:

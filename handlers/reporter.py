@@ -113,10 +113,10 @@ async def cancel_command(update: Update, context: HotlineContext) -> None:
     chat = update.effective_chat
     if chat is None or update.effective_user is None or chat.type != ChatType.PRIVATE:
         return
-    if status.end_check(update, context):
+    if await status.cancel_check(update, context):
         await send_html(context, chat.id, t(update, context, "status.done"))
         return
-    context.services.status_checks.end(report_form.reporter_key(update, context))
+    await status.end_check(update, context)
     if not await report_form.cancel_command(update, context):
         await send_html(context, chat.id, t(update, context, "reporter.nothing_to_cancel"))
 

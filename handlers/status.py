@@ -1,7 +1,7 @@
 """Status and follow-up (/status): the receipt code opens the reporter's own ticket.
 
 The code is checked by :class:`bot.tickets.ReporterDesk`, which counts wrong codes against the
-reporter and against everyone. It is kept only in memory with the check in progress (see
+reporter and against everyone. It is kept, sealed, with the check in progress (see
 :mod:`bot.tickets.status_checks`) for a few minutes, and checked again for every action.
 """
 
@@ -24,7 +24,7 @@ from bot.tickets.model import (
 )
 from bot.tickets.receipts import normalize_code
 from bot.tickets.status_checks import Awaiting, StatusCheck
-from handlers.common import answer_press, send_html, t
+from handlers.common import answer_press, person_key, send_html, state_copy, t
 from handlers.context import HotlineContext
 from handlers.evidence import fetch_evidence, incoming_file
 from handlers.refusals import BYTES_PER_MB, download_limit, refusal
@@ -58,7 +58,7 @@ async def start_status(update: Update, context: HotlineContext, code: str = "") 
         await send_html(context, chat.id, t(update, context, "reporter.private_only"))
         return
     key = reporter_key(update, context)
-    context.services.status_checks.open(key, utc_now(), Awaiting.CODE)
+    await open_check(update, context, Awaiting.CODE)
     if code.strip():
         await check_code(update, context, key, code)
         return
@@ -76,11 +76,11 @@ async def check_code(update: Update, context: HotlineContext, key: str, text: st
     result = await services.tickets.reporters.check_status(text, key, utc_now())
     if isinstance(result, Refused):
         if result.reason == Reason.TOO_MANY_ATTEMPTS:
-            services.status_checks.end(key)
+            await end_check(update, context)
         await send_html(context, chat_id_of(update), refusal(update, context, result))
         return
     digits = services.tickets.settings.receipts.digits
-    services.status_checks.open(key, utc_now(), Awaiting.NOTHING, code=normalize_code(text, digits))
+    await open_check(update, context, Awaiting.NOTHING, code=normalize_code(text, digits))
     await show_ticket(update, context, result)
 
 
@@ -93,7 +93,7 @@ async def take_message(update: Update, context: HotlineContext) -> bool:
     if message is None or update.effective_user is None:
         return False
     key = reporter_key(update, context)
-    check = context.services.status_checks.get(key, utc_now())
+    check = current_check(context)
     awaiting = check.awaiting if check else Awaiting.NOTHING
     if awaiting == Awaiting.NOTHING:
         if message.text and looks_like_code(context, message.text):
@@ -167,7 +167,7 @@ async def add_evidence(
     saved = await tickets.reporters.add_evidence(check.code, key, fetched, utc_now())
     if isinstance(saved, Refused):
         if saved.reason == Reason.TOO_MANY_ATTEMPTS:
-            context.services.status_checks.end(key)
+            await end_check(update, context)
             await send_html(context, chat_id_of(update), refusal(update, context, saved))
             return None
         return refusal(update, context, saved)
@@ -184,7 +184,7 @@ async def _refused(
     if not isinstance(result, Refused):
         return False
     if result.reason in (Reason.TOO_MANY_ATTEMPTS, Reason.CODE_UNKNOWN):
-        context.services.status_checks.end(key)
+        await end_check(update, context)
     await send_html(context, chat_id_of(update), refusal(update, context, result))
     return True
 
@@ -197,7 +197,7 @@ async def show_again(update: Update, context: HotlineContext, key: str, code: st
     if isinstance(result, Refused):
         await _refused(update, context, key, result)
         return
-    context.services.status_checks.open(key, utc_now(), Awaiting.NOTHING, code=code)
+    await open_check(update, context, Awaiting.NOTHING, code=code)
     await show_ticket(update, context, result)
 
 
@@ -280,10 +280,9 @@ async def status_button(update: Update, context: HotlineContext) -> None:
     parts = (query.data or "").split(":")
     await answer_press(query)
     key = reporter_key(update, context)
-    checks = context.services.status_checks
-    check = checks.get(key, utc_now())
+    check = current_check(context)
     if check is None or check.code is None:
-        checks.open(key, utc_now(), Awaiting.CODE)
+        await open_check(update, context, Awaiting.CODE)
         await send_html(context, chat_id_of(update), t(update, context, "status.code_again"))
         return
     await _act(update, context, key, check.code, parts)
@@ -292,13 +291,13 @@ async def status_button(update: Update, context: HotlineContext) -> None:
 async def _act(
     update: Update, context: HotlineContext, key: str, code: str, parts: list[str]
 ) -> None:
-    checks, chat = context.services.status_checks, chat_id_of(update)
+    chat = chat_id_of(update)
     action = parts[1] if len(parts) > 1 else ""
     if action == "ans" and len(parts) == 4 and parts[2].isdigit() and parts[3].isdigit():
-        checks.open(key, utc_now(), Awaiting.ANSWER, code=code, question_id=int(parts[2]))
+        await open_check(update, context, Awaiting.ANSWER, code=code, question_id=int(parts[2]))
         await send_html(context, chat, t(update, context, "status.ask_answer", number=parts[3]))
     elif action == "ev":
-        checks.open(key, utc_now(), Awaiting.EVIDENCE, code=code)
+        await open_check(update, context, Awaiting.EVIDENCE, code=code)
         max_mb = download_limit(context.services.tickets.settings.evidence) // BYTES_PER_MB
         text = t(update, context, "status.ask_evidence", max_mb=max_mb)
         await send_html(context, chat, text, evidence_markup(update, context))
@@ -307,7 +306,7 @@ async def _act(
     elif action in ("on", "off"):
         await switch_notifications(update, context, key, code, on=action == "on")
     elif action == "done":
-        checks.end(key)
+        await end_check(update, context)
         await send_html(context, chat, t(update, context, "status.done"))
     else:
         await send_html(context, chat, t(update, context, "button.expired"))
@@ -327,9 +326,40 @@ async def switch_notifications(
     await send_html(context, chat_id_of(update), text)
 
 
-def end_check(update: Update, context: HotlineContext) -> bool:
+async def cancel_check(update: Update, context: HotlineContext) -> bool:
     """/cancel: True if a status check was waiting for something."""
-    check = context.services.status_checks.get(reporter_key(update, context), utc_now())
+    check = current_check(context)
     if check is None or check.awaiting == Awaiting.NOTHING:
         return False
-    return context.services.status_checks.end(reporter_key(update, context))
+    return await end_check(update, context)
+
+
+# --- The check in progress, in the person's chat state ------------------------------------------
+
+
+def current_check(context: HotlineContext) -> StatusCheck | None:
+    return context.services.status_checks.get(state_copy(context))
+
+
+async def open_check(
+    update: Update,
+    context: HotlineContext,
+    awaiting: Awaiting,
+    *,
+    code: str | None = None,
+    question_id: int | None = None,
+) -> None:
+    await context.services.status_checks.open(
+        state_copy(context),
+        person_key(update, context),
+        utc_now(),
+        awaiting,
+        code=code,
+        question_id=question_id,
+    )
+
+
+async def end_check(update: Update, context: HotlineContext) -> bool:
+    return await context.services.status_checks.end(
+        state_copy(context), person_key(update, context)
+    )

@@ -9,9 +9,11 @@ who sent them, so they are sealed while waiting and erased once handled.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from bot.chat_state import ChatState
 from bot.privacy import Sealer, SealError
 from bot.store.base import Store, Transaction
 from bot.tickets.flood import Admission, FloodGate
@@ -25,6 +27,8 @@ FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 class Arrival:
     fresh: bool  # False: a repeat of an update already recorded, not to be handled again
     admission: Admission
+    # The sender's chat state (see bot.chat_state), read in the same unit of work.
+    state: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -52,20 +56,38 @@ class Inbox:
         return await tx.record_update(update_id, self._sealer.seal(payload_json), now)
 
     async def receive(
-        self, update_id: int, payload_json: str, sender: str | None, flood: FloodGate, now: datetime
+        self,
+        update_id: int,
+        payload_json: str,
+        sender: str | None,
+        flood: FloodGate,
+        now: datetime,
+        *,
+        chat_state: ChatState | None = None,
     ) -> Arrival:
-        """Record the update and count it against its sender's flood limit in one commit:
-        every update pays for one durable write here, not two."""
+        """Record the update, count it against its sender's flood limit and read the sender's
+        chat state in one unit of work: every update pays for one durable write here."""
         async with self._store.transaction() as tx:
             if not await self.record_in(tx, update_id, payload_json, now):
                 return Arrival(fresh=False, admission=Admission.ADMIT)
             if sender is None:
                 return Arrival(fresh=True, admission=Admission.ADMIT)
-            return Arrival(fresh=True, admission=await flood.admit_in(tx, sender, now))
+            admission = await flood.admit_in(tx, sender, now)
+            state = await chat_state.load_in(tx, sender, now) if chat_state else {}
+            return Arrival(fresh=True, admission=admission, state=state)
 
-    async def mark_done(self, update_id: int, now: datetime) -> None:
+    async def mark_done(
+        self,
+        update_id: int,
+        now: datetime,
+        *,
+        also: Callable[[Transaction], Awaitable[None]] | None = None,
+    ) -> None:
+        """``also`` writes what may ride along in the same commit (deferred chat state)."""
         async with self._store.transaction() as tx:
             await tx.finish_update(update_id, "done", now)
+            if also is not None:
+                await also(tx)
 
     async def mark_failed(self, update_id: int, now: datetime) -> None:
         """Set aside an update that cannot be handled; it is not replayed again."""

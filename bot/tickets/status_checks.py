@@ -1,17 +1,22 @@
 """Status checks in progress (/status): what the reporter is expected to send next.
 
-Kept in this process's memory only. The receipt code stays here for a few minutes, so the
-reporter need not retype it for every button, and is never written to the store, to PTB's
-user_data or chat_data (which a persistence class could save), or to the logs. A restart
-forgets every check in progress: the reporter is simply asked for the code again, and nothing
-about it survives anywhere. Checks are keyed by the reporter's keyed hash, not their Telegram id.
+A check lives in the person's chat state (:mod:`bot.chat_state`), so the reporter's next
+message may reach any instance. It holds the receipt code, so the reporter need not retype it
+for every button: sealed with the bot's key (never readable from the database alone), gone
+after ``ttl`` or when the check ends, and never in PTB's own user_data persistence, the logs
+or a ticket. A check that expired or cannot be opened simply asks for the code again.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+
+from bot.chat_state import ChatState, StateCopy
+
+STATUS_CHECK = "status_check"
 
 
 class Awaiting(StrEnum):
@@ -21,47 +26,42 @@ class Awaiting(StrEnum):
     NOTHING = "nothing"  # the status was shown; buttons only
 
 
-@dataclass
+@dataclass(frozen=True)
 class StatusCheck:
     awaiting: Awaiting
-    expires_at: datetime
     code: str | None = field(default=None, repr=False)
     question_id: int | None = None
 
 
 class StatusChecks:
-    def __init__(self, ttl: timedelta = timedelta(minutes=10), max_open: int = 10_000) -> None:
+    def __init__(self, chat_state: ChatState, ttl: timedelta = timedelta(minutes=10)) -> None:
+        self._state = chat_state
         self.ttl = ttl
-        self._max_open = max_open
-        self._open: dict[str, StatusCheck] = {}
 
-    def get(self, reporter_key: str, now: datetime) -> StatusCheck | None:
-        check = self._open.get(reporter_key)
-        if check is not None and check.expires_at <= now:
-            del self._open[reporter_key]
+    def get(self, copy: StateCopy) -> StatusCheck | None:
+        raw = self._state.read(copy, STATUS_CHECK, sealed=True)
+        if raw is None:
             return None
-        return check
+        try:
+            data = json.loads(raw)
+            return StatusCheck(Awaiting(data["awaiting"]), data.get("code"), data.get("question"))
+        except (ValueError, KeyError, TypeError):
+            return None
 
-    def open(
+    async def open(
         self,
-        reporter_key: str,
+        copy: StateCopy,
+        person: str,
         now: datetime,
         awaiting: Awaiting,
         *,
         code: str | None = None,
         question_id: int | None = None,
     ) -> StatusCheck:
-        if len(self._open) >= self._max_open:
-            self._forget_expired(now)
-        check = StatusCheck(awaiting, now + self.ttl, code, question_id)
-        self._open[reporter_key] = check
+        check = StatusCheck(awaiting, code, question_id)
+        value = json.dumps({"awaiting": awaiting.value, "code": code, "question": question_id})
+        await self._state.save(copy, person, STATUS_CHECK, value, now, ttl=self.ttl, sealed=True)
         return check
 
-    def end(self, reporter_key: str) -> bool:
-        return self._open.pop(reporter_key, None) is not None
-
-    def _forget_expired(self, now: datetime) -> None:
-        for key in [k for k, s in self._open.items() if s.expires_at <= now]:
-            del self._open[key]
-        while len(self._open) >= self._max_open:  # still full: drop the oldest
-            del self._open[next(iter(self._open))]
+    async def end(self, copy: StateCopy, person: str) -> bool:
+        return await self._state.forget(copy, person, STATUS_CHECK)

@@ -111,18 +111,27 @@ async def test_wrong_codes_are_throttled(bot: Harness) -> None:
     assert all("错误次数过多" in r and "分钟后再试" in r for r in replies[5:])
 
 
-async def test_a_restart_forgets_the_code_and_asks_for_it_again(
+async def test_a_check_in_progress_survives_a_restart_without_the_code_in_clear(
     emu: BotApiEmulator, tmp_path: Path
 ) -> None:
+    """The next press may reach another instance (or this one restarted): the check is in the
+    store, its receipt code sealed."""
     config = reporting_config(tmp_path, emu)
     user = emu.user()
     async with bot_running(emu, config) as first:
         reporter = Reporter(first, user)
         _, code = receipt_of(await reporter.file_report())
         view = await reporter.say(code)
+    stored = query(db_path(config), "SELECT value FROM chat_state")
+    assert stored and code.replace(" ", "") not in repr(stored) and code not in repr(stored)
     async with bot_running(emu, config) as second:
         asked = await Reporter(second, user).press("s:ev", view)
-        assert "请重新发送查询码" in asked["text"]
+        assert "请发送照片或文件" in asked["text"]
+        done = await Reporter(second, user).press("s:done", view)
+        assert "请重新发送查询码" not in done["text"]
+    assert query(
+        db_path(config), "SELECT COUNT(*) FROM chat_state WHERE name = 'status_check'"
+    ) == [(0,)]
 
 
 async def test_a_flood_is_refused_politely_once(emu: BotApiEmulator, tmp_path: Path) -> None:

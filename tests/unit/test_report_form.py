@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
 
 from bot.tickets.form import (
@@ -19,7 +17,6 @@ from bot.tickets.form import (
 )
 from bot.tickets.model import ReportDraft
 from bot.tickets.settings import ReportLimits
-from bot.tickets.status_checks import Awaiting, StatusChecks
 
 FORM = FormSettings()
 LIMITS = ReportLimits(max_text_chars=300)
@@ -80,15 +77,3 @@ def test_choice_ids_fit_in_callback_data() -> None:
         Choice("x" * 25, "甲", "A")
     longest = max(len(c.id) for c in (*FORM.categories, *FORM.districts))
     assert len(f"r:{'0' * 32}:dist:{'x' * longest}".encode()) <= 64
-
-
-def test_status_checks_forget_codes_after_a_while() -> None:
-    now = datetime(2026, 3, 2, tzinfo=UTC)
-    checks = StatusChecks(ttl=timedelta(minutes=10), max_open=2)
-    checks.open("a", now, Awaiting.NOTHING, code="1" * 16)
-    assert checks.get("a", now + timedelta(minutes=9)) is not None
-    assert checks.get("a", now + timedelta(minutes=10)) is None
-    for key in "bcd":  # full: the oldest goes first
-        checks.open(key, now, Awaiting.CODE)
-    assert checks.get("b", now) is None and checks.get("d", now) is not None
-    assert "1111" not in repr(checks.open("e", now, Awaiting.NOTHING, code="1" * 16))

@@ -1,0 +1,118 @@
+"""What a person is in the middle of, kept in the store so any instance can take their next
+message: the language they chose, a /status check in progress, a question for staff being
+typed, the questions behind recent answers.
+
+Rows are keyed by the person's keyed hash, never a Telegram id. The handlers read a copy loaded
+at the start of each update (PTB's ``user_data``, refilled from the store every time, so it is
+never a second source of truth); every change goes to the store first, then to that copy.
+Values that could lead to a ticket (a receipt code) are sealed, and rows may expire.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import MutableMapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.privacy import Sealer, SealError
+from bot.store.base import Store, Transaction
+
+# The update's copy of the person's state (PTB's user_data).
+StateCopy = MutableMapping[Any, Any]
+
+
+@dataclass(frozen=True)
+class _Change:
+    person: str
+    name: str
+    value: str
+    now: datetime
+    expires_at: datetime | None
+
+
+class ChatState:
+    def __init__(self, store: Store, sealer: Sealer) -> None:
+        self._store = store
+        self._sealer = sealer
+        # Changes that may wait for the update's own "done" commit, by update id.
+        self._deferred: defaultdict[int, list[_Change]] = defaultdict(list)
+
+    async def load(self, person: str, now: datetime) -> dict[str, str]:
+        async with self._store.transaction(readonly=True) as tx:
+            return await self.load_in(tx, person, now)
+
+    async def load_in(self, tx: Transaction, person: str, now: datetime) -> dict[str, str]:
+        """``load`` inside a unit of work the caller holds (the inbox's, say)."""
+        return await tx.chat_state(person, now)
+
+    def read(self, copy: StateCopy, name: str, *, sealed: bool = False) -> str | None:
+        value = copy.get(name)
+        if not isinstance(value, str):
+            return None
+        if not sealed:
+            return value
+        try:
+            return self._sealer.open(value)
+        except SealError:  # sealed with keys since retired: as if nothing was kept
+            return None
+
+    async def save(
+        self,
+        copy: StateCopy,
+        person: str,
+        name: str,
+        value: str,
+        now: datetime,
+        *,
+        ttl: timedelta | None = None,
+        sealed: bool = False,
+    ) -> None:
+        stored = self._sealer.seal(value) if sealed else value
+        expires_at = None if ttl is None else now + ttl
+        async with self._store.transaction() as tx:
+            await tx.set_chat_state(person, name, stored, now, expires_at)
+        copy[name] = stored
+
+    def save_with_update(
+        self,
+        update_id: int,
+        copy: StateCopy,
+        person: str,
+        name: str,
+        value: str,
+        now: datetime,
+        *,
+        ttl: timedelta | None = None,
+    ) -> None:
+        """Like ``save``, for a value that need not be durable before the reply (the question
+        behind an answer, say): it is written in the commit that marks the update done, so
+        it costs no commit of its own."""
+        expires_at = None if ttl is None else now + ttl
+        self._deferred[update_id].append(_Change(person, name, value, now, expires_at))
+        copy[name] = value
+
+    async def write_deferred_in(self, tx: Transaction, update_id: int) -> None:
+        for change in self._deferred.pop(update_id, ()):
+            await tx.set_chat_state(
+                change.person, change.name, change.value, change.now, change.expires_at
+            )
+
+    async def write_deferred(self, update_id: int) -> None:
+        if update_id in self._deferred:
+            async with self._store.transaction() as tx:
+                await self.write_deferred_in(tx, update_id)
+
+    async def forget(self, copy: StateCopy, person: str, name: str) -> bool:
+        """Drop one value; False if there was none (and then nothing is written)."""
+        if name not in copy:
+            return False
+        async with self._store.transaction() as tx:
+            await tx.delete_chat_state(person, name)
+        del copy[name]
+        return True
+
+    async def purge(self, now: datetime) -> int:
+        async with self._store.transaction() as tx:
+            return await tx.purge_chat_state(now)

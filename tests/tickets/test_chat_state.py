@@ -1,0 +1,72 @@
+"""Chat state: what a person is in the middle of, readable by any instance."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.chat_state import ChatState
+from bot.privacy import PrivacyKeys, Sealer
+from bot.store.base import Store
+from bot.tickets.status_checks import Awaiting, StatusChecks
+
+from .conftest import NOW, Desk, Query
+
+PERSON = "k:person"
+CODE = "1234567890123456"
+
+
+async def test_a_status_check_follows_the_person_to_another_instance(
+    store: Store, keys: PrivacyKeys, query: Query
+) -> None:
+    here = StatusChecks(ChatState(store, Sealer(keys)))
+    there = StatusChecks(ChatState(store, Sealer(keys)))
+    copy: dict[str, str] = {}
+    await here.open(copy, PERSON, NOW, Awaiting.ANSWER, code=CODE, question_id=7)
+
+    loaded = await ChatState(store, Sealer(keys)).load(PERSON, NOW + timedelta(minutes=9))
+    check = there.get(loaded)
+    assert check is not None and (check.awaiting, check.code, check.question_id) == (
+        Awaiting.ANSWER,
+        CODE,
+        7,
+    )
+    assert CODE not in repr(check)
+    # The code is sealed in the database, and gone once the check expires.
+    assert CODE not in repr(query("SELECT * FROM chat_state"))
+    expired = await ChatState(store, Sealer(keys)).load(PERSON, NOW + timedelta(minutes=10))
+    assert there.get(expired) is None
+    assert await ChatState(store, Sealer(keys)).purge(NOW + timedelta(minutes=10)) == 1
+
+
+async def test_a_check_sealed_with_other_keys_asks_for_the_code_again(
+    store: Store, keys: PrivacyKeys
+) -> None:
+    copy: dict[str, str] = {}
+    await StatusChecks(ChatState(store, Sealer(keys))).open(copy, PERSON, NOW, Awaiting.CODE)
+    other = StatusChecks(ChatState(store, Sealer(PrivacyKeys.generate())))
+    assert other.get(copy) is None
+
+
+async def test_ending_a_check_removes_it_everywhere(store: Store, keys: PrivacyKeys) -> None:
+    state = ChatState(store, Sealer(keys))
+    checks = StatusChecks(state)
+    copy: dict[str, str] = {}
+    await checks.open(copy, PERSON, NOW, Awaiting.NOTHING, code=CODE)
+    assert await checks.end(copy, PERSON)
+    assert not await checks.end(copy, PERSON)  # nothing left: nothing written
+    assert await state.load(PERSON, NOW) == {}
+
+
+async def test_deferred_state_is_written_with_the_update_marked_done(
+    desk: Desk, store: Store, keys: PrivacyKeys, query: Query
+) -> None:
+    state = ChatState(store, Sealer(keys))
+    copy: dict[str, str] = {}
+    await desk.inbox.record_update(800001, "{}", NOW)
+    state.save_with_update(800001, copy, PERSON, "recent", '{"5": "周末补课"}', NOW)
+    assert copy == {"recent": '{"5": "周末补课"}'}
+    assert query("SELECT COUNT(*) FROM chat_state") == [(0,)]  # no commit of its own
+
+    await desk.inbox.mark_done(800001, NOW, also=lambda tx: state.write_deferred_in(tx, 800001))
+    assert query("SELECT status FROM inbox") == [("done",)]
+    assert await state.load(PERSON, NOW) == {"recent": '{"5": "周末补课"}'}
