@@ -236,24 +236,31 @@ async def _publish_commands(app: Application) -> None:  # type: ignore[type-arg]
 
 
 @asynccontextmanager
-async def running(app: Application, *, poll_interval: float = 0.0) -> AsyncIterator[Application]:  # type: ignore[type-arg]
-    """Start polling inside an existing event loop (tests, offline mode), then shut down cleanly.
-
-    ``run_polling`` owns the event loop and calls post_init itself; here we do the same steps.
-    """
+async def started(app: Application) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+    """The steps ``run_polling`` takes around fetching updates, inside an existing event loop:
+    open (post_init), start; at the end, handle what is queued, stop, close."""
     await app.initialize()
     if app.post_init:
         await app.post_init(app)
     await app.start()
-    assert app.updater is not None
-    await app.updater.start_polling(poll_interval=poll_interval, timeout=1)
     try:
         yield app
     finally:
-        await app.updater.stop()
         await app.stop()
         if app.post_stop:
             await app.post_stop(app)
         await app.shutdown()
         if app.post_shutdown:
             await app.post_shutdown(app)
+
+
+@asynccontextmanager
+async def running(app: Application, *, poll_interval: float = 0.0) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+    """Polling inside an existing event loop (tests, offline mode), then a clean shutdown."""
+    async with started(app):
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=poll_interval, timeout=1)
+        try:
+            yield app
+        finally:
+            await app.updater.stop()

@@ -39,14 +39,10 @@ def run_bot(config: Config) -> int:
         if not telegram.webhook.url:
             print("error: telegram.webhook.url must be set in webhook mode", file=sys.stderr)
             return 2
-        app.run_webhook(
-            listen=telegram.webhook.listen,
-            port=telegram.webhook.port,
-            url_path=telegram.webhook.path,
-            webhook_url=telegram.webhook.url,
-            secret_token=telegram.webhook.secret_token or None,
-            allowed_updates=Update.ALL_TYPES,
-        )
+        # Our own server, not PTB's: it stores each update before Telegram gets its 200.
+        from bot.webhook import run_webhook
+
+        asyncio.run(run_webhook(config, app))
     else:
         app.run_polling(allowed_updates=Update.ALL_TYPES)
     return 0

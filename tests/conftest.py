@@ -95,8 +95,10 @@ def write_lock(database_url: str) -> WriteLock:
     @asynccontextmanager
     async def hold() -> AsyncIterator[None]:
         if database_url.startswith("sqlite:///"):
-            blocker = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
-            blocker.execute("BEGIN IMMEDIATE")
+            path = database_url.removeprefix("sqlite:///")
+            blocker = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            # In a thread: waiting here must not stop the store finishing what it holds.
+            await asyncio.to_thread(blocker.execute, "BEGIN IMMEDIATE")
             try:
                 yield
             finally:
