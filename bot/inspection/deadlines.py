@@ -146,8 +146,9 @@ class DeadlineWatch:
             dedupe_key=kind.dedupe_key(ticket.number, due),
             ticket_id=ticket.id,
         )
+        # This unit recorded the notice, so the message is new; "or" covers an old twin.
         queued = await enqueue_paced(tx, message, self.settings.group_messages_per_minute)
-        return queued.not_before
+        return (queued or message).not_before
 
 
 async def _note_in_timeline(

@@ -13,11 +13,11 @@ from datetime import timedelta
 from bot.store.base import NewMessage, Transaction
 
 
-async def enqueue_paced(tx: Transaction, message: NewMessage, per_minute: int) -> NewMessage:
-    """Queue ``message`` after the chat's last planned one; returns it as queued."""
+async def enqueue_paced(tx: Transaction, message: NewMessage, per_minute: int) -> NewMessage | None:
+    """Queue ``message`` after the chat's last planned one; returns it as queued, or None if
+    one with the same dedupe key was queued before (by this instance or another)."""
     last = await tx.last_planned_message(message.target)
     gap = timedelta(seconds=60 / per_minute)
     if last is not None and last + gap > message.not_before:
         message = replace(message, not_before=last + gap)
-    await tx.enqueue(message)
-    return message
+    return message if await tx.enqueue(message) else None

@@ -188,15 +188,14 @@ class Reports:
                 continue
             text = await self.daily_digest(department.id, now)
             key = f"digest:{department.id}:{self._calendar.local_date(now).isoformat()}"
+            data = {"department": department.id, "text": text}
+            message = staff_message(MessageKind.DAILY_DIGEST, chat_id, data, now, dedupe_key=key)
             async with self._store.transaction() as tx:
                 if await tx.message_by_dedupe_key(key) is not None:
-                    continue
-                data = {"department": department.id, "text": text}
-                message = staff_message(
-                    MessageKind.DAILY_DIGEST, chat_id, data, now, dedupe_key=key
-                )
-                await enqueue_paced(tx, message, self.settings.group_messages_per_minute)
-            queued.append(DigestQueued(department.id, chat_id, text))
+                    continue  # cheaper than pacing it only to find it queued already
+                added = await enqueue_paced(tx, message, self.settings.group_messages_per_minute)
+            if added is not None:  # another instance may have queued it a moment ago
+                queued.append(DigestQueued(department.id, chat_id, text))
         return queued
 
 

@@ -387,22 +387,26 @@ class SqlTransaction:
 
     # --- outbox ---
 
-    async def enqueue(self, message: NewMessage) -> None:
-        self._write(
+    async def enqueue(self, message: NewMessage) -> bool:
+        sql = (
             "INSERT INTO outbox (kind, target, payload, sealed, dedupe_key, ticket_id,"
             " created_at, not_before) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (dedupe_key) DO NOTHING",
-            (
-                message.kind,
-                message.target,
-                message.payload,
-                message.sealed,
-                message.dedupe_key,
-                message.ticket_id,
-                to_db_time(message.created_at),
-                to_db_time(message.not_before),
-            ),
+            " ON CONFLICT (dedupe_key) DO NOTHING"
         )
+        params = (
+            message.kind,
+            message.target,
+            message.payload,
+            message.sealed,
+            message.dedupe_key,
+            message.ticket_id,
+            to_db_time(message.created_at),
+            to_db_time(message.not_before),
+        )
+        if message.dedupe_key is None:  # nothing to collide with: no trip to find out
+            self._write(sql, params)
+            return True
+        return await self._changed(f"{sql} RETURNING id", params)
 
     async def message_by_dedupe_key(self, dedupe_key: str) -> OutboxRecord | None:
         return _outbox(await self._one(f"{OUTBOX_SELECT} WHERE dedupe_key = ?", (dedupe_key,)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from datetime import timedelta
 
@@ -151,3 +152,28 @@ async def test_bursts_to_one_group_are_spaced_to_twenty_a_minute(bureau: Bureau)
 async def _tickets(bureau: Bureau) -> list[TicketRecord]:
     async with bureau.store.transaction() as tx:
         return await tx.queue_tickets(["edu-haidian"], 10, 0)
+
+
+async def test_instances_watching_at_once_queue_each_notice_and_digest_once(
+    bureau: Bureau, reopen: Reopen, keys: PrivacyKeys, query: Query
+) -> None:
+    """Every instance runs the deadline watch; the notices' keys make that safe without a lock."""
+    numbers = [await bureau.report() for _ in range(6)]
+    clock = Clock(NOW + timedelta(hours=20))
+    stores = [await reopen(busy_timeout_ms=10_000) for _ in range(3)]
+    try:
+        instances = [build_bureau(s, keys, clock) for s in (bureau.store, *stores)]
+        rounds = await asyncio.gather(
+            *(i.inspection.deadlines.due_notifications(clock()) for i in instances for _ in "ab")
+        )
+        digests = await asyncio.gather(
+            *(i.inspection.reports.send_daily_digests(clock()) for i in instances)
+        )
+    finally:
+        for store in stores:
+            await store.close()
+    queued = [n.ticket_number for batch in rounds for n in batch]
+    assert sorted(queued) == sorted(numbers)  # one reminder each, whoever sent it
+    assert [d.department for batch in digests for d in batch] == ["education"]
+    assert query("SELECT COUNT(*) FROM outbox WHERE kind = 'deadline_reminder'") == [(6,)]
+    assert query("SELECT COUNT(*) FROM outbox WHERE kind = 'daily_digest'") == [(1,)]
