@@ -29,7 +29,11 @@ class _Change:
     name: str
     value: str
     now: datetime
-    expires_at: datetime | None
+    ttl: timedelta | None
+
+    async def write_in(self, tx: Transaction) -> None:
+        expires_at = None if self.ttl is None else self.now + self.ttl
+        await tx.set_chat_state(self.person, self.name, self.value, self.now, expires_at)
 
 
 class ChatState:
@@ -68,36 +72,22 @@ class ChatState:
         *,
         ttl: timedelta | None = None,
         sealed: bool = False,
+        with_update: int | None = None,
     ) -> None:
-        stored = self._sealer.seal(value) if sealed else value
-        expires_at = None if ttl is None else now + ttl
-        async with self._store.transaction() as tx:
-            await tx.set_chat_state(person, name, stored, now, expires_at)
-        copy[name] = stored
-
-    def save_with_update(
-        self,
-        update_id: int,
-        copy: StateCopy,
-        person: str,
-        name: str,
-        value: str,
-        now: datetime,
-        *,
-        ttl: timedelta | None = None,
-    ) -> None:
-        """Like ``save``, for a value that need not be durable before the reply (the question
-        behind an answer, say): it is written in the commit that marks the update done, so
-        it costs no commit of its own."""
-        expires_at = None if ttl is None else now + ttl
-        self._deferred[update_id].append(_Change(person, name, value, now, expires_at))
-        copy[name] = value
+        """Store a value now; or, ``with_update`` (an update id), in the commit that marks
+        that update done: for a value that need not be durable before the reply (the question
+        behind an answer, say), which then costs no commit of its own."""
+        change = _Change(person, name, self._sealer.seal(value) if sealed else value, now, ttl)
+        if with_update is not None:
+            self._deferred[with_update].append(change)
+        else:
+            async with self._store.transaction() as tx:
+                await change.write_in(tx)
+        copy[name] = change.value
 
     async def write_deferred_in(self, tx: Transaction, update_id: int) -> None:
         for change in self._deferred.pop(update_id, ()):
-            await tx.set_chat_state(
-                change.person, change.name, change.value, change.now, change.expires_at
-            )
+            await change.write_in(tx)
 
     async def write_deferred(self, update_id: int) -> None:
         if update_id in self._deferred:

@@ -186,7 +186,7 @@ async def answer_question(
         return
     if reply.band == "answer":
         sent = await send_answer(update, context, message, reply)
-        _remember_question(update, context, sent.message_id, question)
+        await _remember_question(update, context, sent.message_id, question)
         return
     asker = asker_key(update, context)
     await context.services.questions.record(question, reply.band, reply.entry_id, asker, language)
@@ -367,7 +367,7 @@ RECENT_QUESTIONS_KEPT = 20
 RECENT_QUESTIONS_TTL = timedelta(days=2)
 
 
-def _remember_question(
+async def _remember_question(
     update: Update, context: HotlineContext, message_id: int, question: str
 ) -> None:
     if update.effective_user is None:
@@ -376,14 +376,14 @@ def _remember_question(
     recent[str(message_id)] = question
     while len(recent) > RECENT_QUESTIONS_KEPT:
         recent.pop(next(iter(recent)))
-    context.services.chat_state.save_with_update(
-        update.update_id,
+    await context.services.chat_state.save(
         state_copy(context),
         person_key(update, context),
         RECENT_QUESTIONS_KEY,
         json.dumps(recent, ensure_ascii=False),
         utc_now(),
         ttl=RECENT_QUESTIONS_TTL,
+        with_update=update.update_id,
     )
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import sys
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import replace
@@ -22,10 +20,10 @@ from bot.emulator.state import JsonDict
 from bot.inspection.settings import InspectionSettings, Member
 from bot.webhook import serving_webhook
 from tests.conftest import NO_POSTGRESQL, POSTGRESQL_URL, Query
-from tests.integration.conftest import TOKEN, Harness
+from tests.integration.conftest import Harness
 from tests.integration.inspecting import staffroom
 from tests.integration.reporting import Reporter, data_ending, receipt_of, reporting_config
-from tests.integration.test_reporter_durability import until
+from tests.integration.test_reporter_durability import bot_process, until
 from tests.integration.test_webhook import free_port
 
 SECRET = "shared-secret"
@@ -93,6 +91,7 @@ async def test_a_report_whose_steps_reach_alternating_instances_completes(
         # A language chosen through one instance holds on the other.
         choose = await reporter.say("/lang")
         await instances[0].press(user, choose, data_ending(choose, ":en"), expect=0)
+        await emu.wait_for_chat(user.id, lambda: "English" in instances[0].latest(user)["text"])
         for _ in range(2):
             reply = await reporter.say("/help")
             assert reply["text"].startswith("How to use")
@@ -216,36 +215,6 @@ privacy:
     return path
 
 
-@asynccontextmanager
-async def instance_process(
-    emu: BotApiEmulator, config_file: Path
-) -> AsyncIterator[asyncio.subprocess.Process]:
-    """``python -m bot run`` in webhook mode, as systemd would start it; ready once it has
-    told Telegram (the emulator) where its webhook is."""
-    webhooks_set = len(emu.calls("setWebhook"))
-    log = (config_file.parent / f"{config_file.stem}.log").open("wb")
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "--config",
-        str(config_file),
-        "run",
-        cwd=PROJECT_ROOT,
-        env={**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN},
-        stdout=log,
-        stderr=log,
-    )
-    try:
-        await until(lambda: len(emu.calls("setWebhook")) > webhooks_set, timeout=30)
-        yield process
-    finally:
-        if process.returncode is None:
-            process.terminate()
-        await process.wait()
-        log.close()
-
-
 async def test_killing_one_instance_mid_burst_loses_nothing(
     emu: BotApiEmulator, tmp_path: Path, database_url: str, query: Query
 ) -> None:
@@ -258,7 +227,10 @@ async def test_killing_one_instance_mid_burst_loses_nothing(
 
     async with RoundRobinProxy([f"http://127.0.0.1:{port}" for port in ports]) as proxy:
         files = [write_instance_config(tmp_path, emu, database_url, proxy, p) for p in ports]
-        async with instance_process(emu, files[0]) as doomed, instance_process(emu, files[1]):
+        async with (
+            bot_process(emu, files[0], ready_after="setWebhook") as doomed,
+            bot_process(emu, files[1], ready_after="setWebhook"),
+        ):
             for _ in range(BURST_QUESTIONS_EACH):
                 for parent in parents:
                     await emu.send_text(parent, QUESTION)

@@ -229,11 +229,12 @@ privacy:
 
 @asynccontextmanager
 async def bot_process(
-    emu: BotApiEmulator, config_file: Path
+    emu: BotApiEmulator, config_file: Path, *, ready_after: str = "getUpdates"
 ) -> AsyncIterator[asyncio.subprocess.Process]:
-    """``python -m bot run`` in a process of its own, as in production, for killing."""
-    polls = len(emu.calls("getUpdates"))
-    log = (config_file.parent / "bot-process.log").open("wb")
+    """``python -m bot run`` in a process of its own, as in production, for killing; ready
+    once it has made the Bot API call ``ready_after`` (its first poll, or its setWebhook)."""
+    polls = len(emu.calls(ready_after))
+    log = (config_file.parent / f"{config_file.stem}.log").open("wb")
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -247,7 +248,7 @@ async def bot_process(
         stderr=log,
     )
     try:
-        await until(lambda: len(emu.calls("getUpdates")) > polls, timeout=30)
+        await until(lambda: len(emu.calls(ready_after)) > polls, timeout=30)
         yield process
     finally:
         if process.returncode is None:

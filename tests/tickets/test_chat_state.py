@@ -63,7 +63,7 @@ async def test_deferred_state_is_written_with_the_update_marked_done(
     state = ChatState(store, Sealer(keys))
     copy: dict[str, str] = {}
     await desk.inbox.record_update(800001, "{}", NOW)
-    state.save_with_update(800001, copy, PERSON, "recent", '{"5": "周末补课"}', NOW)
+    await state.save(copy, PERSON, "recent", '{"5": "周末补课"}', NOW, with_update=800001)
     assert copy == {"recent": '{"5": "周末补课"}'}
     assert query("SELECT COUNT(*) FROM chat_state") == [(0,)]  # no commit of its own
 
