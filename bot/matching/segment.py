@@ -1,8 +1,8 @@
 """Turn normalised text into comparable terms: segment, fold synonyms to concepts, drop filler.
 
-Chinese runs are cut by rjieba (with every concept form and keyword added to its dictionary, so
-domain words stay whole); Latin runs are split on spaces and lightly stemmed. Multi-word English
-concept forms ("after school") are folded before splitting.
+Chinese runs are cut by rjieba (with every concept form, keyword and filler phrase added to its
+dictionary, so domain words stay whole); Latin runs are split on spaces and lightly stemmed.
+Multi-word English concept forms ("after school") are folded before splitting.
 
 Each term also carries how much it would matter *if the knowledge base did not know it*, from its
 part of speech: an unknown noun is likely the real subject of an off-topic question ("护照"),
@@ -15,8 +15,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-import rjieba
-
+from bot.matching.dictionary import segmenter_dictionary
 from bot.matching.normalize import normalize
 
 _LATIN_RUN = re.compile(r"[a-z0-9+]+")
@@ -50,10 +49,16 @@ class Segmenter:
             if phrases
             else None
         )
+        self._jieba = segmenter_dictionary()
         for word in [*self.concepts, *self.concepts.values(), *extra_words]:
             word = normalize(word)
-            if word and " " not in word and not word.isascii():
-                rjieba.add_word(word, None, None)
+            if _is_chinese_word(word):
+                self._jieba.add_word(word, None, None)
+        # A filler phrase must come out whole to be dropped ("晚上好" cut would leave the concept
+        # "晚上"); one the dictionary already knows keeps its frequency.
+        for word in self.stopwords:
+            if _is_chinese_word(word) and len(word) > 1 and not self._jieba.has_word(word):
+                self._jieba.add_word(word, None, None)
 
     def terms(self, text: str) -> list[str]:
         """The ordered concept-folded terms of ``text`` without stopwords."""
@@ -82,7 +87,7 @@ class Segmenter:
             return []
         parts: list[str] = []
         terms: list[str] = []
-        for part in sorted(set(rjieba.cut_all(word)), key=len, reverse=True):
+        for part in sorted(set(self._jieba.cut_all(word)), key=len, reverse=True):
             term = self._fold(part)
             if len(part) < 2 or part == word or term not in known:
                 continue
@@ -101,7 +106,7 @@ class Segmenter:
             if part.isascii():
                 words.append((part, _latin_share(part)))
             else:
-                words.extend((word, _tag_share(tag)) for word, tag in rjieba.tag(part))
+                words.extend((word, _tag_share(tag)) for word, tag in self._jieba.tag(part))
         return words
 
     def _fold(self, word: str) -> str:
@@ -114,6 +119,10 @@ class Segmenter:
             return "" if word in self.stopwords else word
         term = self.concepts.get(word, word)
         return "" if term in self.stopwords else term
+
+
+def _is_chinese_word(word: str) -> bool:
+    return bool(word) and " " not in word and not word.isascii()
 
 
 def _tag_share(tag: str) -> float:

@@ -15,12 +15,14 @@ import re
 import unicodedata
 import zipfile
 from dataclasses import dataclass
-
-from PIL import Image, ImageOps, ImageSequence
+from typing import TYPE_CHECKING
 
 from bot.store.base import StoredFile
 from bot.tickets.model import Reason
 from bot.tickets.settings import EvidenceSettings
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 
 @dataclass(frozen=True)
@@ -223,6 +225,9 @@ _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyErr
 
 
 def reencode_image(data: bytes, kind: FileType, settings: EvidenceSettings) -> bytes | Reason:
+    # Pillow is imported with the first photo, not at start: most processes never receive one.
+    from PIL import Image
+
     assert kind.image_format is not None and kind.decoder is not None
     try:
         with Image.open(io.BytesIO(data), formats=[kind.decoder]) as image:
@@ -238,6 +243,8 @@ def reencode_image(data: bytes, kind: FileType, settings: EvidenceSettings) -> b
 
 
 def _save_clean(image: Image.Image, fmt: str, frames: int, settings: EvidenceSettings) -> bytes:
+    from PIL import ImageOps, ImageSequence
+
     out = io.BytesIO()
     if frames > 1 and fmt in ("GIF", "WEBP"):
         copies = [_bare(frame.copy()) for frame in ImageSequence.Iterator(image)]

@@ -57,6 +57,8 @@ def test_answers(question: str, expected: str) -> None:
         "附近哪家火锅店好吃",
         "What's the bitcoin price?",
         "你好",
+        "晚上好",  # a greeting the jieba dictionary does not hold whole ("晚上" is a concept)
+        "老师好",
         "asdfghjkl",
         "👍👍👍",
         "",
