@@ -130,6 +130,8 @@ async def replay_unfinished(app: Application, *, stale_after: timedelta | None) 
     services: Services = app.bot_data
     pending = await services.tickets.inbox.take_unfinished(utc_now(), stale_after=stale_after)
     for item in pending:
+        if item.update_id in services.updates_in_hand:
+            continue  # still being handled here, only slowly (taking it renewed its lease)
         try:
             update = Update.de_json(json.loads(item.payload), app.bot)
         except (ValueError, KeyError, TypeError):

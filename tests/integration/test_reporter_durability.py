@@ -21,6 +21,7 @@ from bot.emulator import BotApiEmulator, FakeUser
 from bot.privacy import load_privacy_keys
 from bot.store import open_sqlite_store
 from bot.tickets import build_ticket_services
+from handlers import gatekeepers
 from tests.integration.conftest import TOKEN, Harness
 from tests.integration.reporting import (
     ADDRESS,
@@ -306,3 +307,19 @@ async def test_killed_before_commit_the_report_is_saved_once_after_the_restart(
         await bot.settle(0.2)
         assert len(code_messages(bot, user)) == 1
     assert count(db_path(config), "tickets") == 1
+
+
+async def test_a_slow_update_still_in_hand_is_not_replayed_beside_itself(
+    emu: BotApiEmulator, tmp_path: Path
+) -> None:
+    config = reporting_config(tmp_path, emu)
+    async with bot_running(emu, config) as bot:
+        services = bot.services
+        long_ago = datetime.now(UTC) - timedelta(hours=1)
+        update = {"update_id": 990_000_002, "message": emu.new_message(emu.user(), text="慢")}
+        await services.tickets.inbox.record_update(990_000_002, json.dumps(update), long_ago)
+        services.updates_in_hand.add(990_000_002)  # a handler is still on it
+        assert await gatekeepers.replay_unfinished(bot.app, stale_after=timedelta(minutes=2)) == 1
+        assert 990_000_002 not in services.recorded and bot.app.update_queue.qsize() == 0
+        services.updates_in_hand.discard(990_000_002)
+        await services.tickets.inbox.mark_done(990_000_002, datetime.now(UTC))
