@@ -69,6 +69,19 @@ def build_parser() -> argparse.ArgumentParser:
     e2e.add_argument("--users", type=int, default=200, help="simulated parents")
     e2e.add_argument("--messages", type=int, default=2000, help="questions in the burst")
     e2e.add_argument("--faults", action="store_true", help="5%% 429 + 2%% 502 on sendMessage")
+    e2e.add_argument(
+        "--instances",
+        type=_at_least_one,
+        metavar="N",
+        help="1, then N instances in webhook mode behind one URL, sharing one database",
+    )
+    e2e.add_argument(
+        "--storage",
+        type=_storage_url,
+        metavar="URL",
+        help="with --instances: postgresql://... (a fresh schema, dropped after) or sqlite:///..."
+        " (one instance; a fresh file next to it); default: storage.url",
+    )
     e2e.set_defaults(handler=cmd_bench_e2e)
     tickets = bench_commands.add_parser("tickets", help="durable tip-off submissions per second")
     tickets.add_argument("--count", type=int, default=5000, help="submissions per run")
@@ -207,10 +220,38 @@ def cmd_bench_faq(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_bench_e2e(args: argparse.Namespace, config: Config) -> int:
-    from bot.bench.e2e import bench_e2e
+    from bot.bench.e2e import bench_e2e, refusal
 
-    bench_e2e(config, users=args.users, messages=args.messages, faults=args.faults)
+    if args.instances is not None or args.storage is not None:
+        problem = refusal(args.storage or config.storage.url, args.instances or 1)
+        if problem is not None:
+            print(f"error: {problem}", file=sys.stderr)
+            return 2
+    bench_e2e(
+        config,
+        users=args.users,
+        messages=args.messages,
+        faults=args.faults,
+        instances=args.instances,
+        storage=args.storage,
+    )
     return 0
+
+
+def _at_least_one(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"a whole number of at least 1, not {value!r}")
+    return int(value)
+
+
+def _storage_url(value: str) -> str:
+    from bot.store.settings import StorageSettings
+
+    try:
+        StorageSettings(url=value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return value
 
 
 def cmd_bench_tickets(args: argparse.Namespace, config: Config) -> int:

@@ -39,6 +39,10 @@ log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 # Telegram's updates are small; anything much larger is not from Telegram.
 MAX_BODY_BYTES = 1024 * 1024
+# Deliveries Telegram may have in flight at once, to all instances together. 40 is Telegram's
+# own default, said out loud so that a Bot API server with another default (the emulator's
+# is 1) does not deliver one update at a time.
+MAX_CONNECTIONS = 40
 
 
 class WebhookServer:
@@ -110,6 +114,7 @@ async def serving_webhook(
                 url=settings.url,
                 secret_token=settings.secret_token or None,
                 allowed_updates=Update.ALL_TYPES,
+                max_connections=MAX_CONNECTIONS,
             )
             yield server
         finally:

@@ -1,9 +1,11 @@
 """The bot under test in ``bench e2e``, alone in its own process.
 
 ``python -m bot.bench.bot_process bot|echo SETTINGS`` polls the emulator named in the pickled
-config at SETTINGS until its stdin closes. Running apart from the emulator and the simulated
-users means its peak RSS and CPU time are the bot's own. It speaks to the benchmark in
-``PROTOCOL_PREFIX`` lines on stdout: one when polling has started, one with its figures at exit.
+config at SETTINGS until its stdin closes; a bot whose config says ``telegram.mode: webhook``
+serves its webhook instead (one of several instances behind a proxy), as ``python -m bot run``
+would. Running apart from the emulator and the simulated users means its peak RSS and CPU time
+are the bot's own. It speaks to the benchmark in ``PROTOCOL_PREFIX`` lines on stdout: one when
+it is taking updates, one with its figures at exit.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from bot.config import Config
 
 BotKind = Literal["bot", "echo"]
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
-Polling = Callable[[AnyApplication], AbstractAsyncContextManager[AnyApplication]]
+# Polling, or serving a webhook: either way the bot takes updates while inside it.
+Serving = Callable[[AnyApplication], AbstractAsyncContextManager[object]]
 BOT_KINDS: tuple[BotKind, ...] = ("bot", "echo")
 # Other output on stdout (a library's print) must not be mistaken for the benchmark's.
 PROTOCOL_PREFIX = "e2e-bench "
@@ -44,7 +47,7 @@ def main(argv: list[str]) -> int:
 
 
 async def serve(kind: BotKind, config: Config) -> None:
-    app, polling = real_bot(config) if kind == "bot" else (echo_bot(config), echo_polling)
+    app, serving = real_bot(config) if kind == "bot" else (echo_bot(config), echo_polling)
     failures = 0
 
     async def count_failure(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -52,21 +55,29 @@ async def serve(kind: BotKind, config: Config) -> None:
         failures += 1
 
     app.add_error_handler(count_failure)
-    async with polling(app):
+    async with serving(app):
         report(ready=True, cpu_s=cpu_seconds(), peak_rss_mb=peak_rss_mb())
         # The benchmark closes our stdin once every reply has arrived (or it gave up).
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
     report(cpu_s=cpu_seconds(), peak_rss_mb=peak_rss_mb(), handler_errors=failures)
 
 
-def real_bot(config: Config) -> tuple[AnyApplication, Polling]:
+def real_bot(config: Config) -> tuple[AnyApplication, Serving]:
     """The bot as ``python -m bot run`` builds it, with the same logging set-up."""
     # Imported only here, so that the echo baseline's memory is python-telegram-bot's alone.
     from bot.app import build_application, running
     from bot.run import setup_logging
 
     setup_logging(config, quiet=True)
-    return build_application(config), running
+    if config.telegram.mode != "webhook":
+        return build_application(config), running
+    from bot.webhook import serving_webhook
+
+    def webhook(app: AnyApplication) -> AbstractAsyncContextManager[object]:
+        # What `python -m bot run` serves in webhook mode, less its signal handling.
+        return serving_webhook(app, config)
+
+    return build_application(config), webhook
 
 
 def echo_bot(config: Config) -> AnyApplication:

@@ -14,6 +14,15 @@ the same ``concurrent_updates`` and no rate limiter.
 Targets: bot replies/s >= 0.8x the echo bot's; bot peak RSS <= 120 MB; no lost and no
 duplicated replies, also with 5% 429 + 2% 502 on sendMessage (``faults=True``, bot only: the
 echo bot has no retries and loses those replies by design).
+
+``--instances N --storage URL`` measures the deployment with several instances instead: 1, then
+N bot processes in webhook mode behind one URL (``RoundRobinProxy``, standing in for nginx, runs
+in this process next to the emulator), sharing one database and one keys file, under the same
+burst. The emulator posts updates over ``bot.webhook.MAX_CONNECTIONS`` connections, as Telegram
+does, so a chat's questions may be handled out of order; lost and duplicated counts do not
+depend on the order. Each run gets a database of its own on the given storage: a fresh
+PostgreSQL schema (dropped afterwards), or a fresh SQLite file in a temporary folder next to the
+given one (one instance only: a SQLite file serves one process).
 """
 
 from __future__ import annotations
@@ -23,18 +32,24 @@ import contextlib
 import json
 import pickle
 import random
+import secrets
+import socket
 import sys
 import tempfile
 import time
 from collections import defaultdict, deque
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from bot.bench.bot_process import PROTOCOL_PREFIX, BotKind
 from bot.bench.report import peak_rss_mb, percentiles, print_table
-from bot.config import Config, PrivacyConfig, RateLimitConfig
+from bot.config import Config, PrivacyConfig, RateLimitConfig, WebhookConfig
 from bot.emulator import BotActivity, BotApiEmulator, FakeUser, inline_buttons
+from bot.emulator.balancer import RoundRobinProxy
 from bot.kb.loader import load_knowledge_strict
+from bot.store.settings import StorageSettings
 
 TOKEN = "1000002:E2E-BENCH"
 FAULT_RATE_429 = 0.05
@@ -45,6 +60,8 @@ GRACE_SECONDS = 0.3
 START_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 30.0
 LOG_TAIL_CHARS = 2000
+WEBHOOK_PATH = "telegram"
+WEBHOOK_SECRET = "e2e-bench-secret"
 
 
 @dataclass(frozen=True)
@@ -67,7 +84,8 @@ class Measured:
     duplicated: int
     answered: int
     emulator_busy: float  # share of the burst's wall time this process spent on the CPU
-    process: dict[str, float]  # the bot process's cpu_s, ready_rss_mb, peak_rss_mb, handler_errors
+    # Each bot process's cpu_s, ready_rss_mb, peak_rss_mb and handler_errors.
+    processes: list[dict[str, float]]
     faults: dict[str, int]
 
 
@@ -79,14 +97,32 @@ def bench_e2e(
     faults: bool = False,
     timeout: float = 300.0,
     seed: int = 7,
+    instances: int | None = None,
+    storage: str | None = None,
 ) -> dict[str, float]:
-    """Run the benchmark, print its table and return the figures."""
-    figures = asyncio.run(
-        run_e2e_benchmark(
-            config, users=users, messages=messages, faults=faults, timeout=timeout, seed=seed
+    """Run the benchmark, print its table and return the figures: the bot next to the echo
+    bot or, with ``instances`` or ``storage``, 1 then ``instances`` instances on ``storage``."""
+    if instances is None and storage is None:
+        figures = asyncio.run(
+            run_e2e_benchmark(
+                config, users=users, messages=messages, faults=faults, timeout=timeout, seed=seed
+            )
         )
-    )
-    title = "bench e2e (each bot polls the emulator from its own process; RSS/CPU are the bot's)"
+        title = "bench e2e (each bot polls the emulator from its own process; RSS/CPU: the bot's)"
+    else:
+        count, url = instances or 1, storage or config.storage.url
+        runs = run_instances_benchmark(
+            config,
+            instances=count,
+            storage=url,
+            users=users,
+            messages=messages,
+            faults=faults,
+            timeout=timeout,
+            seed=seed,
+        )
+        figures = asyncio.run(runs)
+        title = instances_title(count, url)
     if faults:
         title += f"; faults: {FAULT_RATE_429:.0%} 429 + {FAULT_RATE_502:.0%} 502 on sendMessage"
     print_table(title, figures)
@@ -131,45 +167,76 @@ def parent_questions(config: Config, seed: int) -> tuple[str, ...]:
 
 
 def side_figures(name: str, measured: Measured) -> dict[str, float]:
+    """One side's figures; with several processes, CPU and errors are summed over them all and
+    RSS is the largest process's."""
     replies = max(1, len(measured.latencies_ms))
     latency = percentiles(measured.latencies_ms, (50, 99))
+    processes = measured.processes
     return {
         f"{name} replies/s": measured.replies_per_s,
         f"{name} p50 ms": latency[50],
         f"{name} p99 ms": latency[99],
         f"{name} lost": measured.lost,
         f"{name} duplicated": measured.duplicated,
-        f"{name} handler errors": int(measured.process["handler_errors"]),
-        f"{name} CPU ms/reply": 1000 * measured.process["cpu_s"] / replies,
+        f"{name} handler errors": int(sum(p["handler_errors"] for p in processes)),
+        f"{name} CPU ms/reply": 1000 * sum(p["cpu_s"] for p in processes) / replies,
         f"{name} emulator busy %": 100 * measured.emulator_busy,
-        f"{name} peak RSS before burst MB": measured.process["ready_rss_mb"],
-        f"{name} peak RSS MB": measured.process["peak_rss_mb"],
+        f"{name} peak RSS before burst MB": max(p["ready_rss_mb"] for p in processes),
+        f"{name} peak RSS MB": max(p["peak_rss_mb"] for p in processes),
     }
 
 
 async def measure_burst(kind: BotKind, config: Config, burst: Burst, folder: Path) -> Measured:
     """A fresh emulator, the bot in a child process, the burst, then every reply accounted for."""
     async with BotApiEmulator(token=TOKEN) as emu:
-        if burst.faults:
-            emu.set_fault_rate(
-                "sendMessage", rate_429=FAULT_RATE_429, rate_5xx=FAULT_RATE_502, seed=burst.seed
-            )
-        parents = [emu.user(first_name=f"家长{n}") for n in range(burst.users)]
-        tracker = ReplyTracker()
-        unsubscribe = emu.add_listener(tracker.on_activity)
+        parents, tracker = audience(emu, burst)
         settings = write_settings(bench_config(config, emu, folder / kind), folder / kind)
         child = BotProcess(kind, settings, folder / f"{kind}.log")
-        await child.start()
-        try:
-            cpu_before = time.process_time()
-            await send_burst(emu, parents, burst, tracker)
-            await tracker.wait_for_replies(burst.timeout)
-            busy = (time.process_time() - cpu_before) / max(tracker.elapsed, 1e-9)
-            await asyncio.sleep(GRACE_SECONDS)
-        finally:
-            figures = await child.stop()
-        unsubscribe()
-        return tracker.measured(busy, figures, emu.fault_count)
+        return await burst_between(emu, parents, burst, tracker, [child])
+
+
+def audience(emu: BotApiEmulator, burst: Burst) -> tuple[list[FakeUser], ReplyTracker]:
+    """The parents who ask, and the tracker that hears every reply the emulator gets."""
+    if burst.faults:
+        emu.set_fault_rate(
+            "sendMessage", rate_429=FAULT_RATE_429, rate_5xx=FAULT_RATE_502, seed=burst.seed
+        )
+    parents = [emu.user(first_name=f"家长{n}") for n in range(burst.users)]
+    tracker = ReplyTracker()
+    # Listens until the emulator closes: every measurement gets an emulator of its own.
+    emu.add_listener(tracker.on_activity)
+    return parents, tracker
+
+
+async def burst_between(
+    emu: BotApiEmulator,
+    parents: list[FakeUser],
+    burst: Burst,
+    tracker: ReplyTracker,
+    children: Sequence[BotProcess],
+) -> Measured:
+    """Start the bot processes one after the other, send the burst, stop them all."""
+    try:
+        for child in children:
+            await child.start()
+        cpu_before = time.process_time()
+        await send_burst(emu, parents, burst, tracker)
+        await tracker.wait_for_replies(burst.timeout)
+        busy = (time.process_time() - cpu_before) / max(tracker.elapsed, 1e-9)
+        await asyncio.sleep(GRACE_SECONDS)
+    finally:
+        figures = await stop_all(children)
+    return tracker.measured(busy, figures, emu.fault_count)
+
+
+async def stop_all(children: Sequence[BotProcess]) -> list[dict[str, float]]:
+    """Every process that started stopped (together), then the first failure raised."""
+    started = [child for child in children if child.started]
+    results = await asyncio.gather(*(child.stop() for child in started), return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return [result for result in results if not isinstance(result, BaseException)]
 
 
 def bench_config(config: Config, emu: BotApiEmulator, folder: Path) -> Config:
@@ -202,6 +269,176 @@ def write_settings(config: Config, folder: Path) -> Path:
     return path
 
 
+# -- several instances behind one webhook URL -----------------------------------------------
+
+
+def instances_title(instances: int, storage: str) -> str:
+    shown = StorageSettings(url=storage).safe_url
+    counts = "1 instance" if instances == 1 else f"1 and {instances} instances"
+    return (
+        f"bench e2e: {counts} in webhook mode behind one URL (round-robin proxy), storage"
+        f" {shown} (RSS/CPU are the instances'; the proxy runs in the emulator's process)"
+    )
+
+
+def refusal(storage: str, instances: int) -> str | None:
+    """Why ``instances`` cannot share ``storage``, or None if they can."""
+    if instances > 1 and StorageSettings(url=storage).is_sqlite:
+        return (
+            f"--instances {instances} needs PostgreSQL (--storage postgresql://...):"
+            " a SQLite file serves one bot process only"
+        )
+    return None
+
+
+async def run_instances_benchmark(
+    config: Config,
+    *,
+    instances: int,
+    storage: str,
+    users: int = 200,
+    messages: int = 2000,
+    faults: bool = False,
+    timeout: float = 300.0,  # noqa: ASYNC109 - a deadline for the last reply, not for one call
+    seed: int = 7,
+) -> dict[str, float]:
+    """1 instance, then ``instances`` sharing one database, under the same burst; figures by
+    name, each instance count's figures prefixed "1 instance", "2 instances" ..."""
+    problem = refusal(storage, instances)
+    if problem is not None:
+        raise ValueError(problem)
+    settings = replace(config.storage, url=storage)
+    burst = Burst(users, messages, parent_questions(config, seed), faults, timeout, seed)
+    figures: dict[str, float] = {"users": users, "messages": messages}
+    rates: list[float] = []
+    with tempfile.TemporaryDirectory(prefix="bench-e2e-") as folder:
+        for count in instance_counts(instances):
+            name = instances_label(count)
+            run_folder = Path(folder) / name.replace(" ", "-")
+            measured, delivered = await measure_instances(
+                config, settings, count, burst, run_folder
+            )
+            figures |= fleet_figures(name, measured, delivered)
+            rates.append(measured.replies_per_s)
+    if len(rates) > 1:
+        figures[f"{instances_label(instances)}/1 instance replies/s"] = rates[-1] / max(
+            rates[0], 1e-9
+        )
+    figures["emulator+proxy+parents peak RSS MB"] = peak_rss_mb()
+    return figures
+
+
+def instance_counts(instances: int) -> tuple[int, ...]:
+    """One instance first, as the yardstick for several."""
+    return (1,) if instances == 1 else (1, instances)
+
+
+def instances_label(count: int) -> str:
+    return "1 instance" if count == 1 else f"{count} instances"
+
+
+def fleet_figures(name: str, measured: Measured, delivered: list[int]) -> dict[str, float]:
+    """The side's figures, then how many deliveries each instance took and its peak RSS."""
+    figures = side_figures(name, measured)
+    figures[f"{name} answered %"] = 100 * measured.answered / max(1, len(measured.latencies_ms))
+    if measured.faults:
+        figures[f"{name} 429s injected"] = measured.faults.get("429", 0)
+        figures[f"{name} 502s injected"] = measured.faults.get("502", 0)
+    for number, (process, count) in enumerate(zip(measured.processes, delivered, strict=True), 1):
+        figures[f"{name} #{number} deliveries"] = count
+        figures[f"{name} #{number} peak RSS MB"] = process["peak_rss_mb"]
+    return figures
+
+
+async def measure_instances(
+    config: Config, storage: StorageSettings, count: int, burst: Burst, folder: Path
+) -> tuple[Measured, list[int]]:
+    """A fresh emulator and database, ``count`` instances behind the proxy, the burst; also
+    the deliveries each instance accepted."""
+    upstreams = [f"http://127.0.0.1:{free_port()}" for _ in range(count)]
+    async with (
+        BotApiEmulator(token=TOKEN) as emu,
+        own_database(storage, config) as database_url,
+        RoundRobinProxy(upstreams) as proxy,
+    ):
+        parents, tracker = audience(emu, burst)
+        # One config for all, so one keys file: the first instance creates it.
+        shared = replace(
+            bench_config(config, emu, folder), storage=replace(storage, url=database_url)
+        )
+        children = [
+            instance_process(shared, proxy.url, upstream, folder / f"instance-{number}")
+            for number, upstream in enumerate(upstreams, 1)
+        ]
+        measured = await burst_between(emu, parents, burst, tracker, children)
+        return measured, [proxy.delivered[upstream] for upstream in upstreams]
+
+
+def instance_process(shared: Config, proxy_url: str, upstream: str, folder: Path) -> BotProcess:
+    """One instance serving ``upstream``'s port, telling Telegram to post to the proxy."""
+    folder.mkdir(parents=True, exist_ok=True)
+    webhook = WebhookConfig(
+        listen="127.0.0.1",
+        port=urlsplit(upstream).port or 0,
+        url=f"{proxy_url}/{WEBHOOK_PATH}",
+        path=WEBHOOK_PATH,
+        secret_token=WEBHOOK_SECRET,
+    )
+    config = replace(shared, telegram=replace(shared.telegram, mode="webhook", webhook=webhook))
+    return BotProcess("bot", write_settings(config, folder), folder / "bot.log")
+
+
+@contextlib.asynccontextmanager
+async def own_database(storage: StorageSettings, config: Config) -> AsyncIterator[str]:
+    """A database of the benchmark's own on ``storage``, gone afterwards, even after a failure."""
+    if storage.is_postgresql:
+        async with own_schema(storage.url) as url:
+            yield url
+        return
+    # Next to the given file (the same disk), which itself is left alone.
+    folder = config.resolve(str(storage.sqlite_path.parent))
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="bench-e2e-", dir=folder) as own:
+        yield f"sqlite:///{Path(own) / 'hotline.sqlite3'}"  # absolute, as the config's folder is
+
+
+@contextlib.asynccontextmanager
+async def own_schema(url: str) -> AsyncIterator[str]:
+    """A fresh schema in the database at ``url``, dropped with all it holds at the end."""
+    schema = f"bench_{secrets.token_hex(8)}"
+    await execute_once(url, f"CREATE SCHEMA {schema}")
+    try:
+        yield with_search_path(url, schema)
+    finally:
+        await execute_once(url, f"DROP SCHEMA {schema} CASCADE")
+
+
+async def execute_once(url: str, statement: str) -> None:
+    # Imported here: the default run's own memory figure stays without asyncpg. A connection
+    # per statement, as the run in between may outlast an idle connection.
+    import asyncpg
+
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+def with_search_path(url: str, schema: str) -> str:
+    """``url`` choosing ``schema``: asyncpg passes unknown query parameters on as settings."""
+    parts = urlsplit(url)
+    query = [(key, value) for key, value in parse_qsl(parts.query) if key != "search_path"]
+    return parts._replace(query=urlencode([*query, ("search_path", schema)])).geturl()
+
+
+def free_port() -> int:
+    # Free now; the instance binds it a moment later, and nothing else here takes ports.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 async def send_burst(
     emu: BotApiEmulator, parents: list[FakeUser], burst: Burst, tracker: ReplyTracker
 ) -> None:
@@ -216,9 +453,10 @@ async def send_burst(
 class ReplyTracker:
     """Pairs each reply with the oldest unanswered question in its chat, timing both here.
 
-    The bot handles a chat's updates in order, so for it the pairing is exact. The echo bot
-    may answer one chat's questions out of order; that moves latency between that chat's
-    questions but changes neither the total, nor the lost and duplicated counts.
+    A polling bot handles a chat's updates in order, so for it the pairing is exact. The echo
+    bot, and bots whose updates arrive over several webhook connections, may answer one chat's
+    questions out of order; that moves latency between that chat's questions but changes
+    neither the total, nor the lost and duplicated counts.
     """
 
     def __init__(self) -> None:
@@ -265,7 +503,9 @@ class ReplyTracker:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._all_answered.wait(), seconds)
 
-    def measured(self, busy: float, process: dict[str, float], faults: dict[str, int]) -> Measured:
+    def measured(
+        self, busy: float, processes: list[dict[str, float]], faults: dict[str, int]
+    ) -> Measured:
         return Measured(
             replies_per_s=len(self.latencies) / max(self.elapsed, 1e-9),
             latencies_ms=self.latencies,
@@ -273,7 +513,7 @@ class ReplyTracker:
             duplicated=self.duplicated,
             answered=self.answered,
             emulator_busy=busy,
-            process=process,
+            processes=processes,
             faults=faults,
         )
 
@@ -287,7 +527,8 @@ def is_full_answer(message: dict[str, object]) -> bool:
 
 
 class BotProcess:
-    """One bot polling the emulator from a child process, stopped by closing its stdin."""
+    """One bot taking updates from the emulator (polling, or its webhook) in a child process,
+    stopped by closing its stdin."""
 
     def __init__(self, kind: BotKind, settings: Path, log: Path) -> None:
         self.kind = kind
@@ -296,8 +537,13 @@ class BotProcess:
         self._process: asyncio.subprocess.Process | None = None
         self._ready: dict[str, float] = {}
 
+    @property
+    def started(self) -> bool:
+        """Reported ready (a process whose start failed has been killed already)."""
+        return bool(self._ready)
+
     async def start(self) -> None:
-        """Returns once the bot is polling, so start-up is not part of the burst's timing."""
+        """Returns once the bot takes updates, so start-up is not part of the burst's timing."""
         with self.log.open("wb") as log:
             self._process = await asyncio.create_subprocess_exec(
                 sys.executable,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import resource
 import sys
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 
 
 def percentiles(samples: list[float], points: Iterable[int]) -> dict[int, float]:
@@ -17,8 +18,19 @@ def percentiles(samples: list[float], points: Iterable[int]) -> dict[int, float]
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident memory (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's own peak resident memory, in MB.
+
+    Linux's ``ru_maxrss`` survives fork and exec: a child started by a bigger parent reports
+    the parent's peak until it outgrows it. ``VmHWM`` belongs to the process's own address
+    space, so it is read where there is one."""
+    try:
+        with Path("/proc/self/status").open(encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # KiB
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 def print_table(title: str, figures: Mapping[str, object]) -> None:
