@@ -20,4 +20,4 @@ async def enqueue_paced(tx: Transaction, message: NewMessage, per_minute: int) -
     gap = timedelta(seconds=60 / per_minute)
     if last is not None and last + gap > message.not_before:
         message = replace(message, not_before=last + gap)
-    return message if await tx.enqueue(message) else None
+    return message if await tx.enqueue_if_new(message) else None

@@ -338,8 +338,13 @@ class DeliveryTables(Protocol):
 
     async def purge_updates(self, finished_before: datetime) -> int: ...
 
-    async def enqueue(self, message: NewMessage) -> bool:
-        """Queue a message; skipped (False) when a row with the same dedupe key exists."""
+    async def enqueue(self, message: NewMessage) -> None:
+        """Queue a message; skipped when a row with the same dedupe key exists."""
+        ...
+
+    async def enqueue_if_new(self, message: NewMessage) -> bool:
+        """``enqueue``, saying whether it was queued (False: a twin with its dedupe key was
+        there). Costs a trip to the database where ``enqueue`` may wait for the next one."""
         ...
 
     async def message_by_dedupe_key(self, dedupe_key: str) -> OutboxRecord | None: ...

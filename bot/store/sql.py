@@ -387,26 +387,11 @@ class SqlTransaction:
 
     # --- outbox ---
 
-    async def enqueue(self, message: NewMessage) -> bool:
-        sql = (
-            "INSERT INTO outbox (kind, target, payload, sealed, dedupe_key, ticket_id,"
-            " created_at, not_before) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (dedupe_key) DO NOTHING"
-        )
-        params = (
-            message.kind,
-            message.target,
-            message.payload,
-            message.sealed,
-            message.dedupe_key,
-            message.ticket_id,
-            to_db_time(message.created_at),
-            to_db_time(message.not_before),
-        )
-        if message.dedupe_key is None:  # nothing to collide with: no trip to find out
-            self._write(sql, params)
-            return True
-        return await self._changed(f"{sql} RETURNING id", params)
+    async def enqueue(self, message: NewMessage) -> None:
+        self._write(ENQUEUE, _message_values(message))
+
+    async def enqueue_if_new(self, message: NewMessage) -> bool:
+        return await self._changed(f"{ENQUEUE} RETURNING id", _message_values(message))
 
     async def message_by_dedupe_key(self, dedupe_key: str) -> OutboxRecord | None:
         return _outbox(await self._one(f"{OUTBOX_SELECT} WHERE dedupe_key = ?", (dedupe_key,)))
@@ -850,6 +835,11 @@ TICKET_SELECT = (
 # condition word for word.
 OPEN = "('new', 'claimed', 'investigating', 'awaiting_reporter')"
 OUTCOMES = "('resolved', 'rejected', 'duplicate', 'transferred')"
+ENQUEUE = (
+    "INSERT INTO outbox (kind, target, payload, sealed, dedupe_key, ticket_id,"
+    " created_at, not_before) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (dedupe_key) DO NOTHING"
+)
 OUTBOX_COLUMNS = (
     "id, kind, target, payload, sealed, dedupe_key, ticket_id, created_at, not_before,"
     " attempts, last_error, sent_at, given_up_at"
@@ -915,6 +905,19 @@ def _outbox(row: Row | None) -> OutboxRecord | None:
         last_error=row["last_error"],
         sent_at=from_db_time(row["sent_at"]),
         given_up_at=from_db_time(row["given_up_at"]),
+    )
+
+
+def _message_values(message: NewMessage) -> tuple[Any, ...]:
+    return (
+        message.kind,
+        message.target,
+        message.payload,
+        message.sealed,
+        message.dedupe_key,
+        message.ticket_id,
+        to_db_time(message.created_at),
+        to_db_time(message.not_before),
     )
 
 
