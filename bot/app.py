@@ -7,10 +7,11 @@ through :func:`build_application`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -93,6 +94,8 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
     The chat's lock is taken *before* one of our concurrency slots: a chat with many queued
     messages then waits without holding slots, so other people's replies are not held up
     behind it. (PTB's own semaphore, taken first, is sized to only bound the queued tasks.)
+    Instances sharing a database also take the chat's turn there (``shared_turn``), so two
+    messages sent at once, delivered to two instances, are still handled one after the other.
     """
 
     def __init__(self, max_concurrent_updates: int) -> None:
@@ -100,12 +103,13 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         self._slots = asyncio.BoundedSemaphore(max_concurrent_updates)
         self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._waiting: defaultdict[int, int] = defaultdict(int)
+        self.shared_turn: Callable[[int], AbstractAsyncContextManager[None]] = _no_turn
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = _chat_key(update)
         self._waiting[key] += 1
         try:
-            async with self._locks[key], self._slots:
+            async with self._locks[key], self.shared_turn(key), self._slots:
                 await coroutine
         finally:
             self._waiting[key] -= 1
@@ -127,6 +131,10 @@ class DurableApplication(Application):  # type: ignore[type-arg]
     async def process_update(self, update: object) -> None:
         await super().process_update(update)
         await gatekeepers.update_handled(self, update)
+
+
+def _no_turn(chat_key: int) -> AbstractAsyncContextManager[None]:
+    return contextlib.nullcontext()
 
 
 def _chat_key(update: object) -> int:
@@ -194,6 +202,8 @@ def _open_services(config: Config) -> Callable[[Application], Coroutine[Any, Any
     async def post_init(app: Application) -> None:  # type: ignore[type-arg]
         services: Services = app.bot_data
         await services.open(config)
+        if isinstance(app.update_processor, PerChatUpdateProcessor):
+            app.update_processor.shared_turn = services.store.chat_turn
         await _publish_commands(app)
         services.start_background(delivery.outbox_sender(app))
         # Queued before updates arrive, so they are handled before anything newer. The only

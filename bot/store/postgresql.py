@@ -12,7 +12,7 @@ import asyncio
 import logging
 import re
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -31,8 +31,13 @@ from bot.store.sql import Params, SqlTransaction, to_db_time
 
 log = logging.getLogger(__name__)
 
-# pg_advisory_lock key held while migrating: instances starting together migrate once.
-MIGRATION_LOCK = 0x5A4A_2026
+# pg_advisory_lock keys held while migrating, so instances starting together migrate once. The
+# two-key form: its keys never meet the one-key form's, which chat turns use (chat ids).
+MIGRATION_LOCK = (0x5A4A, 2026)
+# A chat another instance is handling is asked for again this often ...
+TURN_POLL_SECONDS = 0.02
+# ... and after this long handled anyway (an instance stuck on one update must not stop a chat).
+TURN_MAX_WAIT_SECONDS = 60.0
 # How long a unit of work waits for a free connection before giving up.
 ACQUIRE_TIMEOUT_SECONDS = 30.0
 
@@ -73,12 +78,12 @@ async def open_postgresql_store(settings: StorageSettings) -> PostgresStore:
     except BaseException:
         await pool.close()
         raise
-    return PostgresStore(pool)
+    return PostgresStore(pool, ChatTurns(settings.url))
 
 
 async def _migrate(pool: asyncpg.Pool) -> None:
     async with pool.acquire() as conn:
-        await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
+        await conn.execute("SELECT pg_advisory_lock($1, $2)", *MIGRATION_LOCK)
         try:
             await conn.execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations ("
@@ -103,12 +108,16 @@ async def _migrate(pool: asyncpg.Pool) -> None:
                     )
                     log.info("applied migration %04d_%s", migration.version, migration.name)
         finally:
-            await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)
+            await conn.execute("SELECT pg_advisory_unlock($1, $2)", *MIGRATION_LOCK)
 
 
 class PostgresStore:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, turns: ChatTurns) -> None:
         self._pool = pool
+        self._turns = turns
+
+    def chat_turn(self, chat_key: int) -> AbstractAsyncContextManager[None]:
+        return self._turns.turn(chat_key)
 
     @asynccontextmanager
     async def transaction(self, *, readonly: bool = False) -> AsyncIterator[PostgresTransaction]:
@@ -134,7 +143,70 @@ class PostgresStore:
         return [(r[0], r[1]) for r in rows]
 
     async def close(self) -> None:
+        await self._turns.close()
         await self._pool.close()
+
+
+class ChatTurns:
+    """One instance at a time handles a chat's update, as one process does by itself.
+
+    Session advisory locks keyed by the chat id, all on one connection of their own (not the
+    pool's: a chat's turn lasts its whole update, Telegram calls included). Only non-blocking
+    calls are made on it, so one waiting chat never holds up another. If the connection is
+    lost, its locks go with it and the update goes ahead: better handled beside another than
+    not at all.
+    """
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self._conn: asyncpg.Connection | None = None
+        self._calls = asyncio.Lock()
+
+    @asynccontextmanager
+    async def turn(self, chat_key: int) -> AsyncIterator[None]:
+        taken = await self._take(chat_key)
+        try:
+            yield
+        finally:
+            if taken:
+                await self._call("SELECT pg_advisory_unlock($1)", chat_key)
+
+    async def _take(self, chat_key: int) -> bool:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + TURN_MAX_WAIT_SECONDS
+        while True:
+            taken = await self._call("SELECT pg_try_advisory_lock($1)", chat_key)
+            if taken is not False:  # True, or None: no lock to be had, go ahead
+                return bool(taken)
+            if loop.time() > deadline:
+                log.warning(
+                    "a chat waited %.0f s for another instance; going ahead",
+                    TURN_MAX_WAIT_SECONDS,
+                )
+                return False
+            await asyncio.sleep(TURN_POLL_SECONDS)
+
+    async def _call(self, sql: str, chat_key: int) -> bool | None:
+        async with self._calls:
+            try:
+                if self._conn is None or self._conn.is_closed():
+                    self._conn = await asyncpg.connect(self._url)
+                return bool(await self._conn.fetchval(sql, chat_key))
+            except (asyncpg.PostgresError, *_UNREACHABLE) as exc:
+                log.warning("chat turns unavailable (%s); handling without one", exc)
+                await self._drop()
+                return None
+
+    async def _drop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.terminate()
+
+    async def close(self) -> None:
+        async with self._calls:
+            if self._conn is not None:
+                await self._conn.close()
+                self._conn = None
 
 
 class PostgresTransaction(SqlTransaction):

@@ -257,3 +257,24 @@ async def test_killing_one_instance_mid_burst_loses_nothing(
 
 def unfinished(query: Query) -> int:
     return int(query("SELECT COUNT(*) FROM inbox WHERE status <> 'done'")[0][0])
+
+
+async def test_messages_sent_at_once_reach_both_instances_and_are_taken_in_turn(
+    emu: BotApiEmulator, tmp_path: Path, database_url: str, query: Query
+) -> None:
+    """Three answers typed at once, delivered together to two instances: each fills the next
+    step, none is lost to another one handled beside it."""
+    base = reporting_config(tmp_path, emu)
+    async with two_instances(emu, base, database_url) as (instances, _):
+        user = emu.user()
+        reporter = Reporter(instances[0], user)
+        await reporter.say("/report")
+        await reporter.press(":cat:holiday_classes")
+        await reporter.press(":dist:dongcheng")
+        before = instances[0].sent_count(user)
+        await asyncio.gather(*(emu.send_text(user, text) for text in ("甲机构", "乙路1号", "周六")))
+        await emu.wait_for_messages(user.id, before + 3)
+        for instance in instances:
+            await settle(instance)
+    [(step,)] = query("SELECT step FROM drafts")
+    assert step.startswith("what"), step

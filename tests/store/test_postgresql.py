@@ -10,7 +10,7 @@ import pytest
 
 from bot.store import SchemaError, StorageSettings, open_store
 from bot.store.migrate import for_postgresql, known_migrations
-from bot.store.postgresql import numbered
+from bot.store.postgresql import ChatTurns, numbered
 from tests.conftest import Query, Reopen
 
 
@@ -72,3 +72,32 @@ def test_sqlite_only_statements_are_refused_not_guessed() -> None:
         for_postgresql("CREATE TRIGGER t AFTER INSERT ON x BEGIN UPDATE y SET z = 1; END;")
     with pytest.raises(SchemaError):
         for_postgresql("PRAGMA foreign_keys = ON")
+
+
+async def test_one_instance_at_a_time_takes_a_chats_turn(reopen: Reopen) -> None:
+    here, there = await reopen(), await reopen()
+    order: list[str] = []
+    try:
+        async with here.chat_turn(7_100_000_001):
+
+            async def other_instance() -> None:
+                async with there.chat_turn(7_100_000_001):
+                    order.append("there")
+
+            waiting = asyncio.create_task(other_instance())
+            async with there.chat_turn(7_100_000_002):  # another chat: no waiting
+                order.append("other chat")
+            await asyncio.sleep(0.1)
+            order.append("here")
+        await asyncio.wait_for(waiting, 5)
+    finally:
+        await here.close()
+        await there.close()
+    assert order == ["other chat", "here", "there"]
+
+
+async def test_without_the_server_a_chat_goes_ahead_alone() -> None:
+    turns = ChatTurns("postgresql://nobody@127.0.0.1:1/none")
+    async with turns.turn(7_100_000_001):
+        pass  # unavailable: the update is handled rather than held up
+    await turns.close()
