@@ -8,20 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from rapidfuzz import fuzz
 
 from bot.matching.segment import Segmenter
 from bot.store.base import FaqLogEntry, Store
+from bot.tickets.outbox import utc_now
 
 # Two questions whose sorted term strings are at least this similar are the same gap.
 SAME_GAP_SIMILARITY = 75
 GAP_KINDS = ("unanswered", "unsure", "disliked", "for_staff")
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass
@@ -35,7 +32,7 @@ class Gap:
 
 
 class QuestionLog:
-    def __init__(self, store: Store, clock: Callable[[], datetime] = _now) -> None:
+    def __init__(self, store: Store, clock: Callable[[], datetime] = utc_now) -> None:
         self.store = store
         self.clock = clock
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from telegram import Update
 from telegram.ext import Application, ApplicationHandlerStop
@@ -21,14 +21,11 @@ from telegram.ext import Application, ApplicationHandlerStop
 from bot.services import Services
 from bot.store import StoreError, Transaction
 from bot.tickets.flood import Admission
+from bot.tickets.outbox import utc_now
 from handlers.common import answer_press, send_html, t
 from handlers.context import HotlineContext
 
 log = logging.getLogger(__name__)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 async def record_update(update: Update, context: HotlineContext) -> None:

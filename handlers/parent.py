@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType, MessageEntityType
@@ -18,6 +18,7 @@ from telegram.ext import (
 
 from bot.faq import FaqReply, TopicLink
 from bot.i18n import LANGUAGES
+from bot.tickets.outbox import utc_now
 from handlers.common import (
     LANGUAGE_KEY,
     language_of,
@@ -398,10 +399,6 @@ def _recent_questions(context: HotlineContext) -> dict[str, str]:
     except ValueError:
         return {}
     return recent if isinstance(recent, dict) else {}
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def asker_key(update: Update, context: HotlineContext) -> str:

@@ -13,7 +13,7 @@ import html
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
@@ -34,6 +34,7 @@ from bot.tickets.form import (
     with_answer,
 )
 from bot.tickets.model import Reason, Refused, ReportAccepted, ReportDraft, ReportRepeated
+from bot.tickets.outbox import utc_now
 from handlers.common import answer_press, language_of, send_html, t
 from handlers.context import HotlineContext
 from handlers.evidence import fetch_evidence, incoming_file
@@ -45,10 +46,6 @@ log = logging.getLogger(__name__)
 BUTTON = re.compile(r"^r:([0-9a-f]{32}):([a-z]+)(?::([a-z0-9_]{1,24}))?$")
 # Typed instead of pressing "Done" at the evidence step.
 DONE_WORDS = frozenset({"完成", "好了", "跳过", "没有", "done", "skip", "no", "none"})
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def reporter_key(update: Update, context: HotlineContext) -> str:

@@ -22,13 +22,14 @@ from bot.tickets.model import (
     TicketView,
     TimelineEntry,
 )
+from bot.tickets.outbox import utc_now
 from bot.tickets.receipts import normalize_code
 from bot.tickets.status_checks import Awaiting, StatusCheck
 from handlers.common import answer_press, person_key, send_html, state_copy, t
 from handlers.context import HotlineContext
 from handlers.evidence import fetch_evidence, incoming_file
 from handlers.refusals import BYTES_PER_MB, download_limit, refusal
-from handlers.report_form import DONE_WORDS, chat_id_of, reporter_key, utc_now
+from handlers.report_form import DONE_WORDS, chat_id_of, reporter_key
 
 # Events the timeline names; anything newer is shown as a plain "progress update".
 KNOWN_EVENTS = frozenset(
