@@ -7,8 +7,10 @@ re-raises it at teardown.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -116,17 +118,33 @@ async def emu() -> AsyncIterator[BotApiEmulator]:
         yield emulator
 
 
-@pytest.fixture
-async def harness(emu: BotApiEmulator, tmp_path: Path) -> AsyncIterator[Harness]:
-    config = make_config(tmp_path, emu)
-    app = build_application(config)
-    errors: list[BaseException] = []
+def record_handler_errors(app: Application, errors: list[BaseException]) -> None:  # type: ignore[type-arg]
+    """Every exception a handler raises lands in ``errors``; the test raises the first."""
 
-    async def fail_on_error(update: object, context: object) -> None:
+    async def record(update: object, context: object) -> None:
         errors.append(getattr(context, "error", None) or RuntimeError("unknown handler error"))
 
-    app.add_error_handler(fail_on_error)
+    app.add_error_handler(record)
+
+
+@asynccontextmanager
+async def bot_running(
+    emu: BotApiEmulator, config: Config, *, clock: Callable[[], datetime] | None = None
+) -> AsyncIterator[Harness]:
+    """The real Application on ``config`` (its services reading ``clock`` if given); any
+    handler exception fails the test."""
+    app = build_application(config)
+    if clock is not None:
+        app.bot_data.clock = clock
+    errors: list[BaseException] = []
+    record_handler_errors(app, errors)
     async with running(app):
         yield Harness(emu, app, config, errors)
     if errors:
         raise errors[0]
+
+
+@pytest.fixture
+async def harness(emu: BotApiEmulator, tmp_path: Path) -> AsyncIterator[Harness]:
+    async with bot_running(emu, make_config(tmp_path, emu)) as running_bot:
+        yield running_bot

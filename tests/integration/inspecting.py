@@ -16,7 +16,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.app import build_application, running
 from bot.config import Config
 from bot.emulator import BotApiEmulator, FakeUser, inline_buttons
 from bot.emulator.state import JsonDict
@@ -28,7 +27,7 @@ from bot.inspection.settings import (
     QueueSettings,
 )
 from bot.tickets.model import ReportAccepted, ReportDraft
-from tests.integration.conftest import Harness
+from tests.integration.conftest import Harness, bot_running
 from tests.integration.reporting import (
     ADDRESS,
     INSTITUTION,
@@ -228,19 +227,9 @@ def staffroom(emu: BotApiEmulator) -> Staffroom:
 @asynccontextmanager
 async def bot_running_with_clock(room: Staffroom, config: Config) -> AsyncIterator[Harness]:
     """The real Application on ``config``, its services reading ``room.clock``."""
-    app = build_application(config)
-    app.bot_data.clock = room.clock
-    errors: list[BaseException] = []
-
-    async def fail_on_error(update: object, context: object) -> None:
-        errors.append(getattr(context, "error", None) or RuntimeError("unknown handler error"))
-
-    app.add_error_handler(fail_on_error)
-    async with running(app):
-        room.harness = Harness(room.emu, app, config, errors)
+    async with bot_running(room.emu, config, clock=room.clock) as harness:
+        room.harness = harness
         try:
-            yield room.harness
+            yield harness
         finally:
             room.harness = None
-    if errors:
-        raise errors[0]

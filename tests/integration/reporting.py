@@ -6,20 +6,18 @@ import asyncio
 import io
 import re
 import sqlite3
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from PIL import Image
 
-from bot.app import build_application, running
 from bot.config import Config
 from bot.emulator import BotApiEmulator, FakeUser, inline_buttons
 from bot.emulator.state import JsonDict
 from bot.tickets.settings import RateLimit
 from tests.integration.conftest import Harness, make_config
+from tests.integration.conftest import bot_running as bot_running  # tests import it from here
 
 CODE = re.compile(r"\d{4} \d{4} \d{4} \d{4}")
 NUMBER = re.compile(r"SJ-\d{4}-\d{6}")
@@ -42,22 +40,6 @@ def reporting_config(tmp_path: Path, emu: BotApiEmulator, **store: Any) -> Confi
     config = make_config(tmp_path, emu)
     telegram = replace(config.telegram, flood_limit=RateLimit(500, 10))
     return replace(config, telegram=telegram, storage=replace(config.storage, **store))
-
-
-@asynccontextmanager
-async def bot_running(emu: BotApiEmulator, config: Config) -> AsyncIterator[Harness]:
-    """The real Application on ``config``; any handler exception fails the test."""
-    app = build_application(config)
-    errors: list[BaseException] = []
-
-    async def fail_on_error(update: object, context: object) -> None:
-        errors.append(getattr(context, "error", None) or RuntimeError("unknown handler error"))
-
-    app.add_error_handler(fail_on_error)
-    async with running(app):
-        yield Harness(emu, app, config, errors)
-    if errors:
-        raise errors[0]
 
 
 async def until_handled(harness: Harness, timeout: float = 5.0) -> None:  # noqa: ASYNC109

@@ -20,7 +20,7 @@ from bot.emulator.state import JsonDict
 from bot.inspection.settings import InspectionSettings, Member
 from bot.webhook import serving_webhook
 from tests.conftest import NO_POSTGRESQL, POSTGRESQL_URL, Query
-from tests.integration.conftest import Harness
+from tests.integration.conftest import Harness, record_handler_errors
 from tests.integration.inspecting import staffroom
 from tests.integration.reporting import Reporter, data_ending, receipt_of, reporting_config
 from tests.integration.test_reporter_durability import bot_process, until
@@ -64,15 +64,12 @@ async def two_instances(
     upstreams = [f"http://127.0.0.1:{port}" for port in ports]
     errors: list[BaseException] = []
 
-    async def fail_on_error(update: object, context: object) -> None:
-        errors.append(getattr(context, "error", None) or RuntimeError("unknown handler error"))
-
     async with RoundRobinProxy(upstreams) as proxy, AsyncExitStack() as stack:
         harnesses = []
         for port in ports:  # one after the other: the first creates the shared keys file
             config = instance_config(base, database_url, proxy, port)
             app = build_application(config)
-            app.add_error_handler(fail_on_error)
+            record_handler_errors(app, errors)
             await stack.enter_async_context(serving_webhook(app, config))
             harnesses.append(Harness(emu, app, config, errors))
         yield harnesses, proxy
