@@ -90,6 +90,12 @@ class Reporter:
         sent = await self.harness.emu.wait_for_messages(self.user.id, before + 1)
         return sent[-1]
 
+    async def begin_report(self, category: str, district: str) -> JsonDict:
+        """/report, then the type and district buttons; the question that follows."""
+        await self.say("/report")
+        await self.press(f":cat:{category}")
+        return await self.press(f":dist:{district}")
+
     async def answer_until_review(
         self,
         *,
@@ -98,9 +104,7 @@ class Reporter:
         category: str = "disguised_tutoring",
         district: str = "haidian",
     ) -> JsonDict:
-        await self.say("/report")
-        await self.press(f":cat:{category}")
-        await self.press(f":dist:{district}")
+        await self.begin_report(category, district)
         await self.say(INSTITUTION)
         await self.say(ADDRESS)
         await self.say(WHEN)

@@ -265,9 +265,7 @@ async def test_messages_sent_at_once_reach_both_instances_and_are_taken_in_turn(
     async with two_instances(emu, base, database_url) as (instances, _):
         user = emu.user()
         reporter = Reporter(instances[0], user)
-        await reporter.say("/report")
-        await reporter.press(":cat:holiday_classes")
-        await reporter.press(":dist:dongcheng")
+        await reporter.begin_report("holiday_classes", "dongcheng")
         before = instances[0].sent_count(user)
         await asyncio.gather(*(emu.send_text(user, text) for text in ("甲机构", "乙路1号", "周六")))
         await emu.wait_for_messages(user.id, before + 3)

@@ -113,9 +113,7 @@ async def test_english_speakers_get_english(bot: Harness) -> None:
 async def test_a_text_step_explains_what_it_cannot_take(
     bot: Harness, reporter: Reporter, sending: str, expected: str
 ) -> None:
-    await reporter.say("/report")
-    await reporter.press(":cat:unlicensed")
-    await reporter.press(":dist:chaoyang")
+    await reporter.begin_report("unlicensed", "chaoyang")
     emu, user = bot.emu, reporter.user
     send = {
         "sticker": lambda: emu.send_sticker(user),
@@ -206,9 +204,7 @@ async def test_a_second_report_offers_to_continue_or_start_over(reporter: Report
 async def test_a_long_pause_keeps_the_draft_and_reminds_where_it_was(
     bot: Harness, reporter: Reporter
 ) -> None:
-    await reporter.say("/report")
-    await reporter.press(":cat:preschool")
-    await reporter.press(":dist:xicheng")
+    await reporter.begin_report("preschool", "xicheng")
     drafts = bot.services.tickets.drafts
     key = bot.services.tickets.reporter_key(reporter.user.id)
     draft = await drafts.load(key)
@@ -269,9 +265,7 @@ async def test_groups_are_sent_to_a_private_chat(bot: Harness) -> None:
 async def test_editing_a_sent_answer_is_explained_not_logged(
     bot: Harness, reporter: Reporter
 ) -> None:
-    await reporter.say("/report")
-    await reporter.press(":cat:preschool")
-    await reporter.press(":dist:xicheng")
+    await reporter.begin_report("preschool", "xicheng")
     sent = await bot.emu.send_text(reporter.user, INSTITUTION)
     await bot.emu.wait_for_messages(reporter.user.id, bot.sent_count(reporter.user) + 1)
     before = bot.sent_count(reporter.user)

@@ -62,9 +62,7 @@ async def test_a_restart_resumes_the_report_where_it_was(
     user = emu.user()
     async with bot_running(emu, config) as first:
         reporter = Reporter(first, user)
-        await reporter.say("/report")
-        await reporter.press(":cat:holiday_classes")
-        await reporter.press(":dist:dongcheng")
+        await reporter.begin_report("holiday_classes", "dongcheng")
         await reporter.say(INSTITUTION)
     async with bot_running(emu, config) as second:
         reporter = Reporter(second, user)
@@ -87,9 +85,7 @@ async def test_an_update_recorded_before_a_crash_is_handled_after_the_restart(
     user = emu.user()
     async with bot_running(emu, config) as first:
         reporter = Reporter(first, user)
-        await reporter.say("/report")
-        await reporter.press(":cat:holiday_classes")
-        await reporter.press(":dist:dongcheng")
+        await reporter.begin_report("holiday_classes", "dongcheng")
     # What a process that died right after recording the update leaves behind.
     answer = emu.new_message(user, text=INSTITUTION)
     await _record_only(config, {"update_id": 990_000_001, "message": answer})
@@ -133,9 +129,7 @@ async def test_the_same_update_delivered_twice_is_handled_once(
 ) -> None:
     async with bot_running(emu, reporting_config(tmp_path, emu)) as bot:
         reporter = Reporter(bot, bot.parent())
-        await reporter.say("/report")
-        await reporter.press(":cat:holiday_classes")
-        await reporter.press(":dist:dongcheng")
+        await reporter.begin_report("holiday_classes", "dongcheng")
         message = emu.new_message(reporter.user, text=INSTITUTION)
         before = bot.sent_count(reporter.user)
         for _ in range(2):  # as the Updater hands it over, twice, with the same update_id

@@ -32,9 +32,7 @@ async def bot(emu: BotApiEmulator, tmp_path: Path) -> AsyncIterator[Harness]:
 
 
 async def at_evidence_step(reporter: Reporter) -> None:
-    await reporter.say("/report")
-    await reporter.press(":cat:unlicensed")
-    await reporter.press(":dist:haidian")
+    await reporter.begin_report("unlicensed", "haidian")
     for answer in ("星光学堂", "学院路12号", "周六上午", "周末上数学课"):
         await reporter.say(answer)
 
