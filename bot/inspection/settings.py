@@ -169,33 +169,24 @@ DEFAULT_DEPARTMENTS = (
     Department("joint", "联合检查组", (QueueSettings("joint", "双减联合检查组"),)),
 )
 
+# Teachers, schools and licensed institutions answer to an education bureau.
+EDUCATION_CATEGORIES = (
+    "teacher_paid_tutoring",
+    "school_burden",
+    "holiday_classes",
+    "online_hours",
+    "preschool",
+)
+
 DEFAULT_ROUTING = (
     # Money: prepaid fees, tutoring loans and misleading advertising are market regulation's.
     RoutingRule("market", categories=("prepaid_fees", "advertising")),
     # No licence, or subject classes dressed up as something else: several departments at once.
     RoutingRule("joint", categories=("unlicensed", "disguised_tutoring")),
-    # Teachers, schools and licensed institutions answer to the district's education bureau.
-    RoutingRule(
-        f"edu-{DISTRICT_PLACEHOLDER}",
-        categories=(
-            "teacher_paid_tutoring",
-            "school_burden",
-            "holiday_classes",
-            "online_hours",
-            "preschool",
-        ),
-    ),
-    # A district the defaults do not know: the city's education commission.
-    RoutingRule(
-        "edu-city",
-        categories=(
-            "teacher_paid_tutoring",
-            "school_burden",
-            "holiday_classes",
-            "online_hours",
-            "preschool",
-        ),
-    ),
+    # The district's education bureau ...
+    RoutingRule(f"edu-{DISTRICT_PLACEHOLDER}", categories=EDUCATION_CATEGORIES),
+    # ... or, for a district the defaults do not know, the city's education commission.
+    RoutingRule("edu-city", categories=EDUCATION_CATEGORIES),
 )
 
 
