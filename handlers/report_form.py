@@ -67,13 +67,20 @@ def chat_id_of(update: Update) -> int:
 # --- Starting ----------------------------------------------------------------------------------
 
 
-async def start_report(update: Update, context: HotlineContext) -> None:
-    """/report, the menu button and the ``/start report`` link."""
+async def from_private_chat(update: Update, context: HotlineContext) -> bool:
+    """Reports and status checks are for private chats: elsewhere say so, and False."""
     chat = update.effective_chat
     if chat is None or update.effective_user is None:
-        return
+        return False
     if chat.type != ChatType.PRIVATE:
         await send_html(context, chat.id, t(update, context, "reporter.private_only"))
+        return False
+    return True
+
+
+async def start_report(update: Update, context: HotlineContext) -> None:
+    """/report, the menu button and the ``/start report`` link."""
+    if not await from_private_chat(update, context):
         return
     key = reporter_key(update, context)
     tickets = context.services.tickets
@@ -81,11 +88,11 @@ async def start_report(update: Update, context: HotlineContext) -> None:
     if draft is not None:
         number = position_of(draft).number
         text = t(update, context, "report.resume", number=number)
-        await send_html(context, chat.id, text, _resume_markup(update, context, draft))
+        await send_html(context, chat_id_of(update), text, _resume_markup(update, context, draft))
         return
     refused = await tickets.intake.can_report(key, utc_now())
     if refused is not None:
-        await send_html(context, chat.id, refusal(update, context, refused))
+        await send_html(context, chat_id_of(update), refusal(update, context, refused))
         return
     await begin(update, context, key)
 
@@ -588,21 +595,20 @@ ACTIONS: dict[str, tuple[Action, Step | None]] = {
 
 async def back_command(update: Update, context: HotlineContext) -> bool:
     """/back: False when there is no draft to go back in."""
-    key = reporter_key(update, context)
-    draft = await context.services.tickets.drafts.load(key)
-    if draft is None:
-        return False
-    await go_back(update, context, key, draft)
-    return True
+    return await _on_draft(update, context, go_back)
 
 
 async def cancel_command(update: Update, context: HotlineContext) -> bool:
     """/cancel: False when there is no draft to cancel."""
+    return await _on_draft(update, context, cancel_draft)
+
+
+async def _on_draft(update: Update, context: HotlineContext, act: Action) -> bool:
     key = reporter_key(update, context)
     draft = await context.services.tickets.drafts.load(key)
     if draft is None:
         return False
-    await cancel_draft(update, context, key, draft)
+    await act(update, context, key, draft, "")
     return True
 
 

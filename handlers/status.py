@@ -11,7 +11,6 @@ import html
 from datetime import timedelta, timezone
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.constants import ChatType
 
 from bot.tickets.model import (
     OPEN_STATUSES,
@@ -29,7 +28,7 @@ from handlers.common import answer_press, person_key, send_html, state_copy, t
 from handlers.context import HotlineContext
 from handlers.evidence import fetch_evidence, incoming_file
 from handlers.refusals import BYTES_PER_MB, download_limit, refusal
-from handlers.report_form import DONE_WORDS, chat_id_of, reporter_key
+from handlers.report_form import DONE_WORDS, chat_id_of, from_private_chat, reporter_key
 
 # Events the timeline names; anything newer is shown as a plain "progress update".
 KNOWN_EVENTS = frozenset(
@@ -52,18 +51,14 @@ KNOWN_EVENTS = frozenset(
 
 async def start_status(update: Update, context: HotlineContext, code: str = "") -> None:
     """/status (optionally with the code), the menu button and the ``/start status`` link."""
-    chat = update.effective_chat
-    if chat is None or update.effective_user is None:
-        return
-    if chat.type != ChatType.PRIVATE:
-        await send_html(context, chat.id, t(update, context, "reporter.private_only"))
+    if not await from_private_chat(update, context):
         return
     key = reporter_key(update, context)
     await open_check(update, context, Awaiting.CODE)
     if code.strip():
         await check_code(update, context, key, code)
         return
-    await send_html(context, chat.id, t(update, context, "status.ask_code"))
+    await send_html(context, chat_id_of(update), t(update, context, "status.ask_code"))
 
 
 def looks_like_code(context: HotlineContext, text: str) -> bool:
