@@ -137,11 +137,6 @@ class PostgresStore:
             version = await conn.fetchval("SELECT MAX(version) FROM schema_migrations")
         return int(version or 0)
 
-    async def applied_migrations(self) -> list[tuple[int, str]]:
-        async with self._pool.acquire() as conn:
-            rows = await conn.fetch("SELECT version, name FROM schema_migrations ORDER BY version")
-        return [(r[0], r[1]) for r in rows]
-
     async def close(self) -> None:
         await self._turns.close()
         await self._pool.close()
