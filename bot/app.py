@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -129,8 +130,10 @@ class DurableApplication(Application):  # type: ignore[type-arg]
     handler stopped early or not (a handler group placed last would miss those)."""
 
     async def process_update(self, update: object) -> None:
+        started = time.monotonic()
         await super().process_update(update)
         await gatekeepers.update_handled(self, update)
+        self.bot_data.metrics.update_handled(update, time.monotonic() - started)
 
 
 def _no_turn(chat_key: int) -> AbstractAsyncContextManager[None]:

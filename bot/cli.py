@@ -1,4 +1,9 @@
-"""The command line: ``python -m bot <command> [--config FILE]``."""
+"""The command line: ``python -m bot <command> [--config FILE]``.
+
+``--config`` is accepted before or after any command or subcommand: every parser below is a
+:class:`CommandParser`, and argparse builds subparsers of the same class as their parent, so a
+command added later accepts it too.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.config import Config, load_config
 from bot.faq import FaqReply, FaqService
@@ -16,26 +21,43 @@ from bot.i18n import guess_language, text
 from bot.kb.check import check_knowledge
 from bot.kb.loader import KnowledgeError
 from bot.matching.evaluate import describe_failure, evaluate, load_cases
+from bot.privacy import SecretError
 from bot.questions import Gap
+from bot.store.base import StoreError
 from bot.yamlfile import YamlFileError
 
 if TYPE_CHECKING:
     from bot.inspection.figures import Period
+    from bot.key_rotation import Rotated
 
 Command = Callable[[argparse.Namespace, Config], int]
 
 
+class CommandParser(argparse.ArgumentParser):
+    """An argument parser whose command (and each subcommand) takes ``--config FILE``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # SUPPRESS: a subcommand that was not given --config leaves the one given before it.
+        self.add_argument(
+            "--config",
+            type=Path,
+            default=argparse.SUPPRESS,
+            help="config file (default: config.yaml, else built-in defaults)",
+        )
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m bot", description="Double Reduction (双减) hotline bot"
-    )
-    parser.add_argument(
-        "--config", type=Path, help="config file (default: config.yaml, else built-in defaults)"
-    )
+    parser = CommandParser(prog="python -m bot", description="Double Reduction (双减) hotline bot")
     commands = parser.add_subparsers(dest="command", required=True, metavar="command")
 
     run = commands.add_parser(
         "run", help="run the bot (no token: offline emulator + terminal chat)"
+    )
+    run.add_argument(
+        "--offline",
+        action="store_true",
+        help="the built-in emulator and a terminal chat, even without a terminal on stdin",
     )
     run.set_defaults(handler=cmd_run)
 
@@ -92,6 +114,35 @@ def build_parser() -> argparse.ArgumentParser:
     queue.add_argument("--claims", type=int, default=200, help="claims timed one at a time")
     queue.set_defaults(handler=cmd_bench_queue)
 
+    config_cmd = commands.add_parser("config", help="deployment checks")
+    config_commands = config_cmd.add_subparsers(
+        dest="config_command", required=True, metavar="what"
+    )
+    config_check = config_commands.add_parser(
+        "check", help="config, knowledge base, organisation, secrets and database, checked"
+    )
+    config_check.set_defaults(handler=cmd_config_check)
+
+    keys = commands.add_parser("keys", help="privacy keys and secrets")
+    keys_commands = keys.add_subparsers(dest="keys_command", required=True, metavar="what")
+    generate = keys_commands.add_parser(
+        "generate", help="print a fresh webhook secret, pepper and sealing key (secrets.env lines)"
+    )
+    generate.set_defaults(handler=cmd_keys_generate)
+    rotate = keys_commands.add_parser(
+        "rotate", help="re-seal everything under the newest sealing key (then retire the others)"
+    )
+    rotate.set_defaults(handler=cmd_keys_rotate)
+
+    db = commands.add_parser("db", help="the database's migrations")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="what")
+    db_commands.add_parser("status", help="migrations applied and pending").set_defaults(
+        handler=cmd_db_status
+    )
+    db_commands.add_parser("migrate", help="apply pending migrations (upgrades)").set_defaults(
+        handler=cmd_db_migrate
+    )
+
     export = commands.add_parser(
         "export", help="tickets of a period as CSV or XLSX (audited as the operator 'cli')"
     )
@@ -108,12 +159,18 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        config = load_config(args.config)
+        config = load_config(getattr(args, "config", None))
         handler: Command = args.handler
         return handler(args, config)
     except YamlFileError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except SecretError as exc:  # a malformed secret, missing keys: said in one line
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except KnowledgeError as exc:
         print(
             "error: the knowledge base has problems (run `python -m bot kb check`):",
@@ -127,7 +184,87 @@ def main(argv: Sequence[str] | None = None) -> int:
 def cmd_run(args: argparse.Namespace, config: Config) -> int:
     from bot.run import run_bot  # Telegram's libraries load only for the commands that need them
 
-    return run_bot(config)
+    return run_bot(config, offline=args.offline)
+
+
+def cmd_config_check(args: argparse.Namespace, config: Config) -> int:
+    import os
+
+    from bot.config_check import check_deployment
+
+    report = asyncio.run(check_deployment(config, os.environ))
+    print(report.render())
+    return report.exit_code
+
+
+def cmd_keys_generate(args: argparse.Namespace, config: Config) -> int:
+    import secrets
+
+    from bot.preflight import SECRET_VARIABLE
+    from bot.privacy import PrivacyKeys
+
+    print("# Fresh secrets for /etc/hotline/secrets.env: the same values on every instance.")
+    print("# To rotate the sealing key, put the new SEALING_KEYS value in front of the old one.")
+    print(f"{SECRET_VARIABLE}={secrets.token_hex(32)}")
+    for name, value in PrivacyKeys.generate().as_environment().items():
+        print(f"{name}={value}")
+    return 0
+
+
+def cmd_keys_rotate(args: argparse.Namespace, config: Config) -> int:
+    from bot.key_rotation import rotate_sealed_values
+    from bot.privacy import load_privacy_keys
+    from bot.store import open_store
+
+    keys = load_privacy_keys(config.keys_path, create=False)
+
+    async def rotate() -> dict[str, Rotated]:
+        store = await open_store(config.storage, config.base_dir)
+        try:
+            return await rotate_sealed_values(store, keys)
+        finally:
+            await store.close()
+
+    counts = asyncio.run(rotate())
+    for place, rotated in counts.items():
+        print(f"{place}: {rotated.describe()}")
+    total = sum(r.resealed for r in counts.values())
+    older = len(keys.sealing_keys) - 1
+    print(f"{total} value(s) re-sealed; every sealed value now opens with the newest key alone")
+    if older:
+        print(f"once every instance runs with it first, the {older} older key(s) may be removed")
+    return 0
+
+
+def cmd_db_status(args: argparse.Namespace, config: Config) -> int:
+    from bot.store.status import migration_status
+
+    status = asyncio.run(migration_status(config.storage, config.base_dir))
+    print(f"database {config.storage.safe_url}: {status.summary()}")
+    for applied in status.applied:
+        print(f"  applied  {applied.version:04d}_{applied.name}  {applied.applied_at}")
+    for pending in status.pending:
+        print(f"  pending  {pending.version:04d}_{pending.name}")
+    return 0 if status.current else 1
+
+
+def cmd_db_migrate(args: argparse.Namespace, config: Config) -> int:
+    from bot.store import open_store
+    from bot.store.status import migration_status
+
+    async def migrate() -> tuple[int, int]:
+        before = await migration_status(config.storage, config.base_dir)
+        await (await open_store(config.storage, config.base_dir)).close()
+        after = await migration_status(config.storage, config.base_dir)
+        return len(before.applied), len(after.applied)
+
+    before, after = asyncio.run(migrate())
+    if after == before:
+        print(f"database {config.storage.safe_url}: up to date ({after} migrations); nothing to do")
+    else:
+        applied = after - before
+        print(f"database {config.storage.safe_url}: applied {applied} migration(s), now {after}")
+    return 0
 
 
 def cmd_ask(args: argparse.Namespace, config: Config) -> int:
@@ -323,7 +460,7 @@ async def _export(config: Config, period: Period, file_format: str, language: st
 
     store = await open_store(config.storage, config.base_dir)
     try:
-        keys = load_privacy_keys(config.resolve(config.privacy.keys_file))
+        keys = load_privacy_keys(config.keys_path, create=False)
         inspection = build_inspection_services(store, config.inspection, config.tickets, keys)
         return await inspection.reports.operator_export(
             period,

@@ -22,6 +22,8 @@ from bot.yamlfile import YamlFileError, read_yaml
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_CONFIG = PROJECT_ROOT / "config.example.yaml"
 DEFAULT_CONFIG = Path("config.yaml")
+DEFAULT_KEYS_FILE = "privacy-keys.json"
+DEFAULT_DATABASE_FILE = "hotline.sqlite3"
 
 ConfigError = YamlFileError
 
@@ -98,8 +100,25 @@ class MatchingConfig:
 @dataclass(frozen=True)
 class PrivacyConfig:
     # Where the reporter pepper and sealing keys are kept when REPORTER_PEPPER / SEALING_KEYS are
-    # not set; created (readable by the owner only) on first start.
-    keys_file: str = "data/privacy-keys.json"
+    # not set; created (readable by the owner only) on first start. Empty: privacy-keys.json in
+    # the data folder.
+    keys_file: str = ""
+
+
+@dataclass(frozen=True)
+class MonitoringConfig:
+    # /healthz, /readyz and /metrics. In webhook mode they are served on the webhook's own
+    # port as well; in polling mode only here. Port 0: no port of its own.
+    listen: str = "127.0.0.1"
+    port: int = 0
+    # /readyz says "not ready" while a message due this long ago is still unsent.
+    outbox_stuck_seconds: int = 600
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.port < 65536:
+            raise ValueError(f"port must be between 0 (none) and 65535, got {self.port}")
+        if self.outbox_stuck_seconds < 1:
+            raise ValueError("outbox_stuck_seconds must be at least 1")
 
 
 @dataclass(frozen=True)
@@ -119,10 +138,15 @@ class Config:
     tickets: TicketSettings = field(default_factory=TicketSettings)
     report_form: FormSettings = field(default_factory=FormSettings)
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
+    monitoring: MonitoringConfig = field(default_factory=MonitoringConfig)
+    # The folder the bot writes in (the SQLite database and the keys file by default).
+    data_dir: str = "data"
     # The inspection organisation: departments, queues, staff, routing, deadlines.
     inspection: InspectionSettings = field(default_factory=InspectionSettings)
     # Where relative paths in this config are resolved from: the config file's folder.
     base_dir: Path = field(default=PROJECT_ROOT, compare=False, metadata={"internal": True})
+    # The file it was read from ("" for the built-in defaults), for messages.
+    file: str = field(default="", compare=False, metadata={"internal": True})
 
     def resolve(self, path: str) -> Path:
         candidate = Path(path)
@@ -131,6 +155,17 @@ class Config:
     @property
     def knowledge_paths(self) -> tuple[Path, ...]:
         return tuple(self.resolve(p) for p in self.knowledge.paths)
+
+    @property
+    def data_path(self) -> Path:
+        return self.resolve(self.data_dir)
+
+    @property
+    def keys_path(self) -> Path:
+        """The privacy keys file (used only when the environment does not hold the keys)."""
+        if not self.privacy.keys_file:
+            return self.data_path / DEFAULT_KEYS_FILE
+        return self.resolve(self.privacy.keys_file)
 
 
 def load_config(path: str | Path | None = None, *, environ: dict[str, str] | None = None) -> Config:
@@ -143,8 +178,21 @@ def load_config(path: str | Path | None = None, *, environ: dict[str, str] | Non
     else:
         source = read_yaml(path)
         config = bind(Config, source)
-        config = replace(config, base_dir=Path(path).resolve().parent)
+        config = replace(config, base_dir=Path(path).resolve().parent, file=str(path))
+        if not _names_database(source.data):
+            config = _database_in_data_dir(config)
     return _apply_environment(config, env)
+
+
+def _names_database(data: object) -> bool:
+    storage = data.get("storage") if isinstance(data, dict) else None
+    return isinstance(storage, dict) and "url" in storage
+
+
+def _database_in_data_dir(config: Config) -> Config:
+    """Without ``storage.url``, the SQLite file is written in the data folder like the rest."""
+    url = f"sqlite:///{config.data_path / DEFAULT_DATABASE_FILE}"
+    return replace(config, storage=replace(config.storage, url=url))
 
 
 def _example_local() -> dict[str, str]:

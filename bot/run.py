@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 from dataclasses import replace
 
@@ -11,6 +12,9 @@ from telegram import Update
 
 from bot.app import build_application, running
 from bot.config import Config
+from bot.kb.loader import load_knowledge_strict
+from bot.preflight import startup_problems
+from bot.store import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -27,25 +31,40 @@ def setup_logging(config: Config, *, quiet: bool = False) -> None:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
-def run_bot(config: Config) -> int:
-    if not config.telegram.token:
-        setup_logging(config, quiet=True)
-        asyncio.run(run_offline(config))
-        return 0
-    setup_logging(config)
+def run_bot(config: Config, *, offline: bool = False) -> int:
+    """Serve until stopped. 2: a mistake in the config or the secrets (restarting cannot help;
+    the systemd unit does not retry it); 1: the database could not be opened."""
+    # Offline only when asked: with --offline, or with no token and a person at a terminal.
+    # A service (systemd: no terminal) without a token is a mistake, not a demo.
+    offline = offline or (not config.telegram.token and sys.stdin.isatty())
+    kb = load_knowledge_strict(list(config.knowledge_paths))
+    problems = startup_problems(config, os.environ, kb, offline=offline)
+    if problems:
+        for problem in problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 2
+    try:
+        if offline:
+            setup_logging(config, quiet=True)
+            asyncio.run(run_offline(config))
+        else:
+            setup_logging(config)
+            serve(config)
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def serve(config: Config) -> None:
     app = build_application(config)
-    telegram = config.telegram
-    if telegram.mode == "webhook":
-        if not telegram.webhook.url:
-            print("error: telegram.webhook.url must be set in webhook mode", file=sys.stderr)
-            return 2
+    if config.telegram.mode == "webhook":
         # Our own server, not PTB's: it stores each update before Telegram gets its 200.
         from bot.webhook import run_webhook
 
         asyncio.run(run_webhook(config, app))
     else:
         app.run_polling(allowed_updates=Update.ALL_TYPES)
-    return 0
 
 
 async def run_offline(config: Config) -> None:

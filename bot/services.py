@@ -18,6 +18,7 @@ from bot.chat_state import ChatState
 from bot.config import Config
 from bot.faq import FaqService
 from bot.inspection import InspectionServices, build_inspection_services
+from bot.metrics import Metrics
 from bot.privacy import Sealer, keyed_hash, load_privacy_keys
 from bot.questions import QuestionLog
 from bot.store import Store, StoreError, open_store
@@ -61,6 +62,8 @@ class Services:
     # Telegram got its answer) with what the flood gate said then: not duplicates.
     updates_in_hand: set[int] = field(default_factory=set)
     recorded: dict[int, Admission] = field(default_factory=dict)
+    # Counters and durations for /metrics (the database's figures are read when scraped).
+    metrics: Metrics = field(default_factory=Metrics)
     # Inspectors' names as Telegram last showed them, by user id (for cards and details).
     staff_names: dict[int, str] = field(default_factory=dict)
     _status_checks: StatusChecks | None = None
@@ -111,7 +114,7 @@ class Services:
         self._config = config
         self._faq = FaqService.from_config(config)
         self._store = await open_store(config.storage, config.base_dir)
-        keys = load_privacy_keys(config.resolve(config.privacy.keys_file))
+        keys = load_privacy_keys(config.keys_path)
         inspection = build_inspection_services(
             self._store, config.inspection, config.tickets, keys, clock=self.clock
         )
@@ -138,6 +141,10 @@ class Services:
         self._outbox_task.add_done_callback(_log_crash)
         self.start_task(self._tidy_forever(), name="tidy-up")
         self.start_task(self._watch_forever(), name="deadline-watch")
+        if self.config.monitoring.port:
+            from bot.health import serve_monitoring  # aiohttp, only when asked for
+
+            self.start_task(serve_monitoring(self), name="monitoring")
 
     def start_task(self, loop: Coroutine[Any, Any, None], *, name: str) -> None:
         """Run a background loop until the bot stops."""

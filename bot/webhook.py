@@ -31,6 +31,7 @@ from telegram.ext import Application
 
 from bot.app import started
 from bot.config import Config
+from bot.health import monitoring_routes
 from bot.services import Services
 from bot.store import StoreError
 
@@ -54,6 +55,7 @@ class WebhookServer:
     async def start(self) -> None:
         server = web.Application(client_max_size=MAX_BODY_BYTES)
         server.router.add_post(f"/{self._settings.path.strip('/')}", self.receive)
+        server.router.add_routes(monitoring_routes(self._app.bot_data))
         self._runner = web.AppRunner(server, access_log=None)  # access logs would show ids
         await self._runner.setup()
         site = web.TCPSite(self._runner, self._settings.listen, self._settings.port)
@@ -67,7 +69,8 @@ class WebhookServer:
 
     async def receive(self, request: web.Request) -> web.Response:
         secret = self._settings.secret_token
-        if secret and not hmac.compare_digest(
+        # No secret, no trust: without one, anyone who finds the URL could post updates.
+        if not secret or not hmac.compare_digest(
             request.headers.get(SECRET_HEADER, "").encode(), secret.encode()
         ):
             return web.Response(status=403)

@@ -20,6 +20,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
 async def on_error(update: object, context: HotlineContext) -> None:
     # Update ids only: message texts and user ids must never reach the logs.
     update_id = update.update_id if isinstance(update, Update) else None
+    context.services.metrics.handler_failed()
     log.error(
         "update %s failed: %s", update_id, type(context.error).__name__, exc_info=context.error
     )

@@ -50,14 +50,19 @@ class Router:
         return self.staffed_or_default(queue)
 
     def rule_queue(self, category: str, district: str) -> str | None:
+        found = self.placing_rule(category, district)
+        return None if found is None else found[1]
+
+    def placing_rule(self, category: str, district: str) -> tuple[int, str] | None:
+        """The first rule that places such a ticket (its index) and the queue it names."""
         district_id = self.district_id(district)
         known = set(self.settings.queue_ids())
-        for rule in self.settings.routing:
+        for index, rule in enumerate(self.settings.routing):
             if not _matches(category, rule.categories) or not _matches(district_id, rule.districts):
                 continue
             queue = rule.queue.replace(DISTRICT_PLACEHOLDER, district_id)
             if queue in known:
-                return queue
+                return index, queue
         return None
 
     def staffed_or_default(self, queue: str) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from bot.kb.loader import LoadedKnowledge, Place, load_knowledge
-from bot.kb.model import Entry
+from bot.kb.model import Entry, KnowledgeBase
 from bot.matching.normalize import normalize
 from bot.matching.segment import Segmenter
 from bot.yamlfile import YamlFileError
@@ -111,3 +111,13 @@ def _required(loaded: LoadedKnowledge, _: dict[str, str]) -> Iterator[YamlFileEr
 def render_answer(text: str, placeholders: dict[str, str]) -> str:
     """Fill ``{name}`` placeholders from config; unknown names stay visible rather than vanish."""
     return PLACEHOLDER.sub(lambda m: placeholders.get(m.group(1), m.group(0)), text)
+
+
+def placeholder_names(kb: KnowledgeBase) -> frozenset[str]:
+    """Every ``{name}`` the answers use: the local facts the config must set."""
+    return frozenset(
+        name
+        for entry in kb.entries.values()
+        for language in ("zh", "en")
+        for name in PLACEHOLDER.findall(getattr(entry.answer, language))
+    )

@@ -256,6 +256,39 @@ class AuditRecord:
     details: str
 
 
+@dataclass(frozen=True)
+class SealedColumn:
+    """A column holding values sealed with the sealing keys (``keys rotate`` re-seals them).
+    ``key`` is an SQL expression naming a row as text; ``where`` picks the rows that hold one."""
+
+    table: str
+    column: str
+    key: str
+    where: str
+
+
+# Every place a sealed value is kept. chat_state holds plain values too (a chosen language):
+# key rotation tells them apart by their form.
+SEALED_COLUMNS = (
+    SealedColumn("notify_links", "sealed_chat", "CAST(ticket_id AS TEXT)", "sealed_chat <> ''"),
+    SealedColumn("inbox", "payload", "CAST(update_id AS TEXT)", "payload <> ''"),
+    SealedColumn("outbox", "payload", "CAST(id AS TEXT)", "sealed = TRUE AND payload <> ''"),
+    SealedColumn("chat_state", "value", "person_key || ' ' || name", "value <> ''"),
+)
+
+
+@dataclass(frozen=True)
+class OperationsFigures:
+    """What monitoring reads from the database when it is scraped: counts only."""
+
+    inbox_unfinished: int
+    outbox_due: int
+    outbox_oldest_due_at: datetime | None
+    tickets_by_status: dict[str, int]
+    claim_overdue: int
+    resolve_overdue: int
+
+
 # --- The unit of work --------------------------------------------------------------------------
 
 
@@ -497,7 +530,22 @@ class InspectionTables(Protocol):
     ) -> list[AuditRecord]: ...
 
 
+class OperationsTables(Protocol):
+    async def sealed_values(
+        self, place: SealedColumn, after: str, limit: int
+    ) -> list[tuple[str, str]]:
+        """``(row key, sealed value)`` of rows whose key sorts after ``after``, in key order."""
+        ...
+
+    async def reseal(self, place: SealedColumn, row_key: str, old: str, new: str) -> bool:
+        """Replace ``old`` with ``new`` unless the row changed meanwhile; whether it did."""
+        ...
+
+    async def operations_figures(self, now: datetime) -> OperationsFigures: ...
+
+
 class Transaction(
+    OperationsTables,
     TicketTables,
     DraftTables,
     DeliveryTables,

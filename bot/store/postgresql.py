@@ -74,41 +74,57 @@ async def open_postgresql_store(settings: StorageSettings) -> PostgresStore:
     except (asyncpg.PostgresError, *_UNREACHABLE) as exc:
         raise StoreError(f"cannot connect to {settings.safe_url}: {exc}") from exc
     try:
-        await _migrate(pool)
+        await _migrate(pool, settings.migration_wait_seconds)
     except BaseException:
         await pool.close()
         raise
     return PostgresStore(pool, ChatTurns(settings.url))
 
 
-async def _migrate(pool: asyncpg.Pool) -> None:
+async def _migrate(pool: asyncpg.Pool, wait_seconds: int) -> None:
     async with pool.acquire() as conn:
-        await conn.execute("SELECT pg_advisory_lock($1, $2)", *MIGRATION_LOCK)
+        # Not busy_timeout_ms: another instance may take minutes to migrate, and this one must
+        # wait for it rather than fail; the migration's own statements may wait as long for
+        # their table locks. (lock_timeout bounds advisory locks too.)
+        await conn.execute(f"SET lock_timeout = '{int(wait_seconds)}s'")
         try:
-            await conn.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                " version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
-                " checksum TEXT NOT NULL, applied_at TEXT NOT NULL)"
-            )
-            async with conn.transaction():
-                rows = await conn.fetch("SELECT version, checksum FROM schema_migrations")
-                pending = check_applied({r[0]: r[1] for r in rows}, known_migrations())
-                if pending:
-                    await conn.execute(REFUSE_CHANGE_FUNCTION)
-                for migration in pending:
-                    for statement in migration.statements():
-                        await conn.execute(for_postgresql(statement))
-                    await conn.execute(
-                        "INSERT INTO schema_migrations (version, name, checksum, applied_at)"
-                        " VALUES ($1, $2, $3, $4)",
-                        migration.version,
-                        migration.name,
-                        migration.checksum,
-                        to_db_time(datetime.now(UTC)),
-                    )
-                    log.info("applied migration %04d_%s", migration.version, migration.name)
+            await conn.execute("SELECT pg_advisory_lock($1, $2)", *MIGRATION_LOCK)
+            try:
+                await _apply_pending(conn)
+            finally:
+                await conn.execute("SELECT pg_advisory_unlock($1, $2)", *MIGRATION_LOCK)
+        except asyncpg.exceptions.LockNotAvailableError:
+            raise StoreBusy(
+                f"waited storage.migration_wait_seconds ({wait_seconds} s) for another"
+                " migration of this database to finish; nothing was changed"
+            ) from None
         finally:
-            await conn.execute("SELECT pg_advisory_unlock($1, $2)", *MIGRATION_LOCK)
+            await conn.execute("RESET lock_timeout")
+
+
+async def _apply_pending(conn: Any) -> None:
+    await conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+        " checksum TEXT NOT NULL, applied_at TEXT NOT NULL)"
+    )
+    async with conn.transaction():
+        rows = await conn.fetch("SELECT version, checksum FROM schema_migrations")
+        pending = check_applied({r[0]: r[1] for r in rows}, known_migrations())
+        if pending:
+            await conn.execute(REFUSE_CHANGE_FUNCTION)
+        for migration in pending:
+            for statement in migration.statements():
+                await conn.execute(for_postgresql(statement))
+            await conn.execute(
+                "INSERT INTO schema_migrations (version, name, checksum, applied_at)"
+                " VALUES ($1, $2, $3, $4)",
+                migration.version,
+                migration.name,
+                migration.checksum,
+                to_db_time(datetime.now(UTC)),
+            )
+            log.info("applied migration %04d_%s", migration.version, migration.name)
 
 
 class PostgresStore:

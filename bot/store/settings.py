@@ -21,8 +21,12 @@ class StorageSettings:
     busy_timeout_ms: int = 5000
     # SQLite: FULL means a committed tip-off survives a power cut, not only a crash of the bot.
     synchronous: Literal["FULL", "NORMAL"] = "FULL"
-    # PostgreSQL: connections each instance keeps open.
+    # PostgreSQL: connections each instance keeps open for its units of work (it opens one
+    # more of its own for chat turns: pool_size + 1 per instance).
     pool_size: int = 10
+    # How long opening the database waits for another instance (or an explicit `db migrate`)
+    # to finish migrating, and a migration for the locks it needs, in seconds.
+    migration_wait_seconds: int = 600
 
     def __post_init__(self) -> None:
         if not (self.is_sqlite or self.is_postgresql):
@@ -33,6 +37,8 @@ class StorageSettings:
             raise ValueError("busy_timeout_ms must be between 0 and 600000")
         if not 1 <= self.pool_size <= 200:
             raise ValueError("pool_size must be between 1 and 200")
+        if not 1 <= self.migration_wait_seconds <= 86_400:
+            raise ValueError("migration_wait_seconds must be between 1 and 86400")
 
     @property
     def is_sqlite(self) -> bool:

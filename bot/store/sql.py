@@ -24,11 +24,13 @@ from bot.store.base import (
     NewEvent,
     NewMessage,
     NewTicket,
+    OperationsFigures,
     OutboxRecord,
     PostedCard,
     QuestionRecord,
     QueueCounts,
     ReceiptRecord,
+    SealedColumn,
     StoredFile,
     ThrottleSlot,
     TicketRecord,
@@ -824,6 +826,50 @@ class SqlTransaction:
         return [
             AuditRecord(r[0], _time(r[1]), r[2], r[3], bool(r[4]), r[5], r[6], r[7]) for r in rows
         ]
+
+    # --- operations: re-sealing under the newest key, figures for monitoring ---
+    # (Table and column names come from SEALED_COLUMNS, never from input.)
+
+    async def sealed_values(
+        self, place: SealedColumn, after: str, limit: int
+    ) -> list[tuple[str, str]]:
+        rows = await self._rows(
+            f"SELECT {place.key}, {place.column} FROM {place.table}"
+            f" WHERE {place.where} AND {place.key} > ? ORDER BY {place.key} LIMIT ?",
+            (after, limit),
+        )
+        return [(str(r[0]), str(r[1])) for r in rows]
+
+    async def reseal(self, place: SealedColumn, row_key: str, old: str, new: str) -> bool:
+        return await self._changed(
+            f"UPDATE {place.table} SET {place.column} = ?"
+            f" WHERE {place.key} = ? AND {place.column} = ? RETURNING {place.key}",
+            (new, row_key, old),
+        )
+
+    async def operations_figures(self, now: datetime) -> OperationsFigures:
+        at = to_db_time(now)
+        inbox = await self._one("SELECT COUNT(*) FROM inbox WHERE status = 'received'")
+        outbox = await self._one(
+            "SELECT COUNT(*), MIN(not_before) FROM outbox"
+            " WHERE sent_at IS NULL AND given_up_at IS NULL AND not_before <= ?",
+            (at,),
+        )
+        statuses = await self._rows("SELECT status, COUNT(*) FROM tickets GROUP BY status")
+        overdue = await self._one(
+            "SELECT SUM(CASE WHEN status = 'new' AND claim_due_at < ? THEN 1 ELSE 0 END),"
+            f" SUM(CASE WHEN status IN {OPEN} AND resolve_due_at < ? THEN 1 ELSE 0 END)"
+            " FROM tickets",
+            (at, at),
+        )
+        return OperationsFigures(
+            inbox_unfinished=int(inbox[0]) if inbox else 0,
+            outbox_due=int(outbox[0]) if outbox else 0,
+            outbox_oldest_due_at=from_db_time(outbox[1]) if outbox else None,
+            tickets_by_status={str(r[0]): int(r[1]) for r in statuses},
+            claim_overdue=int(overdue[0] or 0) if overdue else 0,
+            resolve_overdue=int(overdue[1] or 0) if overdue else 0,
+        )
 
 
 TICKET_SELECT = (

@@ -45,7 +45,13 @@ async def open_sqlite_store(path: Path, settings: StorageSettings | None = None)
     try:
         conn.row_factory = sqlite3.Row
         await _set_pragmas(conn, settings)
+        # A backup or another process holding the write lock is waited for as long as a
+        # migration may wait, not as long as one unit of work.
+        await conn.execute_fetchall(
+            f"PRAGMA busy_timeout = {settings.migration_wait_seconds * 1000}"
+        )
         await _migrate(conn)
+        await conn.execute_fetchall(f"PRAGMA busy_timeout = {int(settings.busy_timeout_ms)}")
     except BaseException:
         await conn.close()
         raise

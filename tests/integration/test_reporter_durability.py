@@ -100,7 +100,7 @@ async def test_an_update_recorded_before_a_crash_is_handled_after_the_restart(
 async def _record_only(config: Config, update: dict[str, object]) -> None:
     store = await open_sqlite_store(db_path(config))
     try:
-        keys = load_privacy_keys(config.resolve(config.privacy.keys_file))
+        keys = load_privacy_keys(config.keys_path)
         services = build_ticket_services(store, config.tickets, keys)
         await services.inbox.record_update(
             int(str(update["update_id"])), json.dumps(update), datetime.now(UTC)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.privacy import load_privacy_keys
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -118,8 +119,9 @@ def test_export_writes_a_file_and_audits_the_operator(
         "storage:\n  url: sqlite:///hotline.sqlite3\nprivacy:\n  keys_file: keys.json\n",
         encoding="utf-8",
     )
+    load_privacy_keys(tmp_path / "keys.json")  # what the bot's first start leaves
     target = tmp_path / "out.xlsx"
-    code, _, err = run(capsys, "--config", str(config), "export", "--output", str(target))
+    code, _, err = run(capsys, "export", "--config", str(config), "--output", str(target))
     assert code == 0 and f"wrote {target}" in err
     assert target.read_bytes().startswith(b"PK")  # a zip: the XLSX container
     code, _, _ = run(
@@ -140,6 +142,23 @@ def test_export_writes_a_file_and_audits_the_operator(
     finally:
         database.close()
     assert audited == [("cli", "export", 1), ("cli", "export", 1)]
+
+
+def test_export_never_makes_keys_of_its_own(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without the service's secrets a tool stops, instead of sealing with a second key set."""
+    monkeypatch.delenv("REPORTER_PEPPER", raising=False)
+    monkeypatch.delenv("SEALING_KEYS", raising=False)
+    config = tmp_path / "config.yaml"
+    config.write_text("data_dir: data\n", encoding="utf-8")
+    output = str(tmp_path / "x.csv")
+    code, _, err = run(capsys, "export", "--config", str(config), "--output", output)
+    assert code == 2
+    [line] = err.strip().splitlines()
+    assert line.startswith("error: no privacy keys: REPORTER_PEPPER and SEALING_KEYS are not set")
+    assert str(tmp_path / "data" / "privacy-keys.json") in line
+    assert not (tmp_path / "data" / "privacy-keys.json").exists()
 
 
 def test_export_refuses_a_period_it_cannot_read(capsys: pytest.CaptureFixture[str]) -> None:
