@@ -9,20 +9,39 @@
 # The privacy keys are not in this backup, on purpose: keep them apart (see README, Deployment).
 set -euo pipefail
 
+# keep_as BASE EXT FILE: FILE becomes BASE.EXT, or BASE-2.EXT, BASE-3.EXT ... if that is taken
+# (two backups in one second); ln refuses to replace a file, so no backup overwrites another.
+keep_as() {
+    local base="$1" ext="$2" file="$3" candidate="$1.$2" n=1
+    until ln "$file" "$candidate" 2>/dev/null; do
+        n=$((n + 1))
+        candidate="$base-$n.$ext"
+    done
+    rm -f "$file"
+    echo "$candidate"
+}
+
 database="${PGDATABASE:-hotline}"
 backup_dir="${BACKUP_DIR:-/var/backups/hotline}"
 keep_days="${KEEP_DAYS:-14}"
 
+# Checked before anything is written: a bad value must not surface after the dump.
+if [[ ! "$keep_days" =~ ^[0-9]+$ ]]; then
+    echo "KEEP_DAYS must be a whole number of days, not '$keep_days'" >&2
+    exit 2
+fi
+
 umask 077
 mkdir -p "$backup_dir"
-target="$backup_dir/$database-$(date +%Y%m%d-%H%M%S).dump"
-partial="$target.partial"
+stamp="$(date +%Y%m%d-%H%M%S)"
+# A name of its own for the dump in progress, so two runs at once never share one.
+partial="$(mktemp "$backup_dir/.$database-$stamp-XXXXXX.partial")"
 trap 'rm -f "$partial"' EXIT
 
 pg_dump --format=custom --no-password --dbname="$database" --file="$partial"
 # A dump pg_restore cannot read is no backup.
 pg_restore --list "$partial" >/dev/null
-mv "$partial" "$target"
+target="$(keep_as "$backup_dir/$database-$stamp" dump "$partial")"
 
 # Old dumps go only after today's succeeded (set -e stops before this otherwise).
 find "$backup_dir" -maxdepth 1 -type f -name "$database-*.dump" -mtime +"$keep_days" -delete

@@ -11,9 +11,27 @@
 # The privacy keys are not in this backup, on purpose: keep them apart (see README, Deployment).
 set -euo pipefail
 
+# keep_as BASE EXT FILE: FILE becomes BASE.EXT, or BASE-2.EXT, BASE-3.EXT ... if that is taken
+# (two backups in one second); ln refuses to replace a file, so no backup overwrites another.
+keep_as() {
+    local base="$1" ext="$2" file="$3" candidate="$1.$2" n=1
+    until ln "$file" "$candidate" 2>/dev/null; do
+        n=$((n + 1))
+        candidate="$base-$n.$ext"
+    done
+    rm -f "$file"
+    echo "$candidate"
+}
+
 database="${1:-${SQLITE_DATABASE:-/var/lib/hotline/hotline.sqlite3}}"
 backup_dir="${BACKUP_DIR:-/var/backups/hotline}"
 keep_days="${KEEP_DAYS:-14}"
+
+# Checked before anything is written: a bad value must not surface after the dump.
+if [[ ! "$keep_days" =~ ^[0-9]+$ ]]; then
+    echo "KEEP_DAYS must be a whole number of days, not '$keep_days'" >&2
+    exit 2
+fi
 
 if [[ ! -f "$database" ]]; then
     echo "no database at $database" >&2
@@ -23,8 +41,9 @@ fi
 umask 077
 mkdir -p "$backup_dir"
 name="$(basename "$database" .sqlite3)"
-target="$backup_dir/$name-$(date +%Y%m%d-%H%M%S).sqlite3"
-partial="$target.partial"
+stamp="$(date +%Y%m%d-%H%M%S)"
+# A name of its own for the copy in progress, so two runs at once never share one.
+partial="$(mktemp "$backup_dir/.$name-$stamp-XXXXXX.partial")"
 trap 'rm -f "$partial"' EXIT
 
 # .timeout: wait for the bot's writes instead of failing with "database is locked".
@@ -34,7 +53,7 @@ if [[ "$check" != "ok" ]]; then
     echo "backup of $database failed the integrity check: $check" >&2
     exit 1
 fi
-mv "$partial" "$target"
+target="$(keep_as "$backup_dir/$name-$stamp" sqlite3 "$partial")"
 
 # Old copies go only after today's succeeded (set -e stops before this otherwise).
 find "$backup_dir" -maxdepth 1 -type f -name "$name-*.sqlite3" -mtime +"$keep_days" -delete
