@@ -111,12 +111,14 @@ def organisation_warnings(
     if default_queue is not None and (
         default_queue.chat_id is None or not claimers_of(settings, default)
     ):
-        missing = "a group chat (chat_id)" if default_queue.chat_id is None else ""
-        if not claimers_of(settings, default):
-            missing += (" and " if missing else "") + "anyone who can claim"
+        lacks = [
+            *(["a group chat (chat_id)"] if default_queue.chat_id is None else []),
+            *([] if claimers_of(settings, default) else ["anyone who can claim"]),
+        ]
         warnings.append(
-            f"the default queue {default} ({default_queue.name}) has no {missing}: tickets no"
-            " rule places, or whose queue has nobody to claim them, would wait there unseen"
+            f"the default queue {default} ({default_queue.name}) lacks {' and '.join(lacks)}:"
+            " tickets no rule places, or whose queue has nobody to claim them, would wait there"
+            " unseen"
         )
     warnings += _unused_rules(settings, form, utc_offset_hours)
     return warnings
