@@ -111,7 +111,7 @@ def test_a_broken_deployment_names_every_problem(
     assert "error: database: cannot connect to postgresql://nobody@127.0.0.1:1/none" in said
     # The organisation.
     assert any(
-        w.startswith("the default queue intake (受理值班) lacks a group chat (chat_id) and anyone")
+        w.startswith("warning: the default queue intake (受理值班) lacks a group chat (chat_id)")
         for w in warnings
     )
     assert any("routing rule 3 (queue nowhere" in w for w in warnings)
