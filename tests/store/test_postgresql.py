@@ -101,3 +101,45 @@ async def test_without_the_server_a_chat_goes_ahead_alone() -> None:
     async with turns.turn(7_100_000_001):
         pass  # unavailable: the update is handled rather than held up
     await turns.close()
+
+
+async def test_opening_waits_for_another_migration_longer_than_busy_timeout(
+    reopen: Reopen, database_url: str, query: Query
+) -> None:
+    """An instance starting while another migrates waits for it (migration_wait_seconds), not
+    busy_timeout_ms, and finds the schema done."""
+    import asyncpg
+
+    from bot.store.postgresql import MIGRATION_LOCK
+
+    migrating = await asyncpg.connect(database_url)
+    try:
+        await migrating.execute("SELECT pg_advisory_lock($1, $2)", *MIGRATION_LOCK)
+        opening = asyncio.ensure_future(reopen(busy_timeout_ms=50))
+        await asyncio.sleep(0.5)  # ten times busy_timeout_ms
+        assert not opening.done()
+        await migrating.execute("SELECT pg_advisory_unlock($1, $2)", *MIGRATION_LOCK)
+        store = await asyncio.wait_for(opening, timeout=30)
+    finally:
+        await migrating.close()
+    try:
+        assert await store.schema_version() == len(known_migrations())
+    finally:
+        await store.close()
+
+
+async def test_a_migration_waits_only_migration_wait_seconds(
+    reopen: Reopen, database_url: str
+) -> None:
+    import asyncpg
+
+    from bot.store import StoreBusy
+    from bot.store.postgresql import MIGRATION_LOCK
+
+    migrating = await asyncpg.connect(database_url)
+    try:
+        await migrating.execute("SELECT pg_advisory_lock($1, $2)", *MIGRATION_LOCK)
+        with pytest.raises(StoreBusy, match=r"storage\.migration_wait_seconds"):
+            await reopen(migration_wait_seconds=1)
+    finally:
+        await migrating.close()

@@ -164,3 +164,30 @@ def test_export_never_makes_keys_of_its_own(
 def test_export_refuses_a_period_it_cannot_read(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "export", "--period", "last week")
     assert code == 2 and "--period" in err
+
+
+def test_keys_generate_prints_secrets_the_bot_accepts(capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.preflight import SECRET_FORM
+    from bot.privacy import PrivacyKeys
+
+    assert main(["keys", "generate"]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if not line.startswith("#")]
+    values = dict(line.split("=", 1) for line in lines)
+    assert set(values) == {"TELEGRAM_WEBHOOK_SECRET", "REPORTER_PEPPER", "SEALING_KEYS"}
+    assert SECRET_FORM.fullmatch(values["TELEGRAM_WEBHOOK_SECRET"])
+    keys = PrivacyKeys.from_environ(values)
+    assert len(keys.pepper) == 32 and len(keys.sealing_keys) == 1
+    assert main(["keys", "generate"]) == 0
+    assert values["REPORTER_PEPPER"] not in capsys.readouterr().out  # fresh every time
+
+
+def test_keys_rotate_reports_counts_and_reads_the_services_keys(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("data_dir: .\n", encoding="utf-8")
+    load_privacy_keys(tmp_path / "privacy-keys.json")
+    assert main(["keys", "rotate", "--config", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert "inbox.payload: 0 re-sealed, 0 already under the newest key" in out
+    assert "0 value(s) re-sealed" in out
