@@ -31,4 +31,8 @@ cd "$workdir"
 if [[ "$(id -un)" == "$user" ]]; then
     exec "$python" -m bot "$@"
 fi
+# The user's own home and names, as systemd's User= gives them (with root's HOME, libpq-style
+# lookups such as ~/.postgresql would read root's files).
+HOME="$(getent passwd "$user" | cut -d: -f6)"
+export HOME USER="$user" LOGNAME="$user"
 exec setpriv --reuid="$user" --regid="$user" --init-groups -- "$python" -m bot "$@"
