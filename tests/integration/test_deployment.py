@@ -289,3 +289,58 @@ def test_tools_run_with_the_services_secrets_through_the_wrapper(
     assert exported.returncode == 0, exported.stderr
     assert (data / "tickets.csv").exists()
     assert not (data / "privacy-keys.json").exists()
+
+
+async def test_a_config_without_its_local_facts_stops_naming_each_key(
+    emu: BotApiEmulator, tmp_path: Path
+) -> None:
+    """Never "请拨打举报电话:。" or a literal {report_hotline}: the bot does not start."""
+    config = polling_config(tmp_path, emu)
+    text = config.read_text(encoding="utf-8")
+    start, end = text.index("\nlocal:\n"), text.index("\n# The organisation.")
+    config.write_text(text[:start] + text[end:], encoding="utf-8")
+    env = unit_environment({**generated_secrets(), "TELEGRAM_BOT_TOKEN": TOKEN}, tmp_path / "cache")
+    async with unit_process(unit_command(config, "single"), env, tmp_path / "bot.log") as bot:
+        await asyncio.wait_for(bot.wait(), timeout=60)
+    lines = (tmp_path / "bot.log").read_text(encoding="utf-8").strip().splitlines()
+    assert bot.returncode == 2
+    for key in ("report_hotline", "citizen_hotline", "service_hours", "claim_hours"):
+        assert any(line.startswith(f"error: {config}: local.{key} is not set") for line in lines)
+    assert all(line.startswith("error: ") for line in lines)  # no traceback
+    assert emu.requests == []
+
+
+async def test_without_keys_in_the_environment_the_keys_file_goes_in_the_data_folder(
+    emu: BotApiEmulator, tmp_path: Path
+) -> None:
+    """Not next to the config (/etc/hotline, read-only to the bot): in data_dir."""
+    data = tmp_path / "var-lib-hotline"
+    config = polling_config(tmp_path, emu, data)
+    env = unit_environment({"TELEGRAM_BOT_TOKEN": TOKEN}, tmp_path / "cache")
+    async with unit_process(unit_command(config, "single"), env, tmp_path / "bot.log") as bot:
+        await until(lambda: bool(emu.calls("getUpdates")), timeout=60)
+    assert bot.returncode == 0, (tmp_path / "bot.log").read_text()
+    assert (data / "privacy-keys.json").stat().st_mode & 0o777 == 0o600
+    assert not (config.parent / "data").exists()
+    assert "created new privacy keys in" in (tmp_path / "bot.log").read_text()
+
+
+async def test_a_webhook_server_without_a_secret_trusts_no_post(
+    emu: BotApiEmulator, tmp_path: Path
+) -> None:
+    """Behind the start-up check, the server itself: no secret configured, every post refused."""
+    from dataclasses import replace
+
+    from bot.app import build_application
+    from bot.webhook import serving_webhook
+    from tests.integration.test_webhook import webhook_config as secret_webhook_config
+
+    config = secret_webhook_config(tmp_path, emu)
+    webhook = replace(config.telegram.webhook, secret_token="")
+    config = replace(config, telegram=replace(config.telegram, webhook=webhook))
+    async with serving_webhook(build_application(config), config):
+        update = {"update_id": 5, "message": emu.new_message(emu.user(), text="/claim SJ-1")}
+        async with httpx.AsyncClient() as client:
+            for header in ({}, {"X-Telegram-Bot-Api-Secret-Token": ""}):
+                forged = await client.post(webhook.url, json=update, headers=header)
+                assert forged.status_code == 403

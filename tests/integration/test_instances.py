@@ -23,7 +23,7 @@ from tests.conftest import NO_POSTGRESQL, POSTGRESQL_URL, Query
 from tests.integration.conftest import Harness, record_handler_errors
 from tests.integration.inspecting import staffroom
 from tests.integration.reporting import Reporter, data_ending, receipt_of, reporting_config
-from tests.integration.test_reporter_durability import bot_process, until
+from tests.integration.test_reporter_durability import LOCAL_FACTS, bot_process, until
 from tests.integration.test_webhook import free_port
 
 SECRET = "shared-secret"
@@ -206,7 +206,7 @@ storage:
   url: "{database_url}"
 privacy:
   keys_file: "{folder / "keys.json"}"
-""",
+{LOCAL_FACTS}""",
         encoding="utf-8",
     )
     return path

@@ -200,6 +200,16 @@ async def test_when_the_reply_cannot_be_sent_the_outbox_delivers_the_receipt(
 # --- A killed process ---------------------------------------------------------------------------
 
 
+# What `run` requires of every config file: the local facts its answers and messages show.
+LOCAL_FACTS = """
+local:
+  report_hotline: "12345"
+  citizen_hotline: "12345"
+  service_hours: "工作日"
+  claim_hours: "24"
+"""
+
+
 def write_config(tmp_path: Path, emu: BotApiEmulator) -> Path:
     path = tmp_path / "config.yaml"
     knowledge = [str(PROJECT_ROOT / "knowledge" / layer) for layer in ("national", "local")]
@@ -216,7 +226,7 @@ storage:
   url: "sqlite:///{tmp_path / "hotline.sqlite3"}"
 privacy:
   keys_file: "{tmp_path / "keys.json"}"
-""",
+{LOCAL_FACTS}""",
         encoding="utf-8",
     )
     return path

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import sqlite3
 import subprocess
@@ -12,11 +13,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from bot.config import PROJECT_ROOT
 from tests.conftest import POSTGRESQL_URL
-from tests.deployment import DEPLOY
+from tests.deployment import CHECKOUT, DEPLOY, unit_settings
 
 SQLITE_SCRIPT = DEPLOY / "backup" / "backup-sqlite.sh"
 POSTGRES_SCRIPT = DEPLOY / "backup" / "backup-postgres.sh"
+BACKUP_UNIT = DEPLOY / "backup" / "hotline-backup.service"
 needs_sqlite3 = pytest.mark.skipif(shutil.which("sqlite3") is None, reason="needs sqlite3")
 
 
@@ -75,8 +78,17 @@ def test_postgres_backups_in_one_second_are_both_kept_and_restorable(tmp_path: P
     name = f"hotline_backup_{uuid.uuid4().hex[:12]}"
     subprocess.run(["createdb", name], env={**os.environ, **server}, check=True)
     try:
-        env = {**server, "PGDATABASE": name, "BACKUP_DIR": str(tmp_path / "backups")}
-        runs = [backup(POSTGRES_SCRIPT, **env) for _ in range(2)]
+        # hotline-backup.service's own command line and Environment= lines, this machine's paths.
+        unit = unit_settings(BACKUP_UNIT)
+        [exec_start] = unit["ExecStart"]
+        argv = shlex.split(exec_start.replace(CHECKOUT, str(PROJECT_ROOT)))
+        env = dict(line.split("=", 1) for line in unit["Environment"])
+        assert env["PGDATABASE"] == "hotline" and env["BACKUP_DIR"] == "/var/backups/hotline"
+        env |= {**server, "PGDATABASE": name, "BACKUP_DIR": str(tmp_path / "backups")}
+        runs = [
+            subprocess.run(argv, env={**os.environ, **env}, capture_output=True, text=True)
+            for _ in range(2)
+        ]
     finally:
         subprocess.run(["dropdb", name], env={**os.environ, **server}, check=True)
     assert all(r.returncode == 0 for r in runs), [r.stderr for r in runs]

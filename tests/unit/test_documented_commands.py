@@ -12,7 +12,13 @@ import pytest
 from bot.cli import build_parser
 from tests.deployment import README, VENV_PYTHON, unit_settings
 
-PREFIXES = ("python -m bot ", ".venv/bin/python -m bot ", f"{VENV_PYTHON} -m bot ")
+# A bot command line, bare or through the wrapper that gives it the service's secrets.
+PREFIXES = (
+    "python -m bot ",
+    ".venv/bin/python -m bot ",
+    f"{VENV_PYTHON} -m bot ",
+    "/opt/hotline/deploy/hotline-cli.sh ",
+)
 # What the README's synopses name, as a user would fill it in.
 FILLED_IN = {
     "FILE.yaml": "cases.yaml",
@@ -25,15 +31,18 @@ FILLED_IN = {
 
 
 def readme_commands() -> list[str]:
-    """Code spans that are bot commands, and the first cell of each row of the command table
-    (written without the `python -m bot` in front)."""
+    """Code spans and lines of code blocks that are bot commands, and the first cell of each
+    row of the command table (written without the `python -m bot` in front)."""
     text = README.read_text(encoding="utf-8")
-    spans = re.findall(r"`([^`\n]+)`", text)
+    blocks = re.findall(r"^```\w*\n(.*?)^```", text, flags=re.M | re.S)
+    spans = re.findall(r"`([^`\n]+)`", text) + [
+        line.strip() for block in blocks for line in block.splitlines()
+    ]
     # "... -m bot ..." stands for any command; the table lists them one by one.
     commands = [s for s in spans if s.startswith(PREFIXES) and not s.endswith("...")]
     table_rows = re.findall(r"^\| `([^`]+)` \|", text, flags=re.M)
     commands += [f"python -m bot {row}" for row in table_rows]
-    return commands
+    return list(dict.fromkeys(commands))
 
 
 def as_argv(command: str) -> list[str]:
@@ -58,7 +67,15 @@ DOCUMENTED = [*readme_commands(), "unit: " + " ".join(unit_argv())]
 
 def test_the_readme_documents_the_operations_commands() -> None:
     documented = " ".join(readme_commands())
-    for command in ("config check", "keys generate", "keys rotate", "db status", "db migrate"):
+    for command in (
+        "config check",
+        "keys generate",
+        "keys rotate",
+        "db status",
+        "db migrate",
+        "hotline-cli.sh export",
+        "hotline-cli.sh kb gaps",
+    ):
         assert command in documented, command
 
 
