@@ -9,27 +9,13 @@
 # The privacy keys are not in this backup, on purpose: keep them apart (see README, Deployment).
 set -euo pipefail
 
-# keep_as BASE EXT FILE: FILE becomes BASE.EXT, or BASE-2.EXT, BASE-3.EXT ... if that is taken
-# (two backups in one second); ln refuses to replace a file, so no backup overwrites another.
-keep_as() {
-    local base="$1" ext="$2" file="$3" candidate="$1.$2" n=1
-    until ln "$file" "$candidate" 2>/dev/null; do
-        n=$((n + 1))
-        candidate="$base-$n.$ext"
-    done
-    rm -f "$file"
-    echo "$candidate"
-}
+# shellcheck source=backup-common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/backup-common.sh"
 
 database="${PGDATABASE:-hotline}"
 backup_dir="${BACKUP_DIR:-/var/backups/hotline}"
 keep_days="${KEEP_DAYS:-14}"
-
-# Checked before anything is written: a bad value must not surface after the dump.
-if [[ ! "$keep_days" =~ ^[0-9]+$ ]]; then
-    echo "KEEP_DAYS must be a whole number of days, not '$keep_days'" >&2
-    exit 2
-fi
+check_keep_days "$keep_days"
 
 umask 077
 mkdir -p "$backup_dir"
