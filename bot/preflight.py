@@ -127,10 +127,10 @@ def folder_problems(config: Config, environ: Mapping[str, str]) -> list[str]:
     at start, in one line, instead of a traceback from deep inside)."""
     folders: dict[Path, str] = {}
     if config.storage.is_sqlite:
-        folders[_database_file(config).parent] = "the SQLite database's folder (storage.url)"
+        folders[_database_file(config).parent] = "the SQLite database's folder, from storage.url"
     keys_from_env = environ.get(PEPPER_VARIABLE) or environ.get(SEALING_VARIABLE)
     if not keys_from_env and not config.keys_path.exists():
-        folders.setdefault(config.keys_path.parent, "where the privacy keys file is created")
+        folders.setdefault(config.keys_path.parent, "where the privacy keys file goes, data_dir")
     return [problem for folder, what in folders.items() if (problem := _unwritable(folder, what))]
 
 
@@ -147,8 +147,9 @@ def _unwritable(folder: Path, what: str) -> str | None:
             pass
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
+        made_in_it = "" if existing == folder else f", to be made in it: {folder}"
         return (
-            f"cannot write in {existing} ({what}: {folder}): {reason}; the bot's user needs a"
-            " folder it may write (README, Deployment, step 1)"
+            f"cannot write in {existing} ({what}{made_in_it}): {reason}; the bot's user needs"
+            " a folder it may write (README, Deployment, step 1)"
         )
     return None
