@@ -344,3 +344,23 @@ async def test_a_webhook_server_without_a_secret_trusts_no_post(
             for header in ({}, {"X-Telegram-Bot-Api-Secret-Token": ""}):
                 forged = await client.post(webhook.url, json=update, headers=header)
                 assert forged.status_code == 403
+
+
+async def test_an_unreachable_database_is_one_line_and_exit_1_so_systemd_retries(
+    emu: BotApiEmulator, tmp_path: Path
+) -> None:
+    config = polling_config(tmp_path, emu)
+    text = config.read_text(encoding="utf-8")
+    shipped = "url: sqlite:////"
+    start = text.index(shipped)
+    end = text.index("\n", start)
+    config.write_text(
+        text[:start] + "url: postgresql://nobody@127.0.0.1:1/none" + text[end:], encoding="utf-8"
+    )
+    env = unit_environment({**generated_secrets(), "TELEGRAM_BOT_TOKEN": TOKEN}, tmp_path / "cache")
+    async with unit_process(unit_command(config, "single"), env, tmp_path / "bot.log") as bot:
+        await asyncio.wait_for(bot.wait(), timeout=60)
+    output = (tmp_path / "bot.log").read_text(encoding="utf-8")
+    assert bot.returncode == 1, output  # not 2: the database may be back at the next try
+    assert "Traceback" not in output
+    assert "error: cannot connect to postgresql://nobody@127.0.0.1:1/none" in output
