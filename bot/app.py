@@ -35,8 +35,10 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.config import Config
+from bot.front_door import replay_left_behind, replay_unfinished
 from bot.i18n import LANGUAGES, text
 from bot.services import Services
+from bot.store import StoreError
 from handlers import delivery, errors, gatekeepers, inspector, parent, reporter
 from handlers.context import HotlineContext
 
@@ -132,8 +134,15 @@ class DurableApplication(Application):  # type: ignore[type-arg]
     async def process_update(self, update: object) -> None:
         started = time.monotonic()
         await super().process_update(update)
-        await gatekeepers.update_handled(self, update)
-        self.bot_data.metrics.update_handled(update, time.monotonic() - started)
+        services: Services = self.bot_data
+        if isinstance(update, Update):
+            try:
+                await services.inbox.finish(update.update_id)
+            except StoreError:
+                log.warning(
+                    "update %d handled but not marked done; it will be replayed", update.update_id
+                )
+        services.metrics.update_handled(update, time.monotonic() - started)
 
 
 def _no_turn(chat_key: int) -> AbstractAsyncContextManager[None]:
@@ -155,6 +164,8 @@ def build_application(config: Config, *, request: BaseRequest | None = None) -> 
         ApplicationBuilder()
         .application_class(DurableApplication)
         .token(config.telegram.token)
+        # Our own poller (bot.polling) records each batch before acknowledging it.
+        .updater(None)
         .context_types(ContextTypes(context=HotlineContext, bot_data=Services))
         .concurrent_updates(PerChatUpdateProcessor(config.telegram.concurrent_updates))
         .rate_limiter(
@@ -180,15 +191,15 @@ def build_application(config: Config, *, request: BaseRequest | None = None) -> 
 
 
 # Handler groups run in this order; a handler raising ApplicationHandlerStop ends the update.
-# Record every update durably before anything else sees it, drop repeats, and turn away a
-# flood from one sender (counted in the same commit).
+# The front door recorded every update before it got here: drop repeats, turn away a flood
+# from one sender (counted when it was recorded), read the person's chat state.
 INBOX_GROUP = -1
 FLOWS_GROUP = 0  # a report or status check in progress takes the reporter's messages
 FEATURES_GROUP = 1  # commands, buttons, the FAQ
 
 
 def _register_handlers(app: Application) -> None:  # type: ignore[type-arg]
-    app.add_handler(TypeHandler(Update, gatekeepers.record_update), INBOX_GROUP)
+    app.add_handler(TypeHandler(Update, gatekeepers.admit_update), INBOX_GROUP)
     # Within a group the first matching handler wins: the inspectors' commands (their
     # "/ask <ticket number> ..." before the parents' "/ask <question>"), the reporters' commands
     # and buttons (and the /start report|status links) come before the parents' /start and
@@ -214,8 +225,8 @@ def _open_services(config: Config) -> Callable[[Application], Coroutine[Any, Any
         # leave the recent ones to whichever instance may still be handling them.
         shared = config.storage.is_postgresql
         stale_after = timedelta(seconds=config.telegram.replay_after_seconds) if shared else None
-        await gatekeepers.replay_unfinished(app, stale_after=stale_after)
-        services.start_task(gatekeepers.replay_left_behind(app), name="replay")
+        await replay_unfinished(app, stale_after=stale_after)
+        services.start_task(replay_left_behind(app), name="replay")
 
     return post_init
 
@@ -265,15 +276,3 @@ async def started(app: Application) -> AsyncIterator[Application]:  # type: igno
         await app.shutdown()
         if app.post_shutdown:
             await app.post_shutdown(app)
-
-
-@asynccontextmanager
-async def running(app: Application, *, poll_interval: float = 0.0) -> AsyncIterator[Application]:  # type: ignore[type-arg]
-    """Polling inside an existing event loop (tests, offline mode), then a clean shutdown."""
-    async with started(app):
-        assert app.updater is not None
-        await app.updater.start_polling(poll_interval=poll_interval, timeout=1)
-        try:
-            yield app
-        finally:
-            await app.updater.stop()

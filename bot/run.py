@@ -8,9 +8,7 @@ import os
 import sys
 from dataclasses import replace
 
-from telegram import Update
-
-from bot.app import build_application, running
+from bot.app import build_application
 from bot.config import Config
 from bot.kb.loader import load_knowledge_strict
 from bot.preflight import startup_problems
@@ -64,7 +62,9 @@ def serve(config: Config) -> None:
 
         asyncio.run(run_webhook(config, app))
     else:
-        app.run_polling(allowed_updates=Update.ALL_TYPES)
+        from bot.polling import run_polling
+
+        asyncio.run(run_polling(app))
 
 
 async def run_offline(config: Config) -> None:
@@ -72,6 +72,7 @@ async def run_offline(config: Config) -> None:
     # Imported here: a bot serving Telegram should not carry the emulator (and aiohttp) in memory.
     from bot.emulator.server import BotApiEmulator
     from bot.emulator.terminal import run_terminal_chat
+    from bot.polling import running
 
     async with BotApiEmulator(token=OFFLINE_TOKEN) as emulator:
         offline = replace(

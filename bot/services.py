@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
-from bot.chat_state import ChatState
 from bot.config import Config
 from bot.faq import FaqService
 from bot.inspection import InspectionServices, build_inspection_services
@@ -22,16 +21,20 @@ from bot.metrics import Metrics
 from bot.privacy import Sealer, keyed_hash, load_privacy_keys
 from bot.questions import QuestionLog
 from bot.store import Store, StoreError, open_store
-from bot.tickets.flood import Admission, FloodGate
 from bot.tickets.outbox import OutboxDispatcher, Send, utc_now
 from bot.tickets.services import TicketServices, build_ticket_services
 from bot.tickets.status_checks import StatusChecks
+from bot.updates.chat_state import ChatState
+from bot.updates.flood import FloodGate
+from bot.updates.inbox import Inbox
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 # Stale drafts, handled updates and ended counters are forgotten this often.
 TIDY_EVERY = timedelta(hours=1)
+# Handled updates are remembered this long, so a late redelivery is still known as a repeat.
+UPDATES_KEPT = timedelta(days=2)
 # Background work (a send in progress) gets this long to finish when the bot stops.
 STOP_GRACE_SECONDS = 5.0
 
@@ -51,17 +54,11 @@ class Services:
     _store: Store | None = None
     _tickets: TicketServices | None = None
     _questions: QuestionLog | None = None
-    _flood: FloodGate | None = None
-    _chat_state: ChatState | None = None
+    _inbox: Inbox | None = None
     _inspection: InspectionServices | None = None
     # What time it is for deadlines, digests and the outbox (tests set a clock of their own
     # before the services open).
     clock: Callable[[], datetime] = utc_now
-    # Update ids this process recorded in the inbox and has not finished yet, and updates
-    # recorded before they reached the handlers (replays; webhook deliveries, recorded before
-    # Telegram got its answer) with what the flood gate said then: not duplicates.
-    updates_in_hand: set[int] = field(default_factory=set)
-    recorded: dict[int, Admission] = field(default_factory=dict)
     # Counters and durations for /metrics (the database's figures are read when scraped).
     metrics: Metrics = field(default_factory=Metrics)
     # Inspectors' names as Telegram last showed them, by user id (for cards and details).
@@ -99,12 +96,12 @@ class Services:
         return _ready(self._status_checks, "status checks")
 
     @property
-    def chat_state(self) -> ChatState:
-        return _ready(self._chat_state, "chat state")
+    def inbox(self) -> Inbox:
+        return _ready(self._inbox, "inbox")
 
     @property
-    def flood(self) -> FloodGate:
-        return _ready(self._flood, "flood gate")
+    def chat_state(self) -> ChatState:
+        return self.inbox.chat_state
 
     @property
     def inspection(self) -> InspectionServices:
@@ -129,9 +126,17 @@ class Services:
             on_new_ticket=inspection.views.flag_new_ticket,
         )
         self._questions = QuestionLog(self._store)
-        self._flood = FloodGate(self._store, config.telegram.flood_limit)
-        self._chat_state = ChatState(self._store, Sealer(keys))
-        self._status_checks = StatusChecks(self._chat_state)
+        chat_state = ChatState(self._store, Sealer(keys))
+        self._inbox = Inbox(
+            self._store,
+            Sealer(keys),
+            FloodGate(config.telegram.flood_limit),
+            chat_state,
+            person_key=self.pseudonym,
+            clock=self.clock,
+            max_replays=config.tickets.max_update_replays,
+        )
+        self._status_checks = StatusChecks(chat_state)
 
     def start_background(self, send: Send) -> None:
         """The outbox dispatcher (sending through ``send``), the deadline watch and the hourly
@@ -179,6 +184,7 @@ class Services:
             await asyncio.sleep(TIDY_EVERY.total_seconds())
             try:
                 forgotten = await self.tickets.tidy_up(utc_now())
+                forgotten["updates"] = await self.inbox.purge(UPDATES_KEPT)
                 forgotten["chat_state"] = await self.chat_state.purge(utc_now())
             except StoreError:
                 log.warning("tidy-up skipped: the database is busy", exc_info=True)

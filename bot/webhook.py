@@ -2,7 +2,7 @@
 
 PTB's own webhook server answers Telegram before the update is stored, so an instance killed at
 that moment would lose it. This server records the update in the inbox (with the sender's
-flood count) first, and only then answers 200:
+flood count, see :mod:`bot.front_door`) first, and only then answers 200:
 
 - killed before answering: Telegram got no 200, so the proxy (or Telegram) delivers the update
   again, perhaps to another instance;
@@ -17,12 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import logging
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -31,9 +29,10 @@ from telegram.ext import Application
 
 from bot.app import started
 from bot.config import Config
+from bot.front_door import receive
 from bot.health import monitoring_routes
-from bot.services import Services
 from bot.store import StoreError
+from bot.updates.incoming import IncomingUpdate, NotAnUpdate
 
 log = logging.getLogger(__name__)
 
@@ -75,31 +74,15 @@ class WebhookServer:
         ):
             return web.Response(status=403)
         try:
-            body = await request.text()
-            update = Update.de_json(json.loads(body), self._app.bot)
-        except (ValueError, TypeError, KeyError):
+            incoming = IncomingUpdate.from_json(await request.text())
+        except (NotAnUpdate, UnicodeDecodeError):
             return web.Response(status=400)
-        if not isinstance(update, Update):
-            return web.Response(status=400)
-        return await self._record_and_queue(update, body)
-
-    async def _record_and_queue(self, update: Update, body: str) -> web.Response:
-        services: Services = self._app.bot_data
-        user = update.effective_user
-        sender = services.pseudonym(user.id) if user is not None else None
         try:
-            arrival = await services.tickets.inbox.receive(
-                update.update_id, body, sender, services.flood, datetime.now(UTC)
-            )
+            await receive(self._app, [incoming])
         except StoreError:
             # Not recorded: no 200, so it is delivered again rather than lost.
-            log.warning("update %d not recorded (database busy); asked again", update.update_id)
+            log.warning("update %d not recorded (database busy); asked again", incoming.update_id)
             return web.Response(status=503)
-        if arrival.fresh:
-            services.recorded[update.update_id] = arrival.admission
-            await self._app.update_queue.put(update)
-        else:
-            log.info("update %d delivered again; it was recorded already", update.update_id)
         return web.Response(status=200)
 
 

@@ -8,8 +8,8 @@ from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.constants import MessageLimit, ParseMode
 from telegram.error import BadRequest
 
-from bot.chat_state import StateCopy
 from bot.i18n import Language, language_from_code, text
+from bot.updates.chat_state import StateCopy
 from handlers.context import HotlineContext
 
 LANGUAGE_KEY = "language"
@@ -22,8 +22,14 @@ def person_key(update: Update, context: HotlineContext) -> str:
     return context.services.pseudonym(user.id)
 
 
+def applied_once(update: Update) -> str:
+    """The key under which this update's effect is applied once, however often it is handled
+    (a replay after a crash): see the store's ``first_application``."""
+    return f"update:{update.update_id}"
+
+
 def state_copy(context: HotlineContext) -> StateCopy:
-    """This update's copy of the person's chat state (see :mod:`bot.chat_state`)."""
+    """This update's copy of the person's chat state (see :mod:`bot.updates.chat_state`)."""
     assert context.user_data is not None, "only updates from a person carry chat state"
     return context.user_data
 

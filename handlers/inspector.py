@@ -157,7 +157,9 @@ async def claim_command(update: Update, context: HotlineContext, request: Reques
     if number is None:
         await usage(context, request, "claim")
         return
-    result = await context.services.inspection.desk.claim(request.user_id, number)
+    result = await context.services.inspection.desk.claim(
+        request.user_id, number, once=request.once
+    )
     await _changed(context, request, result, "inspector.claimed")
 
 
@@ -166,7 +168,9 @@ async def release_command(update: Update, context: HotlineContext, request: Requ
     if number is None:
         await usage(context, request, "release")
         return
-    result = await context.services.inspection.desk.release(request.user_id, number)
+    result = await context.services.inspection.desk.release(
+        request.user_id, number, once=request.once
+    )
     await _changed(context, request, result, "inspector.released")
 
 
@@ -186,7 +190,9 @@ async def note_command(update: Update, context: HotlineContext, request: Request
     if number is None or not note:
         await usage(context, request, "note")
         return
-    result = await context.services.inspection.desk.add_note(request.user_id, number, note)
+    result = await context.services.inspection.desk.add_note(
+        request.user_id, number, note, once=request.once
+    )
     if isinstance(result, Denied):
         await refused(context, request, result)
         return
@@ -201,7 +207,7 @@ async def ask_command(update: Update, context: HotlineContext, request: Request)
         await usage(context, request, "ask")
         return
     desk = context.services.inspection.desk
-    result = await desk.ask_reporter(request.user_id, number, question)
+    result = await desk.ask_reporter(request.user_id, number, question, once=request.once)
     if isinstance(result, Denied):
         await refused(context, request, result)
         return
@@ -227,7 +233,7 @@ async def transfer_command(update: Update, context: HotlineContext, request: Req
     reason = request.rest(2) or None
     desk = context.services.inspection.desk
     queue = parse_queue(request.args[1], context.services.inspection.settings)
-    result = await desk.transfer(request.user_id, number, queue, reason)
+    result = await desk.transfer(request.user_id, number, queue, reason, once=request.once)
     if isinstance(result, Denied):
         await refused(context, request, result)
         return
@@ -244,7 +250,7 @@ async def resolve_command(update: Update, context: HotlineContext, request: Requ
         await usage(context, request, "resolve")
         return
     desk = context.services.inspection.desk
-    result = await desk.resolve(request.user_id, number, disposition, outcome)
+    result = await desk.resolve(request.user_id, number, disposition, outcome, once=request.once)
     if isinstance(result, Denied):
         await refused(context, request, result)
         return
@@ -264,7 +270,9 @@ async def reopen_command(update: Update, context: HotlineContext, request: Reque
         await usage(context, request, "reopen")
         return
     reason = request.rest(1) or text(request.language, "inspector.reopen_reason")
-    result = await context.services.inspection.desk.reopen(request.user_id, number, reason)
+    result = await context.services.inspection.desk.reopen(
+        request.user_id, number, reason, once=request.once
+    )
     await _changed(context, request, result, "inspector.reopened")
     if not isinstance(result, Denied):
         context.services.wake_outbox()
@@ -277,7 +285,9 @@ async def merge_command(update: Update, context: HotlineContext, request: Reques
         await usage(context, request, "merge")
         return
     into, *others = [n for n in numbers if n is not None]
-    result = await context.services.inspection.desk.merge(request.user_id, into, others)
+    result = await context.services.inspection.desk.merge(
+        request.user_id, into, others, once=request.once
+    )
     if isinstance(result, Denied):
         await refused(context, request, result)
         return

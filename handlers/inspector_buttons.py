@@ -90,7 +90,9 @@ async def claim_button(
     if pressed is None:
         return
     query, number = pressed
-    result = await context.services.inspection.desk.claim(request.user_id, number)
+    result = await context.services.inspection.desk.claim(
+        request.user_id, number, once=request.once
+    )
     if isinstance(result, Denied):
         await answer_press(query, plain(await denial(context, request, result)), alert=True)
         return
@@ -168,7 +170,9 @@ async def transfer_to_button(
     if pressed is None:
         return
     query, number = pressed
-    result = await context.services.inspection.desk.transfer(request.user_id, number, args[1])
+    result = await context.services.inspection.desk.transfer(
+        request.user_id, number, args[1], once=request.once
+    )
     if isinstance(result, Denied):
         await answer_press(query, plain(await denial(context, request, result)), alert=True)
         return

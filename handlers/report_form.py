@@ -85,6 +85,9 @@ async def start_report(update: Update, context: HotlineContext) -> None:
     key = reporter_key(update, context)
     tickets = context.services.tickets
     draft = await tickets.drafts.load(key)
+    if draft is not None and draft.holds(update.update_id):
+        await send_step(update, context, draft)  # this very /report, replayed after a crash
+        return
     if draft is not None:
         number = position_of(draft).number
         text = t(update, context, "report.resume", number=number)
@@ -100,7 +103,9 @@ async def start_report(update: Update, context: HotlineContext) -> None:
 async def begin(update: Update, context: HotlineContext, key: str) -> None:
     """A fresh draft at the first step; any earlier draft and its files are discarded."""
     start = Position(Step.CATEGORY).encode()
-    draft = await context.services.tickets.drafts.start(key, utc_now(), step=start)
+    draft = await context.services.tickets.drafts.start(
+        key, utc_now(), step=start, update_id=update.update_id
+    )
     hotline = context.services.config.local.get("report_hotline", "")
     intro = t(
         update, context, "report.intro", report_hotline=html.escape(hotline), total=QUESTION_COUNT
@@ -120,6 +125,9 @@ async def take_message(update: Update, context: HotlineContext) -> bool:
     draft = await context.services.tickets.drafts.load(key)
     if draft is None:
         return False
+    if draft.holds(update.update_id):
+        await show_applied(update, context, draft)
+        return True
     if _idle(context, draft):
         await remind(update, context, key, draft)
         return True
@@ -133,6 +141,14 @@ async def take_message(update: Update, context: HotlineContext) -> bool:
     return True
 
 
+async def show_applied(update: Update, context: HotlineContext, draft: ReportDraft) -> None:
+    """An update handled before a crash but not marked done comes again: its answer is in the
+    draft already, so it is not applied to the step after its own; the reporter sees where they
+    are (the reply may not have gone out before the crash)."""
+    log.info("update %d: already applied to the draft", update.update_id)
+    await send_step(update, context, draft)
+
+
 def _idle(context: HotlineContext, draft: ReportDraft) -> bool:
     idle = timedelta(minutes=context.services.config.report_form.idle_minutes)
     return draft.updated_at is not None and utc_now() - draft.updated_at > idle
@@ -141,6 +157,7 @@ def _idle(context: HotlineContext, draft: ReportDraft) -> bool:
 async def remind(update: Update, context: HotlineContext, key: str, draft: ReportDraft) -> None:
     """After a long pause the message may not be meant as an answer (a question for the FAQ,
     say): keep the draft as it is, mark it touched, and show where the reporter was."""
+    draft = draft.applying(update.update_id)
     await context.services.tickets.drafts.save(key, draft, utc_now())
     number = position_of(draft).number
     lead = t(update, context, "report.welcome_back", number=number)
@@ -210,7 +227,7 @@ async def store_evidence(
         return t(update, context, "evidence.download_failed"), draft
     if isinstance(fetched, Reason):
         return refusal(update, context, fetched), draft
-    added = await tickets.drafts.add_evidence(key, fetched, utc_now())
+    added = await tickets.drafts.add_evidence(key, fetched, utc_now(), update_id=update.update_id)
     if isinstance(added, Refused):
         return refusal(update, context, added), draft
     lines = [t(update, context, "report.evidence.received", count=len(added.evidence))]
@@ -229,7 +246,7 @@ async def advance(update: Update, context: HotlineContext, key: str, draft: Repo
 async def move_to(
     update: Update, context: HotlineContext, key: str, draft: ReportDraft, position: Position
 ) -> None:
-    draft = at(draft, position)
+    draft = at(draft, position).applying(update.update_id)
     await context.services.tickets.drafts.save(key, draft, utc_now())
     await send_step(update, context, draft)
 
@@ -399,6 +416,10 @@ async def _press(
             await confirm_again(update, context, draft_id)
         else:
             await answer_press(query, t(update, context, "button.expired"), alert=True)
+        return
+    if draft.holds(update.update_id):
+        await answer_press(query)
+        await show_applied(update, context, draft)
         return
     handler, step = ACTIONS.get(action, (None, None))
     if handler is None or (step is not None and position_of(draft).step != step):
@@ -608,7 +629,10 @@ async def _on_draft(update: Update, context: HotlineContext, act: Action) -> boo
     draft = await context.services.tickets.drafts.load(key)
     if draft is None:
         return False
-    await act(update, context, key, draft, "")
+    if draft.holds(update.update_id):
+        await show_applied(update, context, draft)
+    else:
+        await act(update, context, key, draft, "")
     return True
 
 

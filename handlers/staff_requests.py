@@ -20,7 +20,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from bot.i18n import Language, text
 from bot.inspection.model import Denial, Denied, EvidenceFile, Transferred
 from bot.inspection.parsing import parse_ticket_number
-from handlers.common import answer_press, language_of, reply_html, send_html
+from handlers.common import answer_press, applied_once, language_of, reply_html, send_html
 from handlers.context import HotlineContext
 from handlers.staff_views import (
     card_markup,
@@ -46,6 +46,9 @@ class Request:
     language: Language
     message: Message | None
     args: tuple[str, ...]
+    # The key that makes the command's effect happen once, even if its update is handled
+    # again after a crash.
+    once: str | None = None
 
     def rest(self, skip: int) -> str:
         """The text after the command and ``skip`` words, line breaks kept."""
@@ -77,7 +80,7 @@ async def admitted(update: Update, context: HotlineContext, action: str) -> Requ
     context.services.staff_names[user.id] = user.full_name
     message = update.effective_message if update.callback_query is None else None
     args = tuple(context.args or ())
-    return Request(user.id, chat.id, private, language, message, args)
+    return Request(user.id, chat.id, private, language, message, args, applied_once(update))
 
 
 async def tell(update: Update, context: HotlineContext, html_text: str) -> None:

@@ -24,7 +24,7 @@ from bot.tickets.model import (
 from bot.tickets.outbox import utc_now
 from bot.tickets.receipts import normalize_code
 from bot.tickets.status_checks import Awaiting, StatusCheck
-from handlers.common import answer_press, person_key, send_html, state_copy, t
+from handlers.common import answer_press, applied_once, person_key, send_html, state_copy, t
 from handlers.context import HotlineContext
 from handlers.evidence import fetch_evidence, incoming_file
 from handlers.refusals import BYTES_PER_MB, download_limit, refusal
@@ -123,7 +123,7 @@ async def take_answer(
         return
     assert check.code is not None and check.question_id is not None
     saved = await context.services.tickets.reporters.answer_question(
-        check.code, key, check.question_id, answer, utc_now()
+        check.code, key, check.question_id, answer, utc_now(), once=applied_once(update)
     )
     if await _refused(update, context, key, saved):
         return
@@ -160,7 +160,9 @@ async def add_evidence(
     if isinstance(fetched, Reason):
         return refusal(update, context, fetched)
     assert check.code is not None
-    saved = await tickets.reporters.add_evidence(check.code, key, fetched, utc_now())
+    saved = await tickets.reporters.add_evidence(
+        check.code, key, fetched, utc_now(), once=applied_once(update)
+    )
     if isinstance(saved, Refused):
         if saved.reason == Reason.TOO_MANY_ATTEMPTS:
             await end_check(update, context)

@@ -65,7 +65,8 @@ async def serve(kind: BotKind, config: Config) -> None:
 def real_bot(config: Config) -> tuple[AnyApplication, Serving]:
     """The bot as ``python -m bot run`` builds it, with the same logging set-up."""
     # Imported only here, so that the echo baseline's memory is python-telegram-bot's alone.
-    from bot.app import build_application, running
+    from bot.app import build_application
+    from bot.polling import running
     from bot.run import setup_logging
 
     setup_logging(config, quiet=True)

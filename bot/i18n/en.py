@@ -304,6 +304,7 @@ MESSAGES: dict[str, str] = {
     "denied.text_too_long": "That is too long; please shorten it.",
     "denied.merge_into_itself": "{ticket_number} cannot be merged into itself.",
     "denied.nothing_to_merge": "Please give the numbers of the reports to merge.",
+    "denied.already_done": "That command for {ticket_number} was carried out already (the bot restarted meanwhile); it was not done a second time.",
     # the ticket's card in a queue's group
     "card.transferred": "↪️ Transferred here from {queue}",
     "card.moved": "↪️ Transferred to {queue}; handled there now",

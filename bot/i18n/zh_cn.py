@@ -305,6 +305,7 @@ MESSAGES: dict[str, str] = {
     "denied.text_too_long": "内容太长,请精简后再发。",
     "denied.merge_into_itself": "不能把 {ticket_number} 并入它自己。",
     "denied.nothing_to_merge": "请写上要并入的举报编号。",
+    "denied.already_done": "针对 {ticket_number} 的这条指令已经执行过(期间机器人曾重启),没有重复执行。",
     # the ticket's card in a queue's group
     "card.transferred": "↪️ 由 {queue} 转办至本队列",
     "card.moved": "↪️ 已转办至 {queue},请在该队列办理",

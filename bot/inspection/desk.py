@@ -34,6 +34,8 @@ from bot.tickets.model import OPEN_STATUSES, MessageKind, Reason, Refused, Ticke
 from bot.tickets.outbox import staff_message, utc_now
 
 R = TypeVar("R")
+# The key of a command applied at most once (its update's), or None.
+Once = str | None
 Step = Callable[[Transaction, TicketRecord, datetime], Awaitable[R]]
 
 _DENIALS = {
@@ -77,7 +79,7 @@ class InspectionDesk:
 
     # --- claims ---
 
-    async def claim(self, user_id: int, number: str) -> Changed | Denied:
+    async def claim(self, user_id: int, number: str, *, once: Once = None) -> Changed | Denied:
         """Compare-and-set: of many inspectors pressing at once exactly one wins; the others
         are told who has it."""
 
@@ -90,21 +92,26 @@ class InspectionDesk:
                 raise Refusal(Denied(Denial.ALREADY_CLAIMED, ticket.number, holder), ticket)
             return _changed(result, Action.CLAIM)
 
-        return await self._act(user_id, Action.CLAIM, number, step)
+        return await self._act(user_id, Action.CLAIM, number, step, once=once)
 
-    async def release(self, user_id: int, number: str) -> Changed | Denied:
+    async def release(self, user_id: int, number: str, *, once: Once = None) -> Changed | Denied:
         async def step(tx: Transaction, ticket: TicketRecord, now: datetime) -> Changed:
             result = await self._lifecycle.release_in(tx, ticket, self._audit.actor(user_id), now)
             return _changed(_or_refuse(result, ticket), Action.RELEASE)
 
-        return await self._act(user_id, Action.RELEASE, number, step)
+        return await self._act(user_id, Action.RELEASE, number, step, once=once)
 
-    async def investigate(self, user_id: int, number: str) -> Changed | Denied:
-        return await self._change(user_id, Action.INVESTIGATE, number, TicketStatus.INVESTIGATING)
+    async def investigate(
+        self, user_id: int, number: str, *, once: Once = None
+    ) -> Changed | Denied:
+        investigating = TicketStatus.INVESTIGATING
+        return await self._change(user_id, Action.INVESTIGATE, number, investigating, once)
 
     # --- working a ticket ---
 
-    async def add_note(self, user_id: int, number: str, text: str) -> NoteAdded | Denied:
+    async def add_note(
+        self, user_id: int, number: str, text: str, *, once: Once = None
+    ) -> NoteAdded | Denied:
         """An internal note: staff only."""
 
         async def step(tx: Transaction, ticket: TicketRecord, now: datetime) -> NoteAdded:
@@ -112,9 +119,11 @@ class InspectionDesk:
             await self._lifecycle.note_in(tx, ticket, note, self._audit.actor(user_id), now)
             return NoteAdded(ticket.number)
 
-        return await self._act(user_id, Action.NOTE, number, step)
+        return await self._act(user_id, Action.NOTE, number, step, once=once)
 
-    async def ask_reporter(self, user_id: int, number: str, question: str) -> QuestionSent | Denied:
+    async def ask_reporter(
+        self, user_id: int, number: str, question: str, *, once: Once = None
+    ) -> QuestionSent | Denied:
         """Relayed through the reporter's /status; pushed to them only if they opted in."""
 
         async def step(tx: Transaction, ticket: TicketRecord, now: datetime) -> QuestionSent:
@@ -125,10 +134,16 @@ class InspectionDesk:
             notified = await tx.notify_link(ticket.id) is not None
             return QuestionSent(ticket.number, asked.question_id, notified)
 
-        return await self._act(user_id, Action.ASK_REPORTER, number, step)
+        return await self._act(user_id, Action.ASK_REPORTER, number, step, once=once)
 
     async def transfer(
-        self, user_id: int, number: str, to_queue: str, reason: str | None = None
+        self,
+        user_id: int,
+        number: str,
+        to_queue: str,
+        reason: str | None = None,
+        *,
+        once: Once = None,
     ) -> Transferred | Denied:
         """To another queue (转办), unclaimed, with that queue's claim deadline; a queue with
         nobody to claim tickets hands it to the default queue instead."""
@@ -145,9 +160,8 @@ class InspectionDesk:
             await self._tell_queue(tx, ticket, ticket.queue, target, now)
             return Transferred(ticket.number, ticket.queue, target, target != to_queue)
 
-        return await self._act(
-            user_id, Action.TRANSFER, number, step, details={"to_queue": to_queue}
-        )
+        details = {"to_queue": to_queue}
+        return await self._act(user_id, Action.TRANSFER, number, step, details=details, once=once)
 
     def _transfer_target(self, ticket: TicketRecord, to_queue: str) -> str:
         if self.settings.queue(to_queue) is None:
@@ -178,6 +192,8 @@ class InspectionDesk:
         disposition: Disposition,
         outcome: str,
         internal_note: str | None = None,
+        *,
+        once: Once = None,
     ) -> Changed | Denied:
         """Decide the ticket; ``outcome`` is what the reporter is told."""
 
@@ -199,12 +215,14 @@ class InspectionDesk:
             return changed
 
         details = {"disposition": str(disposition)}
-        return await self._act(user_id, Action.RESOLVE, number, step, details=details)
+        return await self._act(user_id, Action.RESOLVE, number, step, details=details, once=once)
 
-    async def close(self, user_id: int, number: str) -> Changed | Denied:
-        return await self._change(user_id, Action.CLOSE, number, TicketStatus.CLOSED)
+    async def close(self, user_id: int, number: str, *, once: Once = None) -> Changed | Denied:
+        return await self._change(user_id, Action.CLOSE, number, TicketStatus.CLOSED, once)
 
-    async def reopen(self, user_id: int, number: str, reason: str) -> Changed | Denied:
+    async def reopen(
+        self, user_id: int, number: str, reason: str, *, once: Once = None
+    ) -> Changed | Denied:
         """Supervisors only: a decided or closed ticket goes back to its queue, unclaimed, with
         fresh deadlines counted from now."""
 
@@ -216,16 +234,18 @@ class InspectionDesk:
             result = await self._lifecycle.reopen_in(tx, ticket, due, actor, now, reason=note)
             return _changed(_or_refuse(result, ticket), Action.REOPEN)
 
-        return await self._act(user_id, Action.REOPEN, number, step)
+        return await self._act(user_id, Action.REOPEN, number, step, once=once)
 
     async def merge(
-        self, user_id: int, into_number: str, numbers: Sequence[str]
+        self, user_id: int, into_number: str, numbers: Sequence[str], *, once: Once = None
     ) -> Merged | Denied:
         """Merge the reports ``numbers`` into ``into_number``: each is kept whole as a
         supporting report and marked a duplicate. All or nothing."""
         now = self._clock()
         try:
             async with self._store.transaction() as tx:
+                if not await _first_time(tx, once, now):
+                    return Denied(Denial.ALREADY_DONE, into_number)
                 target = await self._checked(tx, user_id, Action.MERGE, into_number)
                 if target.status not in OPEN_STATUSES:
                     raise Refusal(Denied(Denial.TICKET_CLOSED, into_number), target)
@@ -262,14 +282,14 @@ class InspectionDesk:
     # --- the machinery every action shares ---
 
     async def _change(
-        self, user_id: int, action: Action, number: str, new: TicketStatus
+        self, user_id: int, action: Action, number: str, new: TicketStatus, once: Once
     ) -> Changed | Denied:
         async def step(tx: Transaction, ticket: TicketRecord, now: datetime) -> Changed:
             actor = self._audit.actor(user_id)
             result = await self._lifecycle.change_status_in(tx, ticket, new, actor, now)
             return _changed(_or_refuse(result, ticket), action)
 
-        return await self._act(user_id, action, number, step)
+        return await self._act(user_id, action, number, step, once=once)
 
     async def _act(
         self,
@@ -279,10 +299,16 @@ class InspectionDesk:
         step: Step[R],
         *,
         details: dict[str, Any] | None = None,
+        once: Once = None,
     ) -> R | Denied:
+        """``once`` names the command (its update): applied at most once, however often it is
+        handled; a repeat changes nothing and says so (unaudited: it is no refusal). A refused
+        command records no key, so it is judged afresh if it comes again."""
         now = self._clock()
         try:
             async with self._store.transaction() as tx:
+                if not await _first_time(tx, once, now):
+                    return Denied(Denial.ALREADY_DONE, number)
                 ticket = await self._checked(tx, user_id, action, number)
                 result = await step(tx, ticket, now)
                 await self._audit.record(tx, user_id, action, now, ticket=ticket, details=details)
@@ -316,6 +342,10 @@ class InspectionDesk:
         if len(cleaned) > self._max_text_chars:
             raise Refusal(Denied(Denial.TEXT_TOO_LONG, ticket.number), ticket)
         return cleaned
+
+
+async def _first_time(tx: Transaction, once: Once, now: datetime) -> bool:
+    return once is None or await tx.first_application(once, now)
 
 
 def _holder(denial: Denial, ticket: TicketRecord) -> str | None:

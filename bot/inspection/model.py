@@ -73,6 +73,7 @@ class Denial(StrEnum):
     TEXT_TOO_LONG = "text_too_long"
     MERGE_INTO_ITSELF = "merge_into_itself"
     NOTHING_TO_MERGE = "nothing_to_merge"
+    ALREADY_DONE = "already_done"  # the same command, handled again after a restart
 
 
 @dataclass(frozen=True)

@@ -137,6 +137,8 @@ class DraftRecord:
 class ReceiptRecord:
     ticket_id: int
     code_hash: str
+    # The filing account, hashed with the code itself as part of the input (see receipts).
+    owner_tag: str | None = None
 
 
 @dataclass(frozen=True)
@@ -315,7 +317,13 @@ class TicketTables(Protocol):
         ...
 
     async def add_receipt_code(
-        self, ticket_id: int, lookup: str, code_hash: str, now: datetime
+        self,
+        ticket_id: int,
+        lookup: str,
+        code_hash: str,
+        now: datetime,
+        *,
+        owner_tag: str | None = None,
     ) -> None: ...
     async def receipt_candidates(self, lookup: str) -> list[ReceiptRecord]: ...
 
@@ -360,7 +368,14 @@ class DraftTables(Protocol):
 
 
 class DeliveryTables(Protocol):
-    async def record_update(self, update_id: int, payload: str, now: datetime) -> bool: ...
+    async def record_updates(self, updates: Sequence[tuple[int, str]], now: datetime) -> set[int]:
+        """Record (update id, sealed payload) pairs not seen before; the ids that were new."""
+        ...
+
+    async def record_failed_update(self, update_id: int, now: datetime) -> None:
+        """An update that cannot be handled: kept as failed, without its payload."""
+        ...
+
     async def finish_update(self, update_id: int, status: str, now: datetime) -> None: ...
     async def take_unfinished_updates(
         self, taken_before: datetime, now: datetime, limit: int
@@ -370,6 +385,13 @@ class DeliveryTables(Protocol):
         ...
 
     async def purge_updates(self, finished_before: datetime) -> int: ...
+
+    async def first_application(self, key: str, now: datetime) -> bool:
+        """Record that the effect named ``key`` is applied in this unit of work; False if it
+        was applied before (then the caller applies nothing)."""
+        ...
+
+    async def purge_applied_once(self, applied_before: datetime) -> int: ...
 
     async def enqueue(self, message: NewMessage) -> None:
         """Queue a message; skipped when a row with the same dedupe key exists."""

@@ -179,19 +179,26 @@ class SqlTransaction:
     # --- receipt codes ---
 
     async def add_receipt_code(
-        self, ticket_id: int, lookup: str, code_hash: str, now: datetime
+        self,
+        ticket_id: int,
+        lookup: str,
+        code_hash: str,
+        now: datetime,
+        *,
+        owner_tag: str | None = None,
     ) -> None:
         self._write(
-            "INSERT INTO receipt_codes (ticket_id, lookup, code_hash, created_at)"
-            " VALUES (?, ?, ?, ?)",
-            (ticket_id, lookup, code_hash, to_db_time(now)),
+            "INSERT INTO receipt_codes (ticket_id, lookup, code_hash, created_at, owner_tag)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (ticket_id, lookup, code_hash, to_db_time(now), owner_tag),
         )
 
     async def receipt_candidates(self, lookup: str) -> list[ReceiptRecord]:
         rows = await self._rows(
-            "SELECT ticket_id, code_hash FROM receipt_codes WHERE lookup = ?", (lookup,)
+            "SELECT ticket_id, code_hash, owner_tag FROM receipt_codes WHERE lookup = ?",
+            (lookup,),
         )
-        return [ReceiptRecord(ticket_id=r[0], code_hash=r[1]) for r in rows]
+        return [ReceiptRecord(ticket_id=r[0], code_hash=r[1], owner_tag=r[2]) for r in rows]
 
     # --- audit events ---
 
@@ -351,12 +358,25 @@ class SqlTransaction:
 
     # --- inbox ---
 
-    async def record_update(self, update_id: int, payload: str, now: datetime) -> bool:
-        return await self._changed(
-            "INSERT INTO inbox (update_id, payload, status, attempts, received_at)"
-            " VALUES (?, ?, 'received', 0, ?) ON CONFLICT (update_id) DO NOTHING"
-            " RETURNING update_id",
-            (update_id, payload, to_db_time(now)),
+    async def record_updates(self, updates: Sequence[tuple[int, str]], now: datetime) -> set[int]:
+        if not updates:
+            return set()
+        received = to_db_time(now)
+        rows = await self._rows(
+            "INSERT INTO inbox (update_id, payload, status, attempts, received_at) VALUES "
+            + ", ".join(["(?, ?, 'received', 0, ?)"] * len(updates))
+            + " ON CONFLICT (update_id) DO NOTHING RETURNING update_id",
+            [v for update_id, payload in updates for v in (update_id, payload, received)],
+        )
+        return {int(r[0]) for r in rows}
+
+    async def record_failed_update(self, update_id: int, now: datetime) -> None:
+        at = to_db_time(now)
+        self._write(
+            "INSERT INTO inbox (update_id, payload, status, attempts, received_at, finished_at)"
+            " VALUES (?, '', 'failed', 0, ?, ?) ON CONFLICT (update_id) DO UPDATE SET"
+            " status = 'failed', payload = '', finished_at = excluded.finished_at",
+            (update_id, at, at),
         )
 
     async def finish_update(self, update_id: int, status: str, now: datetime) -> None:
@@ -384,6 +404,22 @@ class SqlTransaction:
         rows = await self._rows(
             "DELETE FROM inbox WHERE status <> 'received' AND finished_at < ? RETURNING update_id",
             (to_db_time(finished_before),),
+        )
+        return len(rows)
+
+    # --- effects applied once per update ---
+
+    async def first_application(self, key: str, now: datetime) -> bool:
+        return await self._changed(
+            "INSERT INTO applied_once (key, applied_at) VALUES (?, ?)"
+            " ON CONFLICT (key) DO NOTHING RETURNING key",
+            (key, to_db_time(now)),
+        )
+
+    async def purge_applied_once(self, applied_before: datetime) -> int:
+        rows = await self._rows(
+            "DELETE FROM applied_once WHERE applied_at < ? RETURNING key",
+            (to_db_time(applied_before),),
         )
         return len(rows)
 

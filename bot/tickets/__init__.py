@@ -1,4 +1,4 @@
-"""Tip-offs: drafts, intake, receipt codes, follow-up, lifecycle, inbox and outbox.
+"""Tip-offs: drafts, intake, receipt codes, follow-up, lifecycle and the outbox.
 
 Plain async services over :mod:`bot.store`; none of them knows about Telegram.
 """
@@ -6,7 +6,6 @@ Plain async services over :mod:`bot.store`; none of them knows about Telegram.
 from bot.tickets.drafts import ReportDrafts
 from bot.tickets.evidence import EvidenceResult, clean_evidence, inspect_evidence
 from bot.tickets.followup import ReporterDesk
-from bot.tickets.inbox import Inbox, PendingUpdate
 from bot.tickets.intake import Intake
 from bot.tickets.lifecycle import Lifecycle, QuestionAsked, StatusChanged
 from bot.tickets.model import (
@@ -33,14 +32,12 @@ from bot.tickets.settings import TicketSettings
 __all__ = [
     "EvidenceResult",
     "FollowupSaved",
-    "Inbox",
     "Intake",
     "Lifecycle",
     "MessageKind",
     "Outbox",
     "OutboxDispatcher",
     "OutgoingMessage",
-    "PendingUpdate",
     "QuestionAsked",
     "Reason",
     "Refused",

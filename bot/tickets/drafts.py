@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,6 +21,7 @@ def draft_body(draft: ReportDraft) -> str:
             "description": draft.description,
             "answers": draft.answers,
             "wants_updates": draft.wants_updates,
+            "applied": list(draft.applied),
         },
         ensure_ascii=False,
     )
@@ -39,6 +39,7 @@ def draft_from_record(record: DraftRecord, evidence: list[FileInfo]) -> ReportDr
         answers={str(k): str(v) for k, v in dict(body.get("answers", {})).items()},
         wants_updates=bool(body.get("wants_updates", False)),
         evidence=tuple(evidence),
+        applied=tuple(int(i) for i in body.get("applied", ())),
         updated_at=record.updated_at,
     )
 
@@ -48,9 +49,14 @@ class ReportDrafts:
         self._store = store
         self._limits = limits
 
-    async def start(self, reporter_key: str, now: datetime, *, step: str = "start") -> ReportDraft:
-        """A fresh draft; any earlier one (and its evidence) is discarded."""
+    async def start(
+        self, reporter_key: str, now: datetime, *, step: str = "start", update_id: int | None = None
+    ) -> ReportDraft:
+        """A fresh draft; any earlier one (and its evidence) is discarded. ``update_id``: the
+        update that asked for it (see :attr:`ReportDraft.applied`)."""
         draft = ReportDraft(draft_id=secrets.token_hex(16), step=step)
+        if update_id is not None:
+            draft = draft.applying(update_id)
         async with self._store.transaction() as tx:
             await tx.delete_draft(reporter_key)
             await tx.save_draft(_record(reporter_key, draft, now))
@@ -72,9 +78,10 @@ class ReportDrafts:
             await tx.delete_draft(reporter_key)
 
     async def add_evidence(
-        self, reporter_key: str, file: StoredFile, now: datetime
+        self, reporter_key: str, file: StoredFile, now: datetime, *, update_id: int | None = None
     ) -> ReportDraft | Refused:
-        """Keep a cleaned file with the draft (see :mod:`bot.tickets.evidence`)."""
+        """Keep a cleaned file with the draft (see :mod:`bot.tickets.evidence`); ``update_id``:
+        the update that brought it."""
         async with self._store.transaction() as tx:
             record = await tx.load_draft(reporter_key)
             if record is None:
@@ -85,9 +92,12 @@ class ReportDrafts:
             if not await tx.add_draft_file(reporter_key, file, now):
                 return Refused(Reason.DUPLICATE_FILE)
             files = await tx.draft_files(reporter_key)
+            draft = draft_from_record(record, files)
+            if update_id is not None:
+                draft = draft.applying(update_id)
             # Any activity keeps the draft from being purged as stale.
-            await tx.save_draft(replace(record, updated_at=now))
-            return draft_from_record(record, files)
+            await tx.save_draft(_record(reporter_key, draft, now))
+            return draft
 
     async def purge_stale(self, now: datetime, older_than: timedelta) -> int:
         """Drop drafts nobody touched for ``older_than``: they hold a reporter's unsent words."""

@@ -3,7 +3,10 @@ and turn status notices on or off.
 
 Every wrong code counts against the reporter and against everyone together (brute force from
 many accounts). An attempt is counted *before* the slow hash is checked and given back if the
-code was right, so parallel guesses cannot slip past the limit.
+code was right, so parallel guesses cannot slip past the limit. While everyone's limit is full,
+a right code still opens its ticket when typed from the account that filed it (its owner tag,
+see :mod:`bot.tickets.receipts`); for every other attempt the lock-out stands, so guessing is
+no cheaper than before.
 """
 
 from __future__ import annotations
@@ -16,7 +19,15 @@ from datetime import datetime
 from typing import Any
 
 from bot.privacy import PrivacyKeys, Sealer
-from bot.store.base import EventRecord, NewEvent, Store, StoredFile, TicketRecord, Transaction
+from bot.store.base import (
+    EventRecord,
+    NewEvent,
+    ReceiptRecord,
+    Store,
+    StoredFile,
+    TicketRecord,
+    Transaction,
+)
 from bot.tickets.limits import check_text
 from bot.tickets.model import (
     OPEN_STATUSES,
@@ -36,7 +47,7 @@ from bot.tickets.model import (
 from bot.tickets.outbox import staff_message
 from bot.tickets.receipts import ReceiptCodes
 from bot.tickets.settings import TicketSettings
-from bot.tickets.throttle import LimitedSlot, blocked, count, slots_for
+from bot.tickets.throttle import Blocked, LimitedSlot, blocked, count, slots_for
 
 EVERYONE = "wrong_codes:*"
 
@@ -62,8 +73,17 @@ class ReporterDesk:
             return await self._view(tx, ticket)
 
     async def answer_question(
-        self, code: str, requester_key: str, question_id: int, answer: str, now: datetime
+        self,
+        code: str,
+        requester_key: str,
+        question_id: int,
+        answer: str,
+        now: datetime,
+        *,
+        once: str | None = None,
     ) -> FollowupSaved | Refused:
+        """``once`` names the effect (see ``Transaction.first_application``): a repeat of it
+        saves nothing and reports it saved."""
         too_long = check_text(answer, self.settings.limits)
         if too_long is not None:
             return Refused(too_long)
@@ -71,6 +91,8 @@ class ReporterDesk:
         if isinstance(found, Refused):
             return found
         async with self._opened(found) as (tx, ticket):
+            if not await _first_time(tx, once, now):
+                return FollowupSaved(ticket.number)
             if ticket.status not in OPEN_STATUSES:
                 return Refused(Reason.TICKET_CLOSED)
             if not await tx.answer_question(question_id, ticket.id, answer, now):
@@ -82,13 +104,22 @@ class ReporterDesk:
             return FollowupSaved(ticket.number)
 
     async def add_evidence(
-        self, code: str, requester_key: str, file: StoredFile, now: datetime
+        self,
+        code: str,
+        requester_key: str,
+        file: StoredFile,
+        now: datetime,
+        *,
+        once: str | None = None,
     ) -> FollowupSaved | Refused:
-        """Attach a file already cleaned by :mod:`bot.tickets.evidence`."""
+        """Attach a file already cleaned by :mod:`bot.tickets.evidence`; ``once`` as for
+        :meth:`answer_question`."""
         found = await self._verify(code, requester_key, now)
         if isinstance(found, Refused):
             return found
         async with self._opened(found) as (tx, ticket):
+            if not await _first_time(tx, once, now):
+                return FollowupSaved(ticket.number)
             if ticket.status not in OPEN_STATUSES:
                 return Refused(Reason.TICKET_CLOSED)
             if len(await tx.attachments(ticket.id)) >= self.settings.limits.max_ticket_attachments:
@@ -130,28 +161,52 @@ class ReporterDesk:
 
     # --- the receipt code ---
 
-    def _guess_slots(self, requester_key: str, now: datetime) -> list[LimitedSlot]:
+    def _guess_slots(
+        self, requester_key: str, now: datetime
+    ) -> tuple[list[LimitedSlot], list[LimitedSlot]]:
+        """The requester's own wrong-code counters, and everyone's."""
         receipts = self.settings.receipts
-        return [
-            *slots_for(f"wrong_codes:{requester_key}", receipts.wrong_codes_per_reporter, now),
-            *slots_for(EVERYONE, receipts.wrong_codes_overall, now),
-        ]
+        return (
+            slots_for(f"wrong_codes:{requester_key}", receipts.wrong_codes_per_reporter, now),
+            slots_for(EVERYONE, receipts.wrong_codes_overall, now),
+        )
 
     async def _verify(self, text: str, requester_key: str, now: datetime) -> _Verified | Refused:
         code = self._codes.normalize(text)
         if code is None:
             return Refused(Reason.CODE_MALFORMED)  # a typo in the format is not a guess
-        slots = self._guess_slots(requester_key, now)
+        own, everyone = self._guess_slots(requester_key, now)
         async with self._store.transaction() as tx:
-            full = await blocked(tx, slots, now)
-            if full is not None:
-                return Refused(Reason.TOO_MANY_ATTEMPTS, retry_after_minutes=full.minutes)
-            await count(tx, slots)  # a guess until proven right
+            own_full = await blocked(tx, own, now)
+            if own_full is not None:
+                return Refused(Reason.TOO_MANY_ATTEMPTS, retry_after_minutes=own_full.minutes)
+            everyone_full = await blocked(tx, everyone, now)
+            counted = own if everyone_full else [*own, *everyone]
+            await count(tx, counted)  # a guess until proven right
             candidates = await tx.receipt_candidates(self._codes.lookup(code))
+        if everyone_full is not None:
+            # Everyone's wrong codes are over the limit (someone is guessing from many
+            # accounts): only a code typed from the account that filed its report opens the
+            # ticket now. Any other attempt gets the same refusal as before, right or wrong.
+            return await self._owner_only(code, requester_key, candidates, counted, everyone_full)
         for candidate in candidates:
             if await self._codes.matches(code, candidate.code_hash):
-                return _Verified(candidate.ticket_id, slots)
+                return _Verified(candidate.ticket_id, counted)
         return Refused(Reason.CODE_UNKNOWN)
+
+    async def _owner_only(
+        self,
+        code: str,
+        requester_key: str,
+        candidates: Sequence[ReceiptRecord],
+        own: list[LimitedSlot],
+        full: Blocked,
+    ) -> _Verified | Refused:
+        for candidate in candidates:
+            owned = await self._codes.owned_by(code, requester_key, candidate.owner_tag)
+            if owned and await self._codes.matches(code, candidate.code_hash):
+                return _Verified(candidate.ticket_id, own)
+        return Refused(Reason.TOO_MANY_ATTEMPTS, retry_after_minutes=full.minutes)
 
     @asynccontextmanager
     async def _opened(self, found: _Verified) -> AsyncIterator[tuple[Transaction, TicketRecord]]:
@@ -203,6 +258,10 @@ def timeline(events: Sequence[EventRecord]) -> tuple[TimelineEntry, ...]:
         note = details.get("public_note")
         entries.append(TimelineEntry(event.at, event.kind, status, note))
     return tuple(entries)
+
+
+async def _first_time(tx: Transaction, once: str | None, now: datetime) -> bool:
+    return once is None or await tx.first_application(once, now)
 
 
 async def _event(

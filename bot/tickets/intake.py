@@ -120,7 +120,7 @@ class Intake:
         problem = check_draft(draft, self.settings.limits)
         if problem is not None:
             return Refused(problem)
-        issued = await self._codes.issue()
+        issued = await self._codes.issue(owner=reporter_key)
         digest = idempotency_digest(idempotency_key)
         slots = report_slots(reporter_key, self.settings.limits, now)
         try:
@@ -153,7 +153,9 @@ class Intake:
     ) -> ReportAccepted:
         place = self._place(draft.category, draft.district, now)
         ticket_id, number = await self._insert_ticket(tx, draft, digest, place, now)
-        await tx.add_receipt_code(ticket_id, issued.lookup, issued.code_hash, now)
+        await tx.add_receipt_code(
+            ticket_id, issued.lookup, issued.code_hash, now, owner_tag=issued.owner_tag
+        )
         await tx.move_draft_files(reporter_key, ticket_id, REPORTER)
         await tx.delete_draft(reporter_key)
         await tx.add_event(_received_event(ticket_id, draft, now))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -96,6 +96,9 @@ class MessageKind(StrEnum):
     DAILY_DIGEST = "daily_digest"  # to the supervisors' chat: department, text (rendered)
 
 
+# Update ids a draft remembers as applied: more than one person can send before a restart.
+APPLIED_KEPT = 16
+
 REPORTER = "reporter"  # the only name a reporter has in the audit trail
 SYSTEM = "system"
 
@@ -161,6 +164,19 @@ class ReportDraft:
     evidence: tuple[FileInfo, ...] = ()
     # When the reporter last touched the draft (loaded, not saved: saving sets it).
     updated_at: datetime | None = None
+    # The updates whose effect this draft already holds, newest last: one replayed after a
+    # crash (handled, but not marked done) must not be applied to the step after its own.
+    applied: tuple[int, ...] = ()
+
+    def holds(self, update_id: int) -> bool:
+        """Whether the update ``update_id`` was applied to this draft already."""
+        return update_id in self.applied
+
+    def applying(self, update_id: int) -> ReportDraft:
+        """This draft, noting that ``update_id`` is applied in the same save."""
+        if update_id in self.applied:
+            return self
+        return replace(self, applied=(*self.applied, update_id)[-APPLIED_KEPT:])
 
     def text_length(self) -> int:
         texts = [self.category, self.district, self.institution, self.description]

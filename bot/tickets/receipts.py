@@ -2,6 +2,12 @@
 
 To find the ticket without hashing every stored code, a short prefix of HMAC(pepper, code) is
 kept as an index; the slow hash is then checked for the few rows that share that prefix.
+
+The account that filed the report is kept only as an *owner tag*: the same slow hash of the
+code joined with the filer's keyed hash. Without the code nobody can compute it (not even with
+the pepper), so it links no account to the report; with the right code, typed from the filing
+account, it proves that the person asking is the one who filed, which lets them in while the
+limit on everyone's wrong codes is full.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ class IssuedCode:
     code: str  # plain digits; only ever returned to the reporter
     lookup: str
     code_hash: str
+    owner_tag: str | None = None
 
     @property
     def readable(self) -> str:
@@ -92,10 +99,15 @@ class ReceiptCodes:
         self._pepper = pepper
         self.settings = settings
 
-    async def issue(self) -> IssuedCode:
+    async def issue(self, owner: str | None = None) -> IssuedCode:
+        """A new code; ``owner`` (the filer's keyed hash) is kept only as an owner tag."""
         code = new_code(self.settings.digits)
-        code_hash = await asyncio.to_thread(hash_code, code, self.settings)
-        return IssuedCode(code=code, lookup=self.lookup(code), code_hash=code_hash)
+        code_hash, tag = await asyncio.to_thread(self._hashes, code, owner)
+        return IssuedCode(code=code, lookup=self.lookup(code), code_hash=code_hash, owner_tag=tag)
+
+    def _hashes(self, code: str, owner: str | None) -> tuple[str, str | None]:
+        tag = None if owner is None else hash_code(owner_input(code, owner), self.settings)
+        return hash_code(code, self.settings), tag
 
     def normalize(self, text: str) -> str | None:
         return normalize_code(text, self.settings.digits)
@@ -105,3 +117,13 @@ class ReceiptCodes:
 
     async def matches(self, code: str, code_hash: str) -> bool:
         return await asyncio.to_thread(verify_code, code, code_hash)
+
+    async def owned_by(self, code: str, requester: str, owner_tag: str | None) -> bool:
+        """Whether ``requester`` filed the report ``code`` belongs to."""
+        if owner_tag is None:
+            return False
+        return await asyncio.to_thread(verify_code, owner_input(code, requester), owner_tag)
+
+
+def owner_input(code: str, owner: str) -> str:
+    return f"{code}:{owner}"

@@ -9,7 +9,6 @@ from bot.privacy import PrivacyKeys, Sealer, reporter_key
 from bot.store.base import Store
 from bot.tickets.drafts import ReportDrafts
 from bot.tickets.followup import ReporterDesk
-from bot.tickets.inbox import Inbox
 from bot.tickets.intake import Intake, NewTicketHook, PlaceTicket
 from bot.tickets.lifecycle import Lifecycle
 from bot.tickets.outbox import Outbox
@@ -25,7 +24,6 @@ class TicketServices:
     intake: Intake
     reporters: ReporterDesk
     lifecycle: Lifecycle
-    inbox: Inbox
     outbox: Outbox
 
     def reporter_key(self, telegram_user_id: int) -> str:
@@ -36,15 +34,13 @@ class TicketServices:
         now: datetime,
         *,
         drafts_after: timedelta = timedelta(days=7),
-        updates_after: timedelta = timedelta(days=2),
     ) -> dict[str, int]:
-        """Forget what is no longer needed: stale drafts, handled updates, ended counters."""
+        """Forget what is no longer needed: stale drafts and ended counters."""
         oldest_window = int((now - timedelta(days=32)).timestamp())  # longer than any window
         async with self.store.transaction() as tx:
             counters = await tx.purge_throttles(oldest_window)
         return {
             "drafts": await self.drafts.purge_stale(now, drafts_after),
-            "updates": await self.inbox.purge(now, updates_after),
             "counters": counters,
         }
 
@@ -69,6 +65,5 @@ def build_ticket_services(
         intake=Intake(store, settings, keys, place=place, on_new_ticket=on_new_ticket),
         reporters=ReporterDesk(store, settings, keys),
         lifecycle=Lifecycle(store, settings, keys),
-        inbox=Inbox(store, sealer, max_replays=settings.max_update_replays),
         outbox=Outbox(store, sealer, settings.outbox),
     )

@@ -1,6 +1,6 @@
 """Status checks in progress (/status): what the reporter is expected to send next.
 
-A check lives in the person's chat state (:mod:`bot.chat_state`), so the reporter's next
+A check lives in the person's chat state (:mod:`bot.updates.chat_state`), so the reporter's next
 message may reach any instance. It holds the receipt code, so the reporter need not retype it
 for every button: sealed with the bot's key (never readable from the database alone), gone
 after ``ttl`` or when the check ends, and never in PTB's own user_data persistence, the logs
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from bot.chat_state import ChatState, StateCopy
+from bot.updates.chat_state import ChatState, StateCopy
 
 STATUS_CHECK = "status_check"
 

@@ -16,11 +16,12 @@ from pathlib import Path
 import pytest
 from telegram.ext import Application
 
-from bot.app import build_application, running
+from bot.app import build_application
 from bot.config import Config, PrivacyConfig, RateLimitConfig, load_config
 from bot.emulator import BotApiEmulator, FakeUser
 from bot.emulator.state import JsonDict
 from bot.faq import FaqService
+from bot.polling import running
 from bot.services import Services
 
 TOKEN = "123456:TEST-TOKEN"

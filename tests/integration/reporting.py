@@ -48,7 +48,7 @@ async def until_handled(harness: Harness, timeout: float = 5.0) -> None:  # noqa
     await harness.emu.wait_until_delivered(timeout)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    while harness.services.updates_in_hand or harness.app.update_queue.qsize():
+    while harness.services.inbox.updates_in_hand or harness.app.update_queue.qsize():
         assert loop.time() < deadline, "the bot did not finish its updates"
         await asyncio.sleep(0.01)
 

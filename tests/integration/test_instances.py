@@ -167,7 +167,7 @@ def with_queue_members(settings: InspectionSettings, people: list[FakeUser]) -> 
 async def settle(harness: Harness, timeout: float = 10.0) -> None:  # noqa: ASYNC109
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    while harness.services.updates_in_hand or harness.app.update_queue.qsize():
+    while harness.services.inbox.updates_in_hand or harness.app.update_queue.qsize():
         assert loop.time() < deadline, "the instance did not finish its updates"
         await asyncio.sleep(0.01)
 

@@ -214,7 +214,9 @@ async def test_a_long_pause_keeps_the_draft_and_reminds_where_it_was(
     reminder = await reporter.say("初中每天作业多长时间?")
     assert "欢迎回来" in reminder["text"] and "第 3/8 步" in reminder["text"]
     kept = await drafts.load(key)
-    assert kept is not None and kept == replace(draft, updated_at=kept.updated_at)  # unchanged
+    # The answers are unchanged (the draft only notes the update it has seen).
+    assert kept is not None
+    assert kept == replace(draft, updated_at=kept.updated_at, applied=kept.applied)
     where = await reporter.say(INSTITUTION)  # now it is an answer again
     assert "具体地址" in where["text"]
 

@@ -18,10 +18,10 @@ from telegram import Update
 
 from bot.config import PROJECT_ROOT, Config, load_config
 from bot.emulator import BotApiEmulator, FakeUser
-from bot.privacy import load_privacy_keys
+from bot.front_door import replay_unfinished
+from bot.privacy import Sealer, load_privacy_keys
 from bot.store import open_sqlite_store
-from bot.tickets import build_ticket_services
-from handlers import gatekeepers
+from bot.updates.incoming import IncomingUpdate
 from tests.integration.conftest import TOKEN, Harness
 from tests.integration.reporting import (
     ADDRESS,
@@ -101,10 +101,9 @@ async def _record_only(config: Config, update: dict[str, object]) -> None:
     store = await open_sqlite_store(db_path(config))
     try:
         keys = load_privacy_keys(config.keys_path)
-        services = build_ticket_services(store, config.tickets, keys)
-        await services.inbox.record_update(
-            int(str(update["update_id"])), json.dumps(update), datetime.now(UTC)
-        )
+        sealed = Sealer(keys).seal(json.dumps(update))
+        async with store.transaction() as tx:
+            await tx.record_updates([(int(str(update["update_id"])), sealed)], datetime.now(UTC))
     finally:
         await store.close()
 
@@ -144,17 +143,49 @@ async def test_the_same_update_delivered_twice_is_handled_once(
         assert draft is not None and draft.step == "where"  # not taken as the address too
 
 
-async def test_a_busy_database_says_not_saved_and_confirm_works_again(
+async def test_a_press_waits_while_the_database_is_locked_and_is_then_handled_once(
+    emu: BotApiEmulator, tmp_path: Path
+) -> None:
+    """An update the database cannot take is not acknowledged: Telegram keeps it, the bot
+    fetches it again, and once the database is free the report is saved."""
+    config = reporting_config(tmp_path, emu, busy_timeout_ms=100)
+    async with bot_running(emu, config) as bot:
+        reporter = Reporter(bot, bot.parent())
+        review = await reporter.answer_until_review()
+        polls = len(emu.calls("getUpdates"))
+        lock = sqlite3.connect(db_path(config), isolation_level=None, timeout=5)
+        lock.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+        try:
+            await emu.press_button(reporter.user, review, data_ending(review, ":ok"))
+            # Fetched, not recorded, fetched again: never acknowledged meanwhile.
+            await until(lambda: len(emu.calls("getUpdates")) >= polls + 3)
+            assert count(db_path(config), "tickets") == 0
+        finally:
+            lock.execute("ROLLBACK")
+            lock.close()
+        await emu.wait_for_chat(reporter.user.id, lambda: bool(code_messages(bot, reporter.user)))
+        await until_handled(bot)
+        assert count(db_path(config), "tickets") == 1
+        assert len(code_messages(bot, reporter.user)) == 1
+
+
+async def test_a_database_locked_mid_update_says_not_saved_and_confirm_works_again(
     emu: BotApiEmulator, tmp_path: Path
 ) -> None:
     config = reporting_config(tmp_path, emu, busy_timeout_ms=100)
     async with bot_running(emu, config) as bot:
         reporter = Reporter(bot, bot.parent())
         review = await reporter.answer_until_review()
+        before = bot.sent_count(reporter.user)
+        # The press is recorded; while the bot answers it (slowly), the database gets locked.
+        emu.fail_next("answerCallbackQuery", kind="delay", delay=1.0)
+        answered = len(emu.calls("answerCallbackQuery"))
+        await emu.press_button(reporter.user, review, data_ending(review, ":ok"))
+        await until(lambda: len(emu.calls("answerCallbackQuery")) > answered)
         lock = sqlite3.connect(db_path(config), isolation_level=None, timeout=5)
         lock.execute("BEGIN IMMEDIATE")  # another process holds the write lock
         try:
-            refused = await reporter.press(":ok", review)
+            [refused] = (await emu.wait_for_messages(reporter.user.id, before + 1))[before:]
         finally:
             lock.execute("ROLLBACK")
             lock.close()
@@ -318,12 +349,9 @@ async def test_a_slow_update_still_in_hand_is_not_replayed_beside_itself(
 ) -> None:
     config = reporting_config(tmp_path, emu)
     async with bot_running(emu, config) as bot:
-        services = bot.services
-        long_ago = datetime.now(UTC) - timedelta(hours=1)
+        inbox = bot.services.inbox
         update = {"update_id": 990_000_002, "message": emu.new_message(emu.user(), text="慢")}
-        await services.tickets.inbox.record_update(990_000_002, json.dumps(update), long_ago)
-        services.updates_in_hand.add(990_000_002)  # a handler is still on it
-        assert await gatekeepers.replay_unfinished(bot.app, stale_after=timedelta(minutes=2)) == 1
-        assert 990_000_002 not in services.recorded and bot.app.update_queue.qsize() == 0
-        services.updates_in_hand.discard(990_000_002)
-        await services.tickets.inbox.mark_done(990_000_002, datetime.now(UTC))
+        await inbox.arrive([IncomingUpdate.from_data(update)])  # a handler is still on it
+        replayed = await replay_unfinished(bot.app, stale_after=timedelta(seconds=0))
+        assert replayed == 0 and bot.app.update_queue.qsize() == 0
+        await inbox.finish(990_000_002)

@@ -1,17 +1,20 @@
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from bot.privacy import PrivacyKeys
+from bot.privacy import PrivacyKeys, Sealer, keyed_hash
 from bot.store.base import Store
 from bot.store.sqlite import SqliteStore
 from bot.tickets.model import ReportAccepted, ReportDraft
 from bot.tickets.services import TicketServices, build_ticket_services
-from bot.tickets.settings import TicketSettings
+from bot.tickets.settings import RateLimit, TicketSettings
+from bot.updates.chat_state import ChatState
+from bot.updates.flood import FloodGate
+from bot.updates.inbox import Inbox
 from tests.conftest import Query as Query  # the tests here import it from this module
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
@@ -19,8 +22,23 @@ REPORTER_ID = 5123456789  # a Telegram user id; must never appear in the databas
 OTHER_ID = 5987654321
 
 
+class Clock:
+    """A clock the test moves."""
+
+    def __init__(self, start: datetime = NOW) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass(frozen=True)
 class Desk(TicketServices):
-    """The services as the bot wires them, plus a way to file a whole report."""
+    """The services as the bot wires them (and the inbox, on the test's clock), plus a way to
+    file a whole report."""
+
+    inbox: Inbox
+    clock: Clock
 
     async def report(
         self,
@@ -51,7 +69,18 @@ class Desk(TicketServices):
 
 def build_desk(store: Store, keys: PrivacyKeys, settings: TicketSettings) -> Desk:
     services = build_ticket_services(store, settings, keys)
-    return Desk(**{f.name: getattr(services, f.name) for f in fields(services)})
+    clock = Clock()
+    inbox = Inbox(
+        store,
+        Sealer(keys),
+        FloodGate(RateLimit(20, 10)),
+        ChatState(store, Sealer(keys)),
+        person_key=lambda user_id: keyed_hash(keys.pepper, "asker", str(user_id)),
+        clock=clock,
+        max_replays=settings.max_update_replays,
+    )
+    parts = {f.name: getattr(services, f.name) for f in fields(services)}
+    return Desk(**parts, inbox=inbox, clock=clock)
 
 
 @pytest.fixture

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.chat_state import ChatState
 from bot.privacy import PrivacyKeys, Sealer
 from bot.store.base import Store
 from bot.tickets.status_checks import Awaiting, StatusChecks
+from bot.updates.chat_state import ChatState
 
 from .conftest import NOW, Desk, Query
 
@@ -60,13 +60,14 @@ async def test_ending_a_check_removes_it_everywhere(store: Store, keys: PrivacyK
 async def test_deferred_state_is_written_with_the_update_marked_done(
     desk: Desk, store: Store, keys: PrivacyKeys, query: Query
 ) -> None:
-    state = ChatState(store, Sealer(keys))
+    state = desk.inbox.chat_state
     copy: dict[str, str] = {}
-    await desk.inbox.record_update(800001, "{}", NOW)
+    await desk.inbox.record_update(800001, '{"update_id": 800001}', NOW)
     await state.save(copy, PERSON, "recent", '{"5": "周末补课"}', NOW, with_update=800001)
     assert copy == {"recent": '{"5": "周末补课"}'}
     assert query("SELECT COUNT(*) FROM chat_state") == [(0,)]  # no commit of its own
 
-    await desk.inbox.mark_done(800001, NOW, also=lambda tx: state.write_deferred_in(tx, 800001))
+    [held] = await desk.inbox.replay(stale_after=None)
+    await desk.inbox.finish(held.update_id)
     assert query("SELECT status FROM inbox") == [("done",)]
     assert await state.load(PERSON, NOW) == {"recent": '{"5": "周末补课"}'}

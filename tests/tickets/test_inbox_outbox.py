@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.privacy import PrivacyKeys
+from bot.store.base import Store
 from bot.tickets.outbox import (
     OutboxDispatcher,
     OutgoingMessage,
@@ -14,9 +16,12 @@ from bot.tickets.outbox import (
     Undeliverable,
     retry_delay,
 )
-from bot.tickets.settings import OutboxSettings
+from bot.tickets.settings import OutboxSettings, RateLimit
+from bot.updates.flood import Admission, FloodGate
+from bot.updates.inbox import Inbox, InHand, Verdict
+from bot.updates.incoming import IncomingUpdate
 
-from .conftest import NOW, REPORTER_ID, Desk, Query, file_bytes
+from .conftest import NOW, OTHER_ID, REPORTER_ID, Desk, Query, build_desk, file_bytes
 
 UPDATE = json.dumps(
     {
@@ -43,25 +48,77 @@ class Clock:
 # --- inbox ---
 
 
+def arriving(update_id: int, sender: int = REPORTER_ID) -> IncomingUpdate:
+    data = json.loads(UPDATE)
+    data["update_id"] = update_id
+    data["message"]["from"]["id"] = sender
+    return IncomingUpdate.from_data(data)
+
+
 async def test_an_update_is_handled_once(desk: Desk) -> None:
-    assert await desk.inbox.record_update(700001, UPDATE, NOW)
-    assert not await desk.inbox.record_update(700001, UPDATE, NOW)
+    assert await desk.inbox.arrive([arriving(700001)]) == {700001: Verdict.FRESH}
+    assert await desk.inbox.arrive([arriving(700001)]) == {700001: Verdict.REPEAT}
 
 
-async def test_unfinished_updates_are_replayed_then_set_aside(desk: Desk, query: Query) -> None:
+async def test_a_batch_is_recorded_in_one_commit_with_each_senders_flood_count(
+    desk: Desk, query: Query
+) -> None:
+    """Three from one person over a limit of two: the third is refused, someone else is not."""
+    inbox = replace_flood_limit(desk, RateLimit(2, 60))
+    batch = [arriving(700001), arriving(700002), arriving(700003), arriving(700004, OTHER_ID)]
+    verdicts = await inbox.arrive(batch, unreadable=[700005])
+    assert verdicts == {
+        700001: Verdict.FRESH,
+        700002: Verdict.FRESH,
+        700003: Verdict.REFUSED,
+        700004: Verdict.FRESH,
+    }
+    held = inbox.in_hand(700003)
+    assert held is not None and held.admission == Admission.REFUSE_AND_SAY
+    assert query("SELECT update_id, status FROM inbox ORDER BY update_id") == [
+        (700001, "received"),
+        (700002, "received"),
+        (700003, "received"),
+        (700004, "received"),
+        (700005, "failed"),  # the bot cannot read it: kept by id only, never replayed
+    ]
+    assert inbox.updates_in_hand == 4
+
+
+def replace_flood_limit(desk: Desk, limit: RateLimit) -> Inbox:
+    inbox = desk.inbox
+    inbox._flood = FloodGate(limit)
+    return inbox
+
+
+async def test_unfinished_updates_are_replayed_then_set_aside(
+    desk: Desk, store: Store, keys: PrivacyKeys, query: Query
+) -> None:
     await desk.inbox.record_update(700001, UPDATE, NOW)
     await desk.inbox.record_update(700002, UPDATE, NOW)
     await desk.inbox.mark_done(700002, NOW)
 
     for attempt in range(desk.settings.max_update_replays):
-        [pending] = await desk.inbox.take_unfinished(NOW, stale_after=None)
-        assert (pending.update_id, pending.payload, pending.attempts) == (700001, UPDATE, attempt)
+        restarted = build_desk(store, keys, desk.settings).inbox  # a process after a crash
+        [replayed] = await restarted.replay(stale_after=None)
+        assert replayed.update_id == 700001 and replayed.data == json.loads(UPDATE)
+        assert restarted.in_hand(700001) == InHand(
+            700001, restarted._sender(replayed), Admission.ADMIT, attempt + 1
+        )
     # a poison update does not loop forever
-    assert await desk.inbox.take_unfinished(NOW, stale_after=None) == []
+    assert await build_desk(store, keys, desk.settings).inbox.replay(stale_after=None) == []
     assert query("SELECT update_id, status, payload FROM inbox ORDER BY update_id") == [
         (700001, "failed", ""),
         (700002, "done", ""),
     ]
+
+
+async def test_an_update_still_in_hand_is_not_replayed_beside_itself(desk: Desk) -> None:
+    await desk.inbox.arrive([arriving(700001)])
+    desk.clock.now = NOW + timedelta(hours=1)
+    assert await desk.inbox.replay(stale_after=timedelta(minutes=2)) == []
+    await desk.inbox.finish(700001)
+    assert desk.inbox.updates_in_hand == 0
 
 
 async def test_instances_replay_only_updates_left_unfinished_long_enough(desk: Desk) -> None:
@@ -84,12 +141,13 @@ async def test_instances_replay_only_updates_left_unfinished_long_enough(desk: D
 async def test_waiting_updates_are_sealed_and_handled_ones_erased(
     desk: Desk, db_path: Path, query: Query
 ) -> None:
-    await desk.inbox.record_update(700001, UPDATE, NOW)
+    await desk.inbox.arrive([arriving(700001)])
     [(payload,)] = query("SELECT payload FROM inbox")
     assert "wang_xiaoming" not in payload and str(REPORTER_ID) not in payload
-    await desk.inbox.mark_done(700001, NOW)
+    await desk.inbox.finish(700001)
     assert query("SELECT payload FROM inbox") == [("",)]
-    assert await desk.inbox.purge(NOW + timedelta(days=2), keep=timedelta(days=1)) == 1
+    desk.clock.now = NOW + timedelta(days=2)
+    assert await desk.inbox.purge(keep=timedelta(days=1)) == 1
 
 
 # --- outbox ---

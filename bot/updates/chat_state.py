@@ -85,14 +85,12 @@ class ChatState:
                 await change.write_in(tx)
         copy[name] = change.value
 
+    def has_deferred(self, update_id: int) -> bool:
+        return update_id in self._deferred
+
     async def write_deferred_in(self, tx: Transaction, update_id: int) -> None:
         for change in self._deferred.pop(update_id, ()):
             await change.write_in(tx)
-
-    async def write_deferred(self, update_id: int) -> None:
-        if update_id in self._deferred:
-            async with self._store.transaction() as tx:
-                await self.write_deferred_in(tx, update_id)
 
     async def forget(self, copy: StateCopy, person: str, name: str) -> bool:
         """Drop one value; False if there was none (and then nothing is written)."""
