@@ -24,8 +24,11 @@ def setup_logging(config: Config, *, quiet: bool = False) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # httpx logs every request URL at INFO, and Bot API URLs contain the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    # At DEBUG, python-telegram-bot logs every request's parameters (chat ids, message texts).
-    logging.getLogger("telegram").setLevel(max(level, logging.INFO))
+    # At DEBUG these log what they carry: python-telegram-bot every request's parameters (chat
+    # ids, message texts), the database drivers every query's parameters (report texts,
+    # questions), httpcore each connection. The log holds no texts at any level.
+    for talkative in ("telegram", "aiosqlite", "asyncpg", "httpcore"):
+        logging.getLogger(talkative).setLevel(max(level, logging.INFO))
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 

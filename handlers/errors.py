@@ -7,6 +7,7 @@ import logging
 from telegram import Update
 from telegram.ext import Application
 
+from bot.store import StoreError
 from handlers.common import t
 from handlers.context import HotlineContext
 
@@ -25,9 +26,9 @@ async def on_error(update: object, context: HotlineContext) -> None:
         "update %s failed: %s", update_id, type(context.error).__name__, exc_info=context.error
     )
     if isinstance(update, Update) and update.effective_message is not None:
+        # A database that cannot write (busy, full disk): nothing of it was saved, say so.
+        key = "error.not_saved" if isinstance(context.error, StoreError) else "error.generic"
         try:
-            await update.effective_message.reply_text(
-                t(update, context, "error.generic"), do_quote=False
-            )
+            await update.effective_message.reply_text(t(update, context, key), do_quote=False)
         except Exception:
             log.warning("could not tell update %s about the failure", update_id)

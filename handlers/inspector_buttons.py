@@ -25,6 +25,7 @@ from bot.i18n import text
 from bot.inspection.access import Action
 from bot.inspection.model import Denial, Denied
 from bot.inspection.parsing import parse_ticket_number
+from bot.tickets.model import OPEN_STATUSES
 from handlers.common import answer_press, send_html
 from handlers.context import HotlineContext
 from handlers.staff_requests import (
@@ -55,9 +56,24 @@ async def staff_button(update: Update, context: HotlineContext) -> None:
         return  # answered with the refusal
     handler = BUTTONS.get(verb)
     if handler is None:
-        await answer_press(query, text(request.language, "button.expired"), alert=True)
+        await refuse_button(context, request, query)
         return
     await handler(update, context, request, parts[2:])
+
+
+async def refuse_button(
+    context: HotlineContext, request: Request, query: CallbackQuery, action: str = ""
+) -> None:
+    """A button whose data makes no sense (old, or forged by a modified client): answered as
+    expired, and audited like any other refusal (as the button's verb, never its data)."""
+    if not action:
+        parts = (query.data or "").split(":")
+        verb = parts[1] if len(parts) > 1 and parts[1] in BUTTONS else "unknown"
+        action = f"button:{verb}"
+    inspection = context.services.inspection
+    denied = Denied(Denial.BUTTON_INVALID)
+    await inspection.audit.refused(request.user_id, action, inspection.clock(), denied)
+    await answer_press(query, text(request.language, "button.expired"), alert=True)
 
 
 ButtonHandler = Callable[[Update, HotlineContext, Request, list[str]], Awaitable[None]]
@@ -77,7 +93,7 @@ async def _pressed_ticket(
     assert query is not None
     number = _button_number(context, args) if len(args) == arity else None
     if number is None:
-        await answer_press(query, text(request.language, "button.expired"), alert=True)
+        await refuse_button(context, request, query)
         return None
     return query, number
 
@@ -130,10 +146,14 @@ async def transfer_button(
     inspection = context.services.inspection
     card = await inspection.cards.card(number) if number else None
     if number is None or card is None:
-        await answer_press(query, text(request.language, "button.expired"), alert=True)
+        await refuse_button(context, request, query, Action.TRANSFER)
         return
+    denied = None
     if not inspection.access.may(request.user_id, Action.TRANSFER, card.queue):
         denied = Denied(Denial.NOT_ALLOWED, number)
+    elif card.status not in OPEN_STATUSES:
+        denied = Denied(Denial.TICKET_CLOSED, number)  # no menu for what cannot move
+    if denied is not None:
         await inspection.audit.refused(request.user_id, Action.TRANSFER, inspection.clock(), denied)
         await answer_press(query, plain(await denial(context, request, denied)), alert=True)
         return
@@ -207,7 +227,7 @@ async def page_button(
     assert query is not None and query.data is not None
     mine = query.data.startswith("t:m:")
     if not args or not args[-1].isdigit() or (not mine and len(args) != 2):
-        await answer_press(query, text(request.language, "button.expired"), alert=True)
+        await refuse_button(context, request, query)
         return
     views, page_number = context.services.inspection.views, int(args[-1])
     if mine:

@@ -40,20 +40,25 @@ DISLIKE_REASONS = {"t": "wrong_topic", "n": "not_answered", "o": "outdated"}
 
 
 def register(app: Application, group: int = 0) -> None:  # type: ignore[type-arg]
-    """Commands first, then buttons, then free text (the catch-all comes last in its group)."""
-    app.add_handler(CommandHandler("start", start), group)
-    app.add_handler(CommandHandler("help", help_command), group)
-    app.add_handler(CommandHandler("about", about), group)
-    app.add_handler(CommandHandler("lang", choose_language), group)
-    app.add_handler(CommandHandler("ask", ask_command), group)
+    """Commands first, then buttons, then free text (the catch-all comes last in its group).
+    New messages only: an edited question or command is not answered a second time."""
+    new = filters.UpdateType.MESSAGE
+    for name, command in (
+        ("start", start),
+        ("help", help_command),
+        ("about", about),
+        ("lang", choose_language),
+        ("ask", ask_command),
+    ):
+        app.add_handler(CommandHandler(name, command, filters=new), group)
     app.add_handler(CallbackQueryHandler(menu_button, pattern=r"^m:(ask|human)$"), group)
     app.add_handler(CallbackQueryHandler(topic_button, pattern=r"^faq:[a-z0-9_.]+$"), group)
     app.add_handler(CallbackQueryHandler(feedback_button, pattern=r"^fb:"), group)
     app.add_handler(CallbackQueryHandler(language_button, pattern=r"^lang:(zh|en)$"), group)
     app.add_handler(CallbackQueryHandler(staff_button, pattern=r"^staff:ask$"), group)
-    private = filters.ChatType.PRIVATE
+    private = new & filters.ChatType.PRIVATE
     app.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, private_text), group)
-    app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.TEXT, group_text), group)
+    app.add_handler(MessageHandler(new & filters.ChatType.GROUPS & filters.TEXT, group_text), group)
     app.add_handler(MessageHandler(private & ~filters.COMMAND, not_text), group)
 
 

@@ -29,8 +29,9 @@ DEEP_LINK = r"^/start(@\w+)?\s+(report|status)\s*$"
 
 def register(app: Application, *, flows_group: int, features_group: int) -> None:  # type: ignore[type-arg]
     private = filters.ChatType.PRIVATE
+    new = filters.UpdateType.MESSAGE  # an edited command does not run again
     app.add_handler(
-        MessageHandler(filters.UpdateType.MESSAGE & private & ~filters.COMMAND, continue_flow),
+        MessageHandler(new & private & ~filters.COMMAND, continue_flow),
         flows_group,
     )
     app.add_handler(
@@ -38,12 +39,15 @@ def register(app: Application, *, flows_group: int, features_group: int) -> None
         flows_group,
     )
     app.add_handler(
-        CommandHandler("start", deep_link, filters=filters.Regex(DEEP_LINK)), features_group
+        CommandHandler("start", deep_link, filters=new & filters.Regex(DEEP_LINK)), features_group
     )
-    app.add_handler(CommandHandler("report", report_command), features_group)
-    app.add_handler(CommandHandler("status", status_command), features_group)
-    app.add_handler(CommandHandler("cancel", cancel_command), features_group)
-    app.add_handler(CommandHandler("back", back_command), features_group)
+    for name, command in (
+        ("report", report_command),
+        ("status", status_command),
+        ("cancel", cancel_command),
+        ("back", back_command),
+    ):
+        app.add_handler(CommandHandler(name, command, filters=new), features_group)
     app.add_handler(
         CallbackQueryHandler(menu_button, pattern=r"^m:(report|status)$"), features_group
     )

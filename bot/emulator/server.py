@@ -33,8 +33,17 @@ _NOT_FOUND = ApiError(404, "Not Found")
 
 
 def _json_response(body: JsonDict, status: int = 200) -> web.Response:
-    payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return web.Response(body=payload, status=status, content_type="application/json")
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    # Half a surrogate pair (a client's bug, passed on as Telegram does) has no UTF-8 form:
+    # such a body goes out with escapes.
+    return web.Response(body=_utf8(text, body), status=status, content_type="application/json")
+
+
+def _utf8(text: str, body: JsonDict) -> bytes:
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(body, separators=(",", ":")).encode("ascii")
 
 
 def _error_response(error: ApiError) -> web.Response:

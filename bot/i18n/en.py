@@ -66,6 +66,7 @@ MESSAGES: dict[str, str] = {
     "staff.received": "Thank you, your question was received. Staff handle questions during {service_hours} and use them to improve the answers. For urgent matters, please call the hotline.",
     "staff.private_only": "Please message me privately to leave a question, to protect your privacy.",
     "error.generic": "Sorry, something went wrong with your message. Please try again shortly.",
+    "error.not_saved": "Sorry, the system cannot save anything just now, so what you just sent was not saved. Please send it again a little later.",
     # tip-offs: commands and entry
     "command.report": "Report illegal tutoring (confidential)",
     "command.status": "Check a report with its receipt code",
@@ -305,6 +306,7 @@ MESSAGES: dict[str, str] = {
     "denied.merge_into_itself": "{ticket_number} cannot be merged into itself.",
     "denied.nothing_to_merge": "Please give the numbers of the reports to merge.",
     "denied.already_done": "That command for {ticket_number} was carried out already (the bot restarted meanwhile); it was not done a second time.",
+    "denied.button_invalid": "This button no longer works.",
     # the ticket's card in a queue's group
     "card.transferred": "↪️ Transferred here from {queue}",
     "card.moved": "↪️ Transferred to {queue}; handled there now",

@@ -71,6 +71,7 @@ MESSAGES: dict[str, str] = {
     "staff.private_only": "请私聊我留言,保护您的隐私。",
     # errors
     "error.generic": "抱歉,处理您的消息时出了问题,请稍后再试。",
+    "error.not_saved": "抱歉,系统暂时无法保存,您刚才发送的内容没有保存。请稍后再发一次。",
     # tip-offs: commands and entry
     "command.report": "举报违规培训(保密)",
     "command.status": "用查询码查询举报进展",
@@ -306,6 +307,7 @@ MESSAGES: dict[str, str] = {
     "denied.merge_into_itself": "不能把 {ticket_number} 并入它自己。",
     "denied.nothing_to_merge": "请写上要并入的举报编号。",
     "denied.already_done": "针对 {ticket_number} 的这条指令已经执行过(期间机器人曾重启),没有重复执行。",
+    "denied.button_invalid": "这个按钮已失效。",
     # the ticket's card in a queue's group
     "card.transferred": "↪️ 由 {queue} 转办至本队列",
     "card.moved": "↪️ 已转办至 {queue},请在该队列办理",

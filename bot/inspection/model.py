@@ -74,6 +74,7 @@ class Denial(StrEnum):
     MERGE_INTO_ITSELF = "merge_into_itself"
     NOTHING_TO_MERGE = "nothing_to_merge"
     ALREADY_DONE = "already_done"  # the same command, handled again after a restart
+    BUTTON_INVALID = "button_invalid"  # callback data no keyboard of ours carries
 
 
 @dataclass(frozen=True)

@@ -233,6 +233,7 @@ async def test_an_unknown_department_has_no_digest(bureau: Bureau) -> None:
 
 
 @pytest.mark.parametrize("who", [AUDITOR, BOB, DAN])
-async def test_only_admins_export(bureau: Bureau, who: int) -> None:
+async def test_inspectors_and_auditors_do_not_export(bureau: Bureau, who: int) -> None:
+    """Exports are for admins and for supervisors (their own queues)."""
     result = await bureau.inspection.reports.export_csv(who, Period(NOW - H, NOW + H))
     assert isinstance(result, Denied)

@@ -117,6 +117,30 @@ async def test_a_forged_press_changes_nothing_and_is_audited(room: Staffroom) ->
     assert f"t:claim:{number}" in buttons(room.find(room.haidian, number))
 
 
+async def test_malformed_staff_buttons_are_answered_and_audited(room: Staffroom) -> None:
+    number = (await room.file_ticket()).ticket_number
+    card = await room.card(room.haidian, number)
+    for data in ("t:nope", "t:claim:", "t:claim:not-a-number", f"t:to:{number}", "t:q:x"):
+        await room.emu.forge_button_press(room.alice, card, data)
+    answers = await room.answered(5)
+    assert [a["text"] for a in answers] == ["这个按钮已失效,请重新提问。"] * 5
+    refused = [(action, details) for _, action, allowed, details in room.audit() if not allowed]
+    assert len(refused) == 5 and all("button_invalid" in details for _, details in refused)
+    assert room.ticket_row(number) == ("new", "edu-haidian", None)
+
+
+async def test_the_transfer_button_of_a_resolved_ticket_offers_no_queues(room: Staffroom) -> None:
+    number = (await room.file_ticket()).ticket_number
+    card = await room.card(room.haidian, number)
+    await room.command(room.alice, f"/claim {number}")
+    await room.command(room.alice, f"/resolve {number} 查实 已责令停办")
+    before = len(room.emu.messages(room.haidian))
+    await room.emu.forge_button_press(room.alice, card, f"t:xfer:{number}")
+    [answer] = await room.answered(1)
+    assert answer["show_alert"] and number in answer["text"]
+    assert len(room.emu.messages(room.haidian)) == before  # no queue menu was posted
+
+
 STAFF_COMMANDS = (
     "/queue",
     "/mine",

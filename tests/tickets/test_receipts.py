@@ -20,7 +20,7 @@ from bot.tickets.receipts import (
 )
 from bot.tickets.settings import RateLimit, ReceiptSettings, TicketSettings
 
-from .conftest import NOW, OTHER_ID, Desk, build_desk
+from .conftest import NOW, OTHER_ID, REPORTER_ID, Desk, Query, build_desk
 
 SETTINGS = ReceiptSettings()
 
@@ -183,3 +183,28 @@ async def test_the_overall_limit_says_when_to_come_back(
         await desk.reporters.check_status(new_code(16), desk.reporter_key(i), NOW)
     result = await desk.reporters.check_status(new_code(16), desk.reporter_key(99), NOW)
     assert result == Refused(Reason.TOO_MANY_ATTEMPTS, retry_after_minutes=30)
+
+
+async def test_while_everyones_limit_is_full_the_filer_still_gets_in_and_nobody_else(
+    desk: Desk, settings: TicketSettings, query: Query
+) -> None:
+    """300 wrong codes from 60 accounts fill everyone's limit: the person who filed the report,
+    typing its right code from their own account, still opens it; the same right code from any
+    other account, and any wrong code, is refused as before, so guessing gains nothing."""
+    desk = build_desk(desk.store, desk.keys, settings)
+    filed = await desk.report(REPORTER_ID)
+    code = filed.receipt_code.replace(" ", "")
+    overall = settings.receipts.wrong_codes_overall[0].count
+    guessers = [desk.reporter_key(8000 + n) for n in range(60)]
+    for n in range(overall):
+        await desk.reporters.check_status(new_code(16), guessers[n % 60], NOW)
+    locked_out = await desk.reporters.check_status(code, desk.reporter_key(OTHER_ID), NOW)
+    assert isinstance(locked_out, Refused) and locked_out.reason == Reason.TOO_MANY_ATTEMPTS
+
+    opened = await desk.reporters.check_status(code, desk.reporter_key(REPORTER_ID), NOW)
+    assert isinstance(opened, TicketView) and opened.ticket_number == filed.ticket_number
+    wrong = await desk.reporters.check_status(new_code(16), desk.reporter_key(REPORTER_ID), NOW)
+    assert isinstance(wrong, Refused) and wrong.reason == Reason.TOO_MANY_ATTEMPTS
+    # The owner tag names nobody: it is a slow hash that needs the code itself.
+    [(tag,)] = query("SELECT owner_tag FROM receipt_codes")
+    assert tag.startswith("scrypt$") and desk.reporter_key(REPORTER_ID) not in tag
