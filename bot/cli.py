@@ -109,6 +109,14 @@ def build_parser() -> argparse.ArgumentParser:
     tickets.add_argument("--count", type=int, default=5000, help="submissions per run")
     tickets.add_argument("--concurrency", type=int, default=8, help="submissions at once")
     tickets.set_defaults(handler=cmd_bench_tickets)
+    crashes = bench_commands.add_parser(
+        "crashes", help="the bot killed at random moments under work, then started again"
+    )
+    crashes.add_argument("--bursts", type=int, default=40, help="bursts of 40 questions")
+    crashes.add_argument("--walks", type=int, default=40, help="report forms filled in")
+    crashes.add_argument("--walkers", type=int, default=5, help="report forms filled at once")
+    crashes.add_argument("--seed", type=int, default=1, help="for the random kill moments")
+    crashes.set_defaults(handler=cmd_bench_crashes)
     queue = bench_commands.add_parser("queue", help="inspectors' work with 100,000 tickets stored")
     queue.add_argument("--tickets", type=int, default=100_000, help="tickets loaded first")
     queue.add_argument("--claims", type=int, default=200, help="claims timed one at a time")
@@ -402,6 +410,14 @@ def cmd_bench_tickets(args: argparse.Namespace, config: Config) -> int:
     figures["peak RSS MB"] = peak_rss_mb()
     print_table("bench tickets", figures)
     return 0
+
+
+def cmd_bench_crashes(args: argparse.Namespace, config: Config) -> int:
+    from bot.bench.crashes import bench_crashes
+
+    return bench_crashes(
+        config, bursts=args.bursts, walks=args.walks, walkers=args.walkers, seed=args.seed
+    )
 
 
 def cmd_bench_queue(args: argparse.Namespace, config: Config) -> int:
