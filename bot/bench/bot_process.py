@@ -97,7 +97,7 @@ def echo_bot(config: Config) -> AnyApplication:
 
 @asynccontextmanager
 async def echo_polling(app: AnyApplication) -> AsyncIterator[AnyApplication]:
-    """``bot.app.running`` without its imports: the echo bot has no post_init to call."""
+    """PTB's own polling around the echo bot: no inbox, no post_init to call."""
     async with app:
         await app.start()
         assert app.updater is not None
