@@ -66,7 +66,7 @@ async def test_polling_bot_serves_health_readiness_and_metrics(
         assert ready.status_code == 200 and ready.json()["ready"] is True, ready.text
         parent = bot.parent(first_name="王小明", username="wxm_private")
         await bot.say(parent, QUESTION)
-        await until(lambda: not bot.services.updates_in_hand)
+        await until(lambda: not bot.services.inbox.updates_in_hand)
         metrics = await get(url(config, "/metrics"))
     assert metrics.headers["content-type"].startswith("text/plain")
     found = samples(metrics.text)

@@ -42,7 +42,7 @@ def unfinish(config: Config, update: JsonDict) -> None:
     """What a process killed after handling ``update``, before marking it done, leaves behind:
     the update recorded and unfinished, as if its handling had never ended."""
     update_id = update["update_id"]
-    keys = load_privacy_keys(config.resolve(config.privacy.keys_file))
+    keys = load_privacy_keys(config.keys_path)
     sealed = Sealer(keys).seal(json.dumps(update, ensure_ascii=False))
     done = query(
         db_path(config), "SELECT status FROM inbox WHERE update_id = ?", update["update_id"]

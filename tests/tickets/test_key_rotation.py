@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 
 from cryptography.fernet import Fernet
 
-from bot.chat_state import ChatState
 from bot.key_rotation import rotate_sealed_values
 from bot.privacy import PrivacyKeys, Sealer
 from bot.store import Store
 from bot.tickets.outbox import reporter_message
+from bot.updates.chat_state import ChatState
 
 from .conftest import Query
 
@@ -24,7 +24,7 @@ async def test_rotation_reseals_under_the_newest_key_once(
 ) -> None:
     old = Sealer(keys)
     async with store.transaction() as tx:
-        await tx.record_update(1, old.seal('{"update_id": 1}'), NOW)
+        await tx.record_updates([(1, old.seal('{"update_id": 1}'))], NOW)
         await tx.enqueue(reporter_message("receipt", 4242, {"code": "1234"}, NOW, old))
         await tx.set_chat_state("person", "status", old.seal("SJ-2026-000001"), NOW, None)
         await tx.set_chat_state("person", "language", "en", NOW, None)
@@ -55,7 +55,7 @@ async def test_a_value_no_listed_key_opens_is_counted_and_left(
 ) -> None:
     stranger = Sealer(PrivacyKeys.generate())
     async with store.transaction() as tx:
-        await tx.record_update(7, stranger.seal("{}"), NOW)
+        await tx.record_updates([(7, stranger.seal("{}"))], NOW)
     counts = await rotate_sealed_values(store, keys)
     assert counts["inbox.payload"].unreadable == 1 and counts["inbox.payload"].resealed == 0
     assert "sealed with a key no longer listed" in counts["inbox.payload"].describe()
