@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from telegram import Update
 
+from bot.bench.crashes import write_config as crash_bench_config
 from bot.config import PROJECT_ROOT, Config, load_config
 from bot.emulator import BotApiEmulator, FakeUser
 from bot.front_door import replay_unfinished
@@ -242,25 +243,8 @@ local:
 
 
 def write_config(tmp_path: Path, emu: BotApiEmulator) -> Path:
-    path = tmp_path / "config.yaml"
-    knowledge = [str(PROJECT_ROOT / "knowledge" / layer) for layer in ("national", "local")]
-    path.write_text(
-        f"""
-telegram:
-  base_url: "{emu.base_url}"
-  base_file_url: "{emu.base_file_url}"
-  rate_limits: {{overall_per_second: 0, group_per_minute: 0, max_retries: 5}}
-  flood_limit: {{count: 500, window_seconds: 10}}
-knowledge:
-  paths: {json.dumps(knowledge)}
-storage:
-  url: "sqlite:///{tmp_path / "hotline.sqlite3"}"
-privacy:
-  keys_file: "{tmp_path / "keys.json"}"
-{LOCAL_FACTS}""",
-        encoding="utf-8",
-    )
-    return path
+    """A config file for ``python -m bot run`` against ``emu``, as the crash benchmark's."""
+    return crash_bench_config(load_config(None, environ={}), emu, tmp_path)
 
 
 @asynccontextmanager
