@@ -11,7 +11,8 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +28,9 @@ from bot.store.base import StoreError
 from bot.yamlfile import YamlFileError
 
 if TYPE_CHECKING:
+    from bot.i18n import Language
     from bot.inspection.figures import Period
+    from bot.inspection.services import InspectionServices
     from bot.key_rotation import Rotated
 
 Command = Callable[[argparse.Namespace, Config], int]
@@ -161,6 +164,16 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--output", type=Path, help="file to write (default: a dated name here)")
     export.add_argument("--lang", choices=["zh", "en"], default="zh", help="column names")
     export.set_defaults(handler=cmd_export)
+
+    brief = commands.add_parser(
+        "brief", help="the leadership report of a period as a PDF (audited as the operator 'cli')"
+    )
+    brief.add_argument(
+        "--period", default="", help="a month (2026-11) or 7d, 30d ... (default: last month)"
+    )
+    brief.add_argument("--output", type=Path, help="file to write (default: a dated name here)")
+    brief.add_argument("--lang", choices=["zh", "en"], default="zh", help="the report's language")
+    brief.set_defaults(handler=cmd_brief)
     return parser
 
 
@@ -470,6 +483,17 @@ def cmd_export(args: argparse.Namespace, config: Config) -> int:
 
 
 async def _export(config: Config, period: Period, file_format: str, language: str) -> bytes:
+    async with _inspection(config) as inspection:
+        return await inspection.reports.operator_export(
+            period,
+            "xlsx" if file_format == "xlsx" else "csv",
+            "en" if language == "en" else "zh",
+        )
+
+
+@asynccontextmanager
+async def _inspection(config: Config) -> AsyncIterator[InspectionServices]:
+    """The inspection services on the configured store, for one command at the console."""
     from bot.inspection.services import build_inspection_services
     from bot.privacy import load_privacy_keys
     from bot.store import open_store
@@ -477,11 +501,45 @@ async def _export(config: Config, period: Period, file_format: str, language: st
     store = await open_store(config.storage, config.base_dir)
     try:
         keys = load_privacy_keys(config.keys_path, create=False)
-        inspection = build_inspection_services(store, config.inspection, config.tickets, keys)
-        return await inspection.reports.operator_export(
-            period,
-            "xlsx" if file_format == "xlsx" else "csv",
-            "en" if language == "en" else "zh",
+        yield build_inspection_services(
+            store, config.inspection, config.tickets, keys, followup=config.followup
         )
     finally:
         await store.close()
+
+
+def cmd_brief(args: argparse.Namespace, config: Config) -> int:
+    from bot.inspection.parsing import last_month, parse_period
+    from bot.inspection.workdays import WorkingCalendar
+    from bot.tickets.outbox import utc_now
+
+    tz, now = WorkingCalendar(config.tickets.utc_offset_hours).tz, utc_now()
+    period = parse_period(args.period, now, tz) if args.period else last_month(now, tz)
+    if period is None:
+        wanted = "a month like 2026-11, or 7d, 30d ..."
+        print(f"error: --period {args.period!r}: use {wanted}", file=sys.stderr)
+        return 2
+    output: Path | None = args.output
+    if output is None:
+        start, end = period.start.astimezone(tz).date(), period.end.astimezone(tz).date()
+        output = Path(f"shuangjian-brief-{start}-{end}.pdf")
+    data, pages = asyncio.run(_brief(config, period, "en" if args.lang == "en" else "zh"))
+    output.write_bytes(data)
+    print(f"wrote {output} ({pages} pages, {len(data):,} bytes)", file=sys.stderr)
+    return 0
+
+
+async def _brief(config: Config, period: Period, language: Language) -> tuple[bytes, int]:
+    from bot.inspection.brief import render_brief_pdf
+    from bot.inspection.charts import chart_names
+
+    async with _inspection(config) as inspection:
+        data = await inspection.reports.operator_brief(period)
+
+    def district_label(district_id: str, lang: str) -> str | None:
+        choice = config.report_form.district(district_id)
+        return choice.label(lang) if choice else None
+
+    names = chart_names(config.inspection, language, district_label)
+    pdf, pages = render_brief_pdf(data, names, inspection.calendar.tz, inspection.clock())
+    return pdf, pages.total

@@ -16,7 +16,7 @@ from bot.inspection.settings import InspectionSettings
 from bot.schema import bind
 from bot.store.settings import StorageSettings
 from bot.tickets.form import FormSettings
-from bot.tickets.settings import RateLimit, TicketSettings
+from bot.tickets.settings import FollowupSettings, RateLimit, TicketSettings
 from bot.yamlfile import YamlFileError, read_yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -137,6 +137,8 @@ class Config:
     storage: StorageSettings = field(default_factory=StorageSettings)
     tickets: TicketSettings = field(default_factory=TicketSettings)
     report_form: FormSettings = field(default_factory=FormSettings)
+    # 回访: asking reporters whether they are satisfied once their ticket is resolved.
+    followup: FollowupSettings = field(default_factory=FollowupSettings)
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     monitoring: MonitoringConfig = field(default_factory=MonitoringConfig)
     # The folder the bot writes in (the SQLite database and the keys file by default).

@@ -113,7 +113,12 @@ class Services:
         self._store = await open_store(config.storage, config.base_dir)
         keys = load_privacy_keys(config.keys_path)
         inspection = build_inspection_services(
-            self._store, config.inspection, config.tickets, keys, clock=self.clock
+            self._store,
+            config.inspection,
+            config.tickets,
+            keys,
+            clock=self.clock,
+            followup=config.followup,
         )
         self._inspection = inspection
         # New tickets are routed to a queue with deadlines, and possible duplicates are noted
@@ -124,6 +129,7 @@ class Services:
             keys,
             place=inspection.router.place,
             on_new_ticket=inspection.views.flag_new_ticket,
+            followup=config.followup,
         )
         self._questions = QuestionLog(self._store)
         chat_state = ChatState(self._store, Sealer(keys))
@@ -209,13 +215,15 @@ class Services:
         now = self.clock()
         inspection = self.inspection
         notices = await inspection.deadlines.due_notifications(now)
+        # A 不满意 whose time for a comment is up reaches the supervisors without one.
+        lapsed_verdicts = await inspection.followups.tell_lapsed()
         digests = 0
         today = inspection.calendar.local_date(now)
         local_time = now.astimezone(inspection.calendar.tz).time()
         if today != self._digest_day and local_time >= inspection.settings.digest_time():
             digests = len(await inspection.reports.send_daily_digests(now))
             self._digest_day = today
-        if notices or digests:
+        if notices or digests or lapsed_verdicts:
             log.info("deadline watch: %d notices, %d digests queued", len(notices), digests)
             self.wake_outbox()
         return len(notices), digests

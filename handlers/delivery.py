@@ -14,7 +14,7 @@ import logging
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from telegram import Bot
+from telegram import Bot, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter
 from telegram.ext import Application
@@ -26,11 +26,19 @@ from bot.store import StoreError
 from bot.store.base import PostedCard
 from bot.tickets.model import MessageKind
 from bot.tickets.outbox import OutgoingMessage, RetryLater, Send, Undeliverable
-from handlers.staff_views import card_markup, card_text, staff_chats, staff_name
+from handlers import verdicts
+from handlers.staff_views import card_markup, card_text, reopen_markup, staff_chats, staff_name
 
 log = logging.getLogger(__name__)
 
-TO_REPORTER = frozenset({MessageKind.RECEIPT, MessageKind.STATUS_CHANGED, MessageKind.QUESTION})
+TO_REPORTER = frozenset(
+    {
+        MessageKind.RECEIPT,
+        MessageKind.STATUS_CHANGED,
+        MessageKind.QUESTION,
+        MessageKind.VERDICT_ASKED,
+    }
+)
 STAFF_LANGUAGE = "zh"
 
 
@@ -44,7 +52,12 @@ def outbox_sender(app: Application) -> Send:  # type: ignore[type-arg]
             else:
                 message = await with_staff_names(app.bot, services, message)
                 rendered = render(message, services.config)
-                await app.bot.send_message(message.chat_id, rendered, parse_mode=ParseMode.HTML)
+                await app.bot.send_message(
+                    message.chat_id,
+                    rendered,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=message_markup(message),
+                )
         except RetryAfter as exc:
             raise RetryLater(_seconds(exc.retry_after)) from exc
         except Forbidden as exc:  # blocked by the user, or removed from the group
@@ -61,6 +74,15 @@ def is_card(message: OutgoingMessage) -> bool:
     if message.kind == MessageKind.TICKET_TRANSFERRED:
         return True
     return message.kind == MessageKind.NEW_TICKET and "queue" in message.data
+
+
+def message_markup(message: OutgoingMessage) -> InlineKeyboardMarkup | None:
+    """回访 messages carry buttons: the reporter's answers, the supervisors' reopen."""
+    if message.kind == MessageKind.VERDICT_ASKED:
+        return verdicts.pushed_markup(message.data)
+    if message.kind == MessageKind.VERDICT_DISSATISFIED:
+        return reopen_markup(str(message.data.get("ticket_number", "")), STAFF_LANGUAGE)
+    return None
 
 
 async def send_card(bot: Bot, services: Services, message: OutgoingMessage) -> None:
@@ -111,6 +133,7 @@ def render_in(language: str, message: OutgoingMessage, config: Config) -> str:
     values.setdefault("ticket_number", "")
     _name_choices(language, message.data, values, config)
     _deadline_values(language, message.data, values, config)
+    verdicts.notice_values(language, message.kind, message.data, values)
     status_key = f"status.name.{message.data.get('status')}"
     if status_key in CATALOGS["zh"]:
         values["status"] = html.escape(text(language, status_key))

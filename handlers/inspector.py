@@ -12,16 +12,17 @@ import html
 import logging
 import re
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot.i18n import LANGUAGES, Language, text
-from bot.inspection.figures import Period, StatsFigures
+from bot.inspection.figures import FIGURE_IDS, Period, StatsFigures
 from bot.inspection.model import Changed, Denied, Merged, QuestionSent, QueuePage
-from bot.inspection.parsing import parse_disposition, parse_period, parse_queue
+from bot.inspection.parsing import last_month, parse_disposition, parse_period, parse_queue
+from bot.inspection.texts import FIGURE_NAMES, headline_values
 from handlers.common import reply_html, send_html
 from handlers.context import HotlineContext
 from handlers.inspector_buttons import staff_button
@@ -47,6 +48,9 @@ from handlers.staff_views import (
     status_name,
 )
 
+if TYPE_CHECKING:
+    from bot.inspection.charts import ChartNames
+
 log = logging.getLogger(__name__)
 
 STAFF_COMMANDS = (
@@ -63,6 +67,7 @@ STAFF_COMMANDS = (
     "merge",
     "stats",
     "export",
+    "brief",
 )
 # Parents use "/ask <question>" too: only "/ask <ticket number> ..." is the inspectors'.
 ASK_THE_REPORTER = re.compile(r"^/ask(@\w+)?\s+[A-Za-z]{1,8}-?\d{4}-?\d{1,6}(\s|$)", re.IGNORECASE)
@@ -331,10 +336,22 @@ async def stats_command(update: Update, context: HotlineContext, request: Reques
     # drawing takes a moment of CPU: off the event loop, so other chats are not held up.
     from bot.inspection.charts import render_stats_png
 
-    png = await asyncio.to_thread(
-        render_stats_png, figures, district_names=inspection.router.district_name
-    )
+    names = chart_names_for(context, request.language)
+    png = await asyncio.to_thread(render_stats_png, figures, names)
     await context.bot.send_photo(request.chat_id, photo=png, filename="stats.png")
+
+
+def chart_names_for(context: HotlineContext, language: Language) -> ChartNames:
+    """Charts name districts as the report form does, in the reader's language."""
+    from bot.inspection.charts import chart_names
+
+    form = context.services.config.report_form
+
+    def district_label(district_id: str, lang: str) -> str | None:
+        choice = form.district(district_id)
+        return choice.label(lang) if choice else None
+
+    return chart_names(context.services.inspection.settings, language, district_label)
 
 
 def stats_text(context: HotlineContext, language: Language, figures: StatsFigures) -> str:
@@ -345,29 +362,75 @@ def stats_text(context: HotlineContext, language: Language, figures: StatsFigure
         shown = [f"{name(key)} {count}" for key, count in values.items()]
         return ", ".join(shown) or "-"
 
-    def hours(value: float | None) -> str:
-        return "-" if value is None else f"{value:.1f}"
+    lines = [
+        text(
+            language,
+            "inspector.stats",
+            start=figures.period.start.astimezone(tz).date().isoformat(),
+            end=figures.period.end.astimezone(tz).date().isoformat(),
+            total=figures.total,
+            by_status=counts(figures.by_status, lambda s: status_name(language, s)),
+            by_category=counts(figures.by_category, lambda c: category_name(config, language, c)),
+            by_district=counts(figures.by_district, lambda d: district_name(config, language, d)),
+            by_queue=counts(figures.by_queue, lambda q: queue_name(config, q)),
+        ),
+        "",
+        text(language, "inspector.stats_figures"),
+    ]
+    shown, names = headline_values(figures.headline), FIGURE_NAMES[language]
+    lines += [
+        text(language, "inspector.stats_figure", name=names[f], value=shown[f]) for f in FIGURE_IDS
+    ]
+    if len(figures.departments) > 1:
+        lines += ["", text(language, "inspector.stats_departments")]
+        for department, values in figures.departments.items():
+            found = context.services.inspection.settings.department(department)
+            name = html.escape(found.name if found else department)
+            lines.append(
+                text(language, "inspector.stats_department", name=name, **headline_values(values))
+            )
+    return "\n".join(lines)
 
-    def percent(value: float | None) -> str:
-        return "-" if value is None else f"{value:.1f}%"
 
-    return text(
-        language,
-        "inspector.stats",
-        start=figures.period.start.astimezone(tz).date().isoformat(),
-        end=figures.period.end.astimezone(tz).date().isoformat(),
-        total=figures.total,
-        by_status=counts(figures.by_status, lambda s: status_name(language, s)),
-        by_category=counts(figures.by_category, lambda c: category_name(config, language, c)),
-        by_district=counts(figures.by_district, lambda d: district_name(config, language, d)),
-        by_queue=counts(figures.by_queue, lambda q: queue_name(config, q)),
-        claim_median=hours(figures.claim_time.median_hours),
-        claim_p90=hours(figures.claim_time.p90_hours),
-        resolve_median=hours(figures.resolution_time.median_hours),
-        resolve_p90=hours(figures.resolution_time.p90_hours),
-        claim_on_time=percent(figures.claim_deadline.percent),
-        resolve_on_time=percent(figures.resolve_deadline.percent),
+async def brief_command(update: Update, context: HotlineContext, request: Request) -> None:
+    """``/brief [period]``: the leadership report as a PDF, sent privately."""
+    wanted = request.args[0] if request.args else ""
+    inspection = context.services.inspection
+    now, tz = inspection.clock(), inspection.calendar.tz
+    period = parse_period(wanted, now, tz) if wanted else last_month(now, tz)
+    if period is None:
+        await reply(context, request, text(request.language, "inspector.bad_period"))
+        return
+    data = await inspection.reports.brief(request.user_id, period)
+    if isinstance(data, Denied):
+        await refused(context, request, data)
+        return
+    from bot.inspection.brief import render_brief_pdf
+
+    names = chart_names_for(context, request.language)
+    pdf, pages = await asyncio.to_thread(
+        render_brief_pdf, data, names, inspection.calendar.tz, inspection.clock()
     )
+    start, end = _dates(context, period)
+    caption = text(
+        request.language, "inspector.brief_caption", start=start, end=end, pages=pages.total
+    )
+    try:
+        await context.bot.send_document(
+            request.user_id, pdf, filename=f"shuangjian-brief-{start}-{end}.pdf", caption=caption
+        )
+    except (Forbidden, BadRequest):
+        await reply(context, request, text(request.language, "inspector.start_private"))
+        return
+    if not request.private:
+        await reply(context, request, text(request.language, "inspector.brief_private"))
+
+
+def _dates(context: HotlineContext, period: Period) -> tuple[str, str]:
+    tz = context.services.inspection.calendar.tz
+    return period.start.astimezone(tz).date().isoformat(), period.end.astimezone(
+        tz
+    ).date().isoformat()
 
 
 async def export_command(update: Update, context: HotlineContext, request: Request) -> None:
@@ -395,9 +458,7 @@ async def export_command(update: Update, context: HotlineContext, request: Reque
 async def _send_export(
     context: HotlineContext, request: Request, period: Period, csv_file: bytes, xlsx_file: bytes
 ) -> bool:
-    tz = context.services.inspection.calendar.tz
-    start = period.start.astimezone(tz).date().isoformat()
-    end = period.end.astimezone(tz).date().isoformat()
+    start, end = _dates(context, period)
     name = f"shuangjian-{start}-{end}"
     caption = text(request.language, "inspector.export_caption", start=start, end=end)
     try:
@@ -425,6 +486,7 @@ COMMANDS: dict[str, StaffHandler] = {
     "merge": merge_command,
     "stats": stats_command,
     "export": export_command,
+    "brief": brief_command,
 }
 
 

@@ -120,6 +120,27 @@ async def claim_button(
     await refresh_cards(context, number)
 
 
+async def reopen_button(
+    update: Update, context: HotlineContext, request: Request, args: list[str]
+) -> None:
+    """二次办理 from a 不满意 notice: supervisors only (the desk checks), as /reopen would."""
+    pressed = await _pressed_ticket(update, context, request, args)
+    if pressed is None:
+        return
+    query, number = pressed
+    reason = text(request.language, "inspector.reopen_reason_verdict")
+    result = await context.services.inspection.desk.reopen(request.user_id, number, reason)
+    if isinstance(result, Denied):
+        await answer_press(query, plain(await denial(context, request, result)), alert=True)
+        return
+    done = text(request.language, "inspector.reopened", ticket_number=html.escape(number))
+    await answer_press(query, plain(done))
+    await _drop_buttons(query.message)
+    await send_html(context, request.chat_id, done)
+    context.services.wake_outbox()
+    await refresh_cards(context, number)
+
+
 async def details_button(
     update: Update, context: HotlineContext, request: Request, args: list[str]
 ) -> None:
@@ -252,6 +273,7 @@ async def page_button(
 
 BUTTONS: dict[str, ButtonHandler] = {
     "claim": claim_button,
+    "reopen": reopen_button,
     "info": details_button,
     "xfer": transfer_button,
     "to": transfer_to_button,

@@ -20,7 +20,7 @@ from telegram.ext import (
 )
 
 from bot.store import NotSaved
-from handlers import report_form, status
+from handlers import report_form, status, verdicts
 from handlers.common import answer_press, send_html, t
 from handlers.context import HotlineContext
 
@@ -53,14 +53,19 @@ def register(app: Application, *, flows_group: int, features_group: int) -> None
     )
     app.add_handler(CallbackQueryHandler(report_form.report_button, pattern=r"^r:"), features_group)
     app.add_handler(CallbackQueryHandler(status.status_button, pattern=r"^s:"), features_group)
+    app.add_handler(
+        CallbackQueryHandler(verdicts.verdict_button, pattern=verdicts.PATTERN), features_group
+    )
 
 
 async def continue_flow(update: Update, context: HotlineContext) -> None:
-    """A status check waiting for input comes first, then a report draft; anything else goes
-    on to the parents' handlers."""
+    """A 回访 comment being waited for comes first, then a status check waiting for input,
+    then a report draft; anything else goes on to the parents' handlers."""
     try:
-        taken = await status.take_message(update, context) or await report_form.take_message(
-            update, context
+        taken = (
+            await verdicts.take_comment(update, context)
+            or await status.take_message(update, context)
+            or await report_form.take_message(update, context)
         )
     except NotSaved:
         await _busy(update, context)

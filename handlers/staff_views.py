@@ -183,6 +183,15 @@ def card_markup(card: TicketCard, *, in_its_queue: bool = True) -> InlineKeyboar
     return InlineKeyboardMarkup([buttons]) if buttons else None
 
 
+def reopen_markup(number: str, language: str) -> InlineKeyboardMarkup | None:
+    """Under a 不满意 notice: reopen the ticket (二次办理), for supervisors."""
+    data = button_data("reopen", number)
+    if data is None:
+        return None
+    button = InlineKeyboardButton(text(language, "card.button.reopen"), callback_data=data)
+    return InlineKeyboardMarkup([[button]])
+
+
 # --- queue pages --------------------------------------------------------------------------------
 
 
@@ -275,6 +284,7 @@ async def details_text(bot: Bot, services: Services, language: str, details: Tic
     lines += _report_lines(language, details)
     lines += _outcome_lines(language, details)
     lines += _question_lines(language, details)
+    lines += _verdict_lines(config, language, details)
     lines += _supporting_lines(config, language, details)
     lines += await _timeline_lines(bot, services, language, details, chats)
     notify = "ticket.notify_on" if details.reporter_notified else "ticket.notify_off"
@@ -324,6 +334,32 @@ def _question_lines(language: str, details: TicketDetails) -> list[str]:
             answer = html.escape(question.answer)
             lines.append("   " + text(language, "ticket.answered", answer=answer))
     return lines
+
+
+def _verdict_lines(config: Config, language: str, details: TicketDetails) -> list[str]:
+    """Each 回访: what the reporter said and wrote; who they are is never known here."""
+    if not details.verdicts:
+        return []
+    lines = ["", text(language, "ticket.verdicts")]
+    for item in details.verdicts:
+        if item.state == "pending":
+            due = local_time(config, item.reply_by)
+            state = text(language, "ticket.verdict_pending", reply_by=due)
+        else:
+            state = followup_name(language, item.state)
+        asked = local_time(config, item.asked_at)
+        lines.append(
+            text(language, "ticket.verdict_round", round=item.round, asked_at=asked, state=state)
+        )
+        if item.comment:
+            comment = html.escape(item.comment)
+            lines.append("   " + text(language, "ticket.verdict_comment", comment=comment))
+    return lines
+
+
+def followup_name(language: str, state: str) -> str:
+    key = f"inspection.followup.{state}"
+    return text(language, key) if key in CATALOGS["zh"] else html.escape(state)
 
 
 def _supporting_lines(config: Config, language: str, details: TicketDetails) -> list[str]:
@@ -382,6 +418,8 @@ def _event_details(config: Config, language: str, details: dict[str, Any]) -> st
     parts = []
     if "status" in details:
         parts.append(status_name(language, str(details["status"])))
+    if "verdict" in details:
+        parts.append(followup_name(language, str(details["verdict"])))
     if "to_queue" in details:
         parts.append(
             f"{queue_name(config, str(details.get('from_queue', '')))} → "

@@ -29,6 +29,7 @@ from handlers.context import HotlineContext
 from handlers.evidence import fetch_evidence, incoming_file
 from handlers.refusals import BYTES_PER_MB, download_limit, refusal
 from handlers.report_form import DONE_WORDS, chat_id_of, from_private_chat, reporter_key
+from handlers.verdicts import status_lines, status_rows
 
 # Events the timeline names; anything newer is shown as a plain "progress update".
 KNOWN_EVENTS = frozenset(
@@ -42,6 +43,8 @@ KNOWN_EVENTS = frozenset(
         "transferred",
         "reopened",
         "merged",
+        "verdict_asked",
+        "verdict_given",
     }
 )
 
@@ -216,6 +219,7 @@ async def show_ticket(update: Update, context: HotlineContext, view: TicketView)
     if view.open_questions:
         lines += ["", t(update, context, "status.questions")]
         lines += [f"{n}. {html.escape(q.text)}" for n, q in enumerate(view.open_questions, 1)]
+    lines += status_lines(update, context, view)
     notices = "status.notifications_on" if view.notifications_on else "status.notifications_off"
     lines += ["", t(update, context, notices)]
     markup = ticket_markup(update, context, view)
@@ -249,6 +253,7 @@ def ticket_markup(
         ]
         for n, q in enumerate(view.open_questions, 1)
     ]
+    rows += status_rows(update, context, view)
     if view.status in OPEN_STATUSES:
         rows.append([_button(update, context, "status.button.evidence", "s:ev")])
     if view.notifications_on:

@@ -50,7 +50,8 @@ _WORK = frozenset(
 
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     "inspector": _WORK,
-    "supervisor": _WORK | {Action.REOPEN, Action.OVERRIDE_CLAIM, Action.STATS, Action.EXPORT},
+    "supervisor": _WORK
+    | {Action.REOPEN, Action.OVERRIDE_CLAIM, Action.STATS, Action.EXPORT, Action.BRIEF},
     "admin": frozenset(Action),
     "auditor": frozenset({Action.VIEW, Action.STATS, Action.AUDIT_LOG}),
 }

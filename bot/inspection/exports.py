@@ -15,12 +15,15 @@ from collections.abc import Sequence
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING
 
-from bot.inspection.figures import StatsFigures
+from bot.inspection.figures import FIGURE_IDS, Headline, StatsFigures, TicketMarks, figure_values
 from bot.inspection.texts import (
     CATEGORY_NAMES,
     DISPOSITION_NAMES,
     EXPORT_COLUMNS,
+    FIGURE_NAMES,
+    FOLLOWUP_NAMES,
     STATUS_NAMES,
+    YES_NO,
     Language,
 )
 from bot.store.base import TicketRecord
@@ -28,7 +31,7 @@ from bot.store.base import TicketRecord
 if TYPE_CHECKING:
     from openpyxl import Workbook
 
-Cell = str | datetime | None
+Cell = str | int | datetime | None
 # Control characters a spreadsheet file may not hold (openpyxl's own rule).
 ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 # Excel, LibreOffice and Google Sheets run a cell starting with these as a formula.
@@ -36,11 +39,17 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def export_rows(
-    tickets: Sequence[TicketRecord], tz: tzinfo, language: Language = "zh"
+    tickets: Sequence[TicketRecord],
+    marks: dict[str, TicketMarks],
+    tz: tzinfo,
+    language: Language = "zh",
 ) -> list[list[Cell]]:
-    """One row per ticket, times in local time without a zone (spreadsheets have none)."""
+    """One row per ticket, times in local time without a zone (spreadsheets have none), and
+    how it counts in the figures (its latest 回访, reopenings, whether a repeat report)."""
     statuses, categories = STATUS_NAMES[language], CATEGORY_NAMES[language]
     dispositions = DISPOSITION_NAMES[language]
+    followups, yes_no = FOLLOWUP_NAMES[language], YES_NO[language]
+    unmarked = TicketMarks(None, 0, repeat=False)
 
     def local(moment: datetime | None) -> datetime | None:
         return None if moment is None else moment.astimezone(tz).replace(tzinfo=None)
@@ -62,9 +71,15 @@ def export_rows(
             local(t.resolved_at),
             local(t.resolve_due_at),
             local(t.closed_at),
+            *_marks(marks.get(t.number, unmarked), followups, yes_no),
         ]
         for t in tickets
     ]
+
+
+def _marks(marks: TicketMarks, followups: dict[str, str], yes_no: dict[str, str]) -> list[Cell]:
+    followup = followups.get(marks.followup, marks.followup) if marks.followup else None
+    return [followup, marks.reopened, yes_no["yes" if marks.repeat else "no"]]
 
 
 def safe_text(value: str | None) -> str | None:
@@ -84,8 +99,8 @@ def to_csv(rows: Sequence[Sequence[Cell]], language: Language = "zh") -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
-def _csv_cell(cell: str | datetime) -> str:
-    return cell.strftime("%Y-%m-%d %H:%M:%S") if isinstance(cell, datetime) else cell
+def _csv_cell(cell: str | int | datetime) -> str:
+    return cell.strftime("%Y-%m-%d %H:%M:%S") if isinstance(cell, datetime) else str(cell)
 
 
 def to_xlsx(
@@ -102,6 +117,7 @@ def to_xlsx(
         sheet.append(list(row))
     if figures is not None:
         _summary_sheet(book, figures)
+        _figures_sheet(book, figures, language)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -129,3 +145,23 @@ def _summary_sheet(book: Workbook, figures: StatsFigures) -> None:
         ("resolve_on_time_percent", figures.resolve_deadline),
     ):
         sheet.append([name, compliance.percent, compliance.met, compliance.missed])
+
+
+def _figures_sheet(book: Workbook, figures: StatsFigures, language: Language) -> None:
+    """The headline figures overall and per department, queue and district, as numbers."""
+    sheet = book.create_sheet("figures")
+    names = FIGURE_NAMES[language]
+    sheet.append(["scope", "id", *(names[f] for f in FIGURE_IDS)])
+
+    def add(scope: str, key: str, values: Headline) -> None:
+        shown = figure_values(values)
+        sheet.append([scope, safe_text(key), *(shown[f] for f in FIGURE_IDS)])
+
+    add("all", "", figures.headline)
+    for scope, groups in (
+        ("department", figures.departments),
+        ("queue", figures.queues),
+        ("district", figures.districts),
+    ):
+        for key, values in groups.items():
+            add(scope, key, values)

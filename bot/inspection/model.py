@@ -34,6 +34,7 @@ class Action(StrEnum):
     OVERRIDE_CLAIM = "override_claim"
     STATS = "stats"
     EXPORT = "export"
+    BRIEF = "brief"  # the leadership report (PDF)
     AUDIT_LOG = "audit_log"
 
 
@@ -164,6 +165,18 @@ class QuestionItem:
 
 
 @dataclass(frozen=True)
+class VerdictItem:
+    """One 回访 of the ticket as staff see it: what was said, never who said it."""
+
+    round: int
+    asked_at: datetime
+    reply_by: datetime
+    state: str  # the verdict, "pending" (within its days) or "not_reached"
+    answered_at: datetime | None
+    comment: str | None
+
+
+@dataclass(frozen=True)
 class SupportingReport:
     """A report merged into this ticket, kept whole."""
 
@@ -188,6 +201,7 @@ class TicketDetails:
     merged_into: str | None = None
     # Whether the reporter opted in to notices; who they are is never known here.
     reporter_notified: bool = False
+    verdicts: tuple[VerdictItem, ...] = ()
 
 
 @dataclass(frozen=True)

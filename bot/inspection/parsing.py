@@ -75,6 +75,15 @@ def parse_period(text: str, now: datetime, tz: tzinfo) -> Period | None:
     return None
 
 
+def last_month(now: datetime, tz: tzinfo) -> Period:
+    """The last whole calendar month before ``now`` (local time): what a report is about
+    unless asked otherwise."""
+    local = now.astimezone(tz)
+    first = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    before = first - timedelta(days=1)
+    return Period(datetime(before.year, before.month, 1, tzinfo=tz), first)
+
+
 def _month(year: int, month: int, now: datetime, tz: tzinfo) -> Period | None:
     if not 1 <= month <= 12 or not 2000 <= year <= 2100:
         return None

@@ -1,6 +1,7 @@
-"""Statistics, exports and the daily digest, each for the queues the asker may see.
+"""Statistics, exports, the /brief report and the daily digest, each for the queues the asker
+may see, all from the one set of figures in :mod:`bot.inspection.figures`.
 
-Every statistic and export is audited (who, when, which period, how many tickets).
+Every statistic, export and report is audited (who, when, which period, how many tickets).
 """
 
 from __future__ import annotations
@@ -13,21 +14,57 @@ from typing import Literal
 from bot.inspection.access import Access, Action
 from bot.inspection.audit import AuditTrail
 from bot.inspection.exports import export_rows, to_csv, to_xlsx
-from bot.inspection.figures import Period, StatsFigures, compute_stats
+from bot.inspection.figures import (
+    REPEAT_WINDOW,
+    Period,
+    StatsFigures,
+    TicketMarks,
+    compute_stats,
+    previous_period,
+    ticket_marks,
+)
 from bot.inspection.model import Clock, Denial, Denied
 from bot.inspection.pacing import enqueue_paced
 from bot.inspection.routing import Router
 from bot.inspection.settings import Department
-from bot.inspection.texts import DIGEST, Language
+from bot.inspection.texts import DIGEST, Language, headline_values
 from bot.inspection.workdays import WorkingCalendar
-from bot.store.base import QueueCounts, Store, TicketRecord, TicketTiming
+from bot.store.base import (
+    DissatisfiedVerdict,
+    QueueCounts,
+    Store,
+    TicketRecord,
+    TicketTiming,
+    Transaction,
+)
 from bot.tickets.model import MessageKind
 from bot.tickets.outbox import staff_message, utc_now
 
 DIGEST_OVERDUE_SHOWN = 10
+DIGEST_FIGURES_DAYS = 30  # the digest's figures: tickets received in the last 30 days
+DIGEST_COMMENT_CHARS = 60  # a 不满意's comment in the digest, cut after this many characters
+# The /brief report lists at most this many unresolved overdue tickets.
+BRIEF_OVERDUE_LISTED = 200
 # The audit log's name for someone exporting at the server's console.
 LOCAL_OPERATOR = "cli"
 ExportFormat = Literal["csv", "xlsx"]
+
+
+@dataclass(frozen=True)
+class BriefData:
+    """What the /brief report shows: this period and the one before, and what is overdue."""
+
+    figures: StatsFigures
+    previous: StatsFigures
+    overdue: tuple[TicketRecord, ...]
+    more_overdue: bool  # more than the report lists
+
+
+@dataclass(frozen=True)
+class Exported:
+    tickets: list[TicketRecord]
+    figures: StatsFigures
+    marks: dict[str, TicketMarks]
 
 
 @dataclass(frozen=True)
@@ -63,31 +100,102 @@ class Reports:
         if not queues:
             denied = Denied(Denial.NOT_ALLOWED)
             return await self._audit.refused(user_id, Action.STATS, now, denied)
-        visible = set(queues)
         async with self._store.transaction() as tx:
-            rows = [
-                r for r in await tx.ticket_timings(period.start, period.end) if r.queue in visible
-            ]
-            details = _period_details(period, len(rows))
+            figures = await self._figures_in(tx, period, set(queues), now)
+            details = _period_details(period, figures.total)
             await self._audit.record(tx, user_id, Action.STATS, now, details=details)
-        return compute_stats(rows, period, now, self._router.district_id)
+        return figures
+
+    async def brief(self, user_id: int, period: Period) -> BriefData | Denied:
+        """The leadership report's figures, for supervisors and admins."""
+        now = self._clock()
+        queues = self.access.queues(user_id, Action.BRIEF)
+        if not queues:
+            denied = Denied(Denial.NOT_ALLOWED)
+            return await self._audit.refused(user_id, Action.BRIEF, now, denied)
+        async with self._store.transaction() as tx:
+            data = await self._brief_in(tx, period, queues, now)
+            details = _period_details(period, data.figures.total)
+            await self._audit.record(tx, user_id, Action.BRIEF, now, details=details)
+        return data
+
+    async def operator_brief(self, period: Period, *, actor: str = LOCAL_OPERATOR) -> BriefData:
+        """Every queue's report, for an operator at the server (``python -m bot brief``)."""
+        now = self._clock()
+        async with self._store.transaction() as tx:
+            data = await self._brief_in(tx, period, self.settings.queue_ids(), now)
+            details = _period_details(period, data.figures.total)
+            await self._audit.record_operator(tx, actor, Action.BRIEF, now, details=details)
+        return data
+
+    async def _brief_in(
+        self, tx: Transaction, period: Period, queues: Sequence[str], now: datetime
+    ) -> BriefData:
+        visible = set(queues)
+        figures = await self._figures_in(tx, period, visible, now)
+        before = previous_period(period, self._calendar.tz)
+        previous = await self._figures_in(tx, before, visible, now)
+        overdue = await tx.overdue_tickets(queues, now, BRIEF_OVERDUE_LISTED + 1)
+        listed = tuple(overdue[:BRIEF_OVERDUE_LISTED])
+        return BriefData(figures, previous, listed, len(overdue) > BRIEF_OVERDUE_LISTED)
+
+    async def _figures_in(
+        self, tx: Transaction, period: Period, queues: set[str] | None, now: datetime
+    ) -> StatsFigures:
+        """The period's figures for ``queues`` (None: every queue)."""
+        rows, history = await self._rows_in(tx, period, queues)
+        return self._compute(rows, history, period, now)
+
+    def _compute(
+        self,
+        rows: list[TicketTiming],
+        history: list[TicketTiming],
+        period: Period,
+        now: datetime,
+    ) -> StatsFigures:
+        return compute_stats(
+            rows,
+            period,
+            now,
+            self._router.district_id,
+            department_of=self._department_of,
+            history=history,
+            tz=self._calendar.tz,
+        )
+
+    async def _rows_in(
+        self, tx: Transaction, period: Period, queues: set[str] | None
+    ) -> tuple[list[TicketTiming], list[TicketTiming]]:
+        """The period's tickets in ``queues``, and every queue's from ``REPEAT_WINDOW`` before
+        it (an institution reported anywhere was reported)."""
+        history = await tx.ticket_timings(period.start - REPEAT_WINDOW, period.end)
+        rows = [
+            r
+            for r in history
+            if r.created_at >= period.start and (queues is None or r.queue in queues)
+        ]
+        return rows, history
+
+    def _department_of(self, queue_id: str) -> str:
+        department = self.settings.department_of(queue_id)
+        return department.id if department else queue_id
 
     async def export_csv(
         self, user_id: int, period: Period, language: Language = "zh"
     ) -> bytes | Denied:
-        tickets = await self._exported(user_id, period, "csv")
-        if isinstance(tickets, Denied):
-            return tickets
-        return self._file(tickets, period, "csv", language)
+        exported = await self._exported(user_id, period, "csv")
+        if isinstance(exported, Denied):
+            return exported
+        return self._file(exported, "csv", language)
 
     async def export_xlsx(
         self, user_id: int, period: Period, language: Language = "zh"
     ) -> bytes | Denied:
         """Tickets and a summary sheet."""
-        tickets = await self._exported(user_id, period, "xlsx")
-        if isinstance(tickets, Denied):
-            return tickets
-        return self._file(tickets, period, "xlsx", language)
+        exported = await self._exported(user_id, period, "xlsx")
+        if isinstance(exported, Denied):
+            return exported
+        return self._file(exported, "xlsx", language)
 
     async def operator_export(
         self,
@@ -103,27 +211,30 @@ class Reports:
         now = self._clock()
         async with self._store.transaction() as tx:
             tickets = await tx.tickets_created_between(period.start, period.end)
+            exported = await self._export_in(tx, tickets, period, None, now)
             details = {**_period_details(period, len(tickets)), "format": file_format}
             await self._audit.record_operator(tx, actor, Action.EXPORT, now, details=details)
-        return self._file(tickets, period, file_format, language)
+        return self._file(exported, file_format, language)
 
-    def _file(
+    async def _export_in(
         self,
+        tx: Transaction,
         tickets: list[TicketRecord],
         period: Period,
-        file_format: ExportFormat,
-        language: Language,
-    ) -> bytes:
-        rows = export_rows(tickets, self._calendar.tz, language)
+        queues: set[str] | None,
+        now: datetime,
+    ) -> Exported:
+        rows, history = await self._rows_in(tx, period, queues)
+        figures = self._compute(rows, history, period, now)
+        return Exported(tickets, figures, ticket_marks(rows, history, now))
+
+    def _file(self, exported: Exported, file_format: ExportFormat, language: Language) -> bytes:
+        rows = export_rows(exported.tickets, exported.marks, self._calendar.tz, language)
         if file_format == "csv":
             return to_csv(rows, language)
-        timings = [_timing(t) for t in tickets]
-        figures = compute_stats(timings, period, self._clock(), self._router.district_id)
-        return to_xlsx(rows, figures, language)
+        return to_xlsx(rows, exported.figures, language)
 
-    async def _exported(
-        self, user_id: int, period: Period, file_format: str
-    ) -> list[TicketRecord] | Denied:
+    async def _exported(self, user_id: int, period: Period, file_format: str) -> Exported | Denied:
         now = self._clock()
         queues = set(self.access.queues(user_id, Action.EXPORT))
         if not queues:
@@ -136,9 +247,10 @@ class Reports:
                 for t in await tx.tickets_created_between(period.start, period.end)
                 if t.queue in queues
             ]
+            exported = await self._export_in(tx, tickets, period, queues, now)
             details = {**_period_details(period, len(tickets)), "format": file_format}
             await self._audit.record(tx, user_id, Action.EXPORT, now, details=details)
-        return tickets
+        return exported
 
     # --- the daily digest ---
 
@@ -151,10 +263,19 @@ class Reports:
         if department is None:
             raise ValueError(f"unknown department {department_id!r}")
         queues = [q.id for q in department.queues]
+        day_before = now - timedelta(hours=24)
         async with self._store.transaction(readonly=True) as tx:
-            counts = await tx.queue_counts(queues, now, now - timedelta(hours=24))
+            counts = await tx.queue_counts(queues, now, day_before)
             overdue = await tx.overdue_tickets(queues, now, DIGEST_OVERDUE_SHOWN + 1)
-        return self._digest_text(department, counts, overdue, now, language)
+            verdicts = await tx.dissatisfied_verdicts(day_before, now, untold_only=False)
+            month = Period.last_days(DIGEST_FIGURES_DAYS, now)
+            recent = await self._figures_in(tx, month, set(queues), now)
+        dissatisfied = [v for v in verdicts if v.ticket.queue in queues]
+        text = self._digest_text(department, counts, overdue, now, language)
+        figures = DIGEST[language]["figures"].format(
+            days=DIGEST_FIGURES_DAYS, **headline_values(recent.headline)
+        )
+        return "\n".join([text, figures, *_dissatisfied_lines(dissatisfied, language)])
 
     def _digest_text(
         self,
@@ -210,19 +331,20 @@ def _counts(row: QueueCounts) -> dict[str, int]:
     }
 
 
+def _dissatisfied_lines(found: Sequence[DissatisfiedVerdict], language: Language) -> list[str]:
+    """The day's 不满意: ticket numbers with the start of each comment."""
+    if not found:
+        return []
+    text = DIGEST[language]
+    lines = [text["dissatisfied"].format(count=len(found))]
+    for item in found:
+        comment = (item.verdict.comment or "").replace("\n", " ")
+        if len(comment) > DIGEST_COMMENT_CHARS:
+            comment = comment[:DIGEST_COMMENT_CHARS] + "…"
+        shown = comment or text["no_comment"]
+        lines.append(text["dissatisfied_item"].format(ticket=item.ticket.number, comment=shown))
+    return lines
+
+
 def _period_details(period: Period, tickets: int) -> dict[str, str | int]:
     return {"start": period.start.isoformat(), "end": period.end.isoformat(), "tickets": tickets}
-
-
-def _timing(ticket: TicketRecord) -> TicketTiming:
-    return TicketTiming(
-        ticket.status,
-        ticket.queue,
-        ticket.category,
-        ticket.district,
-        ticket.created_at,
-        ticket.claimed_at,
-        ticket.claim_due_at,
-        ticket.resolved_at,
-        ticket.resolve_due_at,
-    )

@@ -10,6 +10,7 @@ from bot.inspection.cards import Cards
 from bot.inspection.deadlines import DeadlineWatch
 from bot.inspection.desk import InspectionDesk
 from bot.inspection.duplicates import DuplicateFinder
+from bot.inspection.followups import Followups
 from bot.inspection.model import Clock
 from bot.inspection.reports import Reports
 from bot.inspection.routing import Router
@@ -20,7 +21,7 @@ from bot.privacy import PrivacyKeys
 from bot.store.base import Store
 from bot.tickets.lifecycle import Lifecycle
 from bot.tickets.outbox import utc_now
-from bot.tickets.settings import TicketSettings
+from bot.tickets.settings import FollowupSettings, TicketSettings
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,8 @@ class InspectionServices:
     deadlines: DeadlineWatch
     reports: Reports
     cards: Cards
+    # 回访 answers, and the supervisors told of a 不满意.
+    followups: Followups
     # For refusals no service call would record (someone with no role trying a command).
     audit: AuditTrail
     calendar: WorkingCalendar
@@ -46,6 +49,7 @@ def build_inspection_services(
     keys: PrivacyKeys,
     *,
     clock: Clock = utc_now,
+    followup: FollowupSettings | None = None,
 ) -> InspectionServices:
     """Pass ``services.router.place`` to :func:`bot.tickets.services.build_ticket_services`
     as ``place=`` so intake routes new tickets."""
@@ -53,7 +57,8 @@ def build_inspection_services(
     access = Access(settings)
     router = Router(settings, calendar)
     audit = AuditTrail(store, access, keys.pepper)
-    lifecycle = Lifecycle(store, ticket_settings, keys)
+    followup = followup or FollowupSettings()
+    lifecycle = Lifecycle(store, ticket_settings, keys, followup)
     desk = InspectionDesk(
         store,
         access,
@@ -73,6 +78,7 @@ def build_inspection_services(
         deadlines=DeadlineWatch(store, settings),
         reports=Reports(store, access, audit, router, calendar, clock=clock),
         cards=Cards(store, settings, clock=clock),
+        followups=Followups(store, settings, followup, keys.pepper, clock=clock),
         audit=audit,
         calendar=calendar,
         clock=clock,

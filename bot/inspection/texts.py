@@ -10,9 +10,11 @@ from __future__ import annotations
 from typing import Literal
 
 from bot.i18n import CATALOGS
+from bot.inspection.figures import FIGURE_IDS, FIGURE_KINDS, Headline, figure_values
 from bot.inspection.model import Disposition
 from bot.inspection.settings import CATEGORIES
 from bot.tickets.model import TicketStatus
+from bot.tickets.verdicts import Verdict
 
 Language = Literal["zh", "en"]
 LANGUAGES: tuple[Language, ...] = ("zh", "en")
@@ -20,20 +22,17 @@ LANGUAGES: tuple[Language, ...] = ("zh", "en")
 STATUS_IDS = tuple(TicketStatus)
 CATEGORY_IDS = CATEGORIES
 DISPOSITION_IDS = tuple(Disposition)
+# A ticket's latest 回访: a verdict, no answer in time, or still within its days.
+FOLLOWUP_IDS = (*tuple(Verdict), "not_reached", "pending")
 CHART_KEYS = (
     "title",
+    "figures",
     "by_status",
     "by_category",
     "by_district",
-    "times",
-    "claim_median",
-    "claim_p90",
-    "resolve_median",
-    "resolve_p90",
-    "claim_compliance",
-    "resolve_compliance",
-    "hours",
-    "none",
+    "by_week",
+    "by_department",
+    "top_institutions",
 )
 EXPORT_COLUMN_IDS = (
     "ticket_number",
@@ -51,8 +50,21 @@ EXPORT_COLUMN_IDS = (
     "resolved_at",
     "resolve_due_at",
     "closed_at",
+    "followup",
+    "reopened",
+    "repeat",
 )
-DIGEST_KEYS = ("title", "queue", "overdue", "more", "nothing")
+DIGEST_KEYS = (
+    "title",
+    "queue",
+    "overdue",
+    "more",
+    "nothing",
+    "figures",
+    "dissatisfied",
+    "dissatisfied_item",
+    "no_comment",
+)
 
 
 def _labels(prefix: str, ids: tuple[str, ...]) -> dict[Language, dict[str, str]]:
@@ -64,9 +76,36 @@ def _labels(prefix: str, ids: tuple[str, ...]) -> dict[Language, dict[str, str]]
 STATUS_NAMES = _labels("status", STATUS_IDS)
 CATEGORY_NAMES = _labels("category", CATEGORY_IDS)
 DISPOSITION_NAMES = _labels("disposition", DISPOSITION_IDS)
+FOLLOWUP_NAMES = _labels("followup", FOLLOWUP_IDS)
 CHART = _labels("chart", CHART_KEYS)
+FIGURE_NAMES = _labels("figure", FIGURE_IDS)
 DIGEST = _labels("digest", DIGEST_KEYS)
+YES_NO = _labels("export", ("yes", "no"))
 EXPORT_COLUMNS: dict[Language, tuple[str, ...]] = {
     lang: tuple(CATALOGS[lang][f"inspection.export.{c}"] for c in EXPORT_COLUMN_IDS)
     for lang in LANGUAGES
 }
+
+
+def percent_text(value: float | None) -> str:
+    """92.5%, or "-" where there is nothing to divide by."""
+    return "-" if value is None else f"{value:.1f}%"
+
+
+def hours_text(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def figure_text(figure: str, value: float | None) -> str:
+    """One figure as every text shows it: a count, a percent or hours."""
+    kind = FIGURE_KINDS[figure]
+    if kind == "percent":
+        return percent_text(value)
+    if kind == "hours":
+        return hours_text(value)
+    return "-" if value is None else str(int(value))
+
+
+def headline_values(figures: Headline) -> dict[str, str]:
+    """Each headline figure as every text shows it, by its id."""
+    return {k: figure_text(k, v) for k, v in figure_values(figures).items()}

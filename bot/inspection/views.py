@@ -23,6 +23,7 @@ from bot.inspection.model import (
     TicketDetails,
     TicketSummary,
     TimelineItem,
+    VerdictItem,
 )
 from bot.store.base import (
     AuditRecord,
@@ -34,6 +35,7 @@ from bot.store.base import (
 )
 from bot.tickets.model import OPEN_STATUSES, SYSTEM, EventKind, TicketStatus
 from bot.tickets.outbox import utc_now
+from bot.tickets.verdicts import round_state
 
 
 class QueueViews:
@@ -207,6 +209,17 @@ async def _details(tx: Transaction, ticket: TicketRecord, now: datetime) -> Tick
         supporting=await _supporting_reports(tx, ticket.id),
         merged_into=merged_into.number if merged_into else None,
         reporter_notified=await tx.notify_link(ticket.id) is not None,
+        verdicts=tuple(
+            VerdictItem(
+                v.round,
+                v.asked_at,
+                v.reply_by,
+                round_state(v.verdict, v.reply_by, now),
+                v.answered_at,
+                v.comment,
+            )
+            for v in await tx.verdicts(ticket.id)
+        ),
     )
 
 

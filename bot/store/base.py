@@ -214,6 +214,36 @@ class TicketTiming:
     claim_due_at: datetime | None
     resolved_at: datetime | None
     resolve_due_at: datetime | None
+    number: str = ""
+    institution: str = ""
+    disposition: str | None = None
+    reopened: int = 0  # times reopened (二次办理)
+    # The ticket's latest 回访, if its reporter was asked: until when, and what they said.
+    verdict_reply_by: datetime | None = None
+    verdict: str | None = None
+
+
+@dataclass(frozen=True)
+class VerdictRecord:
+    """One 回访 of a ticket: asked after a resolution, answered or not. Nothing in it says who
+    answered."""
+
+    ticket_id: int
+    round: int
+    asked_at: datetime
+    reply_by: datetime
+    verdict: str | None
+    answered_at: datetime | None
+    comment: str | None
+    supervisors_told_at: datetime | None
+
+
+@dataclass(frozen=True)
+class DissatisfiedVerdict:
+    """A 不满意 with the ticket it is about, for supervisors."""
+
+    ticket: TicketRecord
+    verdict: VerdictRecord
 
 
 @dataclass(frozen=True)
@@ -541,6 +571,13 @@ class InspectionTables(Protocol):
         self, queues: Sequence[str], now: datetime, limit: int
     ) -> list[TicketRecord]: ...
 
+    async def dissatisfied_verdicts(
+        self, answered_from: datetime, answered_before: datetime, *, untold_only: bool
+    ) -> list[DissatisfiedVerdict]:
+        """不满意 answered in [from, before), oldest first; ``untold_only``: only those the
+        supervisors were not told of yet."""
+        ...
+
     async def add_card(self, ticket_id: int, card: PostedCard, now: datetime) -> None: ...
     async def cards(self, ticket_id: int) -> list[PostedCard]:
         """Every card of the ticket, oldest first."""
@@ -566,9 +603,41 @@ class OperationsTables(Protocol):
     async def operations_figures(self, now: datetime) -> OperationsFigures: ...
 
 
+class VerdictTables(Protocol):
+    """回访: one row per ticket and resolution (round)."""
+
+    async def ask_verdict(self, ticket_id: int, asked_at: datetime, reply_by: datetime) -> int:
+        """Open the ticket's next round; returns its number (1, 2 ...)."""
+        ...
+
+    async def verdicts(self, ticket_id: int) -> list[VerdictRecord]:
+        """Every round, first to last."""
+        ...
+
+    async def verdict_round(self, ticket_id: int, round_number: int) -> VerdictRecord | None: ...
+
+    async def give_verdict(
+        self, ticket_id: int, round_number: int, verdict: str, now: datetime
+    ) -> bool:
+        """Compare-and-set: False when the round was answered already or its time is up."""
+        ...
+
+    async def add_verdict_comment(
+        self, ticket_id: int, round_number: int, comment: str, answered_after: datetime
+    ) -> bool:
+        """Compare-and-set: False when the round has a comment already, has no verdict, or
+        was answered before ``answered_after`` (its time for a comment is up)."""
+        ...
+
+    async def mark_supervisors_told(self, ticket_id: int, round_number: int, now: datetime) -> bool:
+        """Compare-and-set: False when they were told already (by another instance, say)."""
+        ...
+
+
 class Transaction(
     OperationsTables,
     TicketTables,
+    VerdictTables,
     DraftTables,
     DeliveryTables,
     ThrottleTables,

@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.store.base import (
     AuditRecord,
+    DissatisfiedVerdict,
     DraftRecord,
     EventRecord,
     FaqLogEntry,
@@ -35,6 +36,7 @@ from bot.store.base import (
     ThrottleSlot,
     TicketRecord,
     TicketTiming,
+    VerdictRecord,
 )
 
 Params = Sequence[Any]
@@ -587,6 +589,77 @@ class SqlTransaction:
         )
         return len(rows)
 
+    # --- 回访: the reporter's verdict ---
+
+    async def ask_verdict(self, ticket_id: int, asked_at: datetime, reply_by: datetime) -> int:
+        row = await self._one(
+            "INSERT INTO ticket_verdicts (ticket_id, round, asked_at, reply_by)"
+            " SELECT ?, COALESCE(MAX(round), 0) + 1, ?, ? FROM ticket_verdicts"
+            " WHERE ticket_id = ? RETURNING round",
+            (ticket_id, to_db_time(asked_at), to_db_time(reply_by), ticket_id),
+        )
+        assert row is not None
+        return int(row[0])
+
+    async def verdicts(self, ticket_id: int) -> list[VerdictRecord]:
+        rows = await self._rows(
+            f"{VERDICT_SELECT} WHERE ticket_id = ? ORDER BY round", (ticket_id,)
+        )
+        return [_verdict(r) for r in rows]
+
+    async def verdict_round(self, ticket_id: int, round_number: int) -> VerdictRecord | None:
+        row = await self._one(
+            f"{VERDICT_SELECT} WHERE ticket_id = ? AND round = ?", (ticket_id, round_number)
+        )
+        return None if row is None else _verdict(row)
+
+    async def give_verdict(
+        self, ticket_id: int, round_number: int, verdict: str, now: datetime
+    ) -> bool:
+        at = to_db_time(now)
+        return await self._changed(
+            "UPDATE ticket_verdicts SET verdict = ?, answered_at = ?"
+            " WHERE ticket_id = ? AND round = ? AND verdict IS NULL AND reply_by > ?"
+            " RETURNING round",
+            (verdict, at, ticket_id, round_number, at),
+        )
+
+    async def add_verdict_comment(
+        self, ticket_id: int, round_number: int, comment: str, answered_after: datetime
+    ) -> bool:
+        return await self._changed(
+            "UPDATE ticket_verdicts SET comment = ? WHERE ticket_id = ? AND round = ?"
+            " AND verdict IS NOT NULL AND comment IS NULL AND answered_at >= ? RETURNING round",
+            (comment, ticket_id, round_number, to_db_time(answered_after)),
+        )
+
+    async def mark_supervisors_told(self, ticket_id: int, round_number: int, now: datetime) -> bool:
+        return await self._changed(
+            "UPDATE ticket_verdicts SET supervisors_told_at = ? WHERE ticket_id = ? AND round = ?"
+            " AND supervisors_told_at IS NULL RETURNING round",
+            (to_db_time(now), ticket_id, round_number),
+        )
+
+    async def dissatisfied_verdicts(
+        self, answered_from: datetime, answered_before: datetime, *, untold_only: bool
+    ) -> list[DissatisfiedVerdict]:
+        untold = " AND v.supervisors_told_at IS NULL" if untold_only else ""
+        verdict = ", ".join(f"v.{c}" for c in VERDICT_COLUMNS.split(", "))
+        ticket = TICKET_SELECT.removeprefix("SELECT ").replace(" FROM tickets", "")
+        ticket = ", ".join(f"t.{c.strip()}" for c in ticket.split(","))
+        rows = await self._rows(
+            f"SELECT {verdict}, {ticket} FROM ticket_verdicts v JOIN tickets t"
+            f" ON t.id = v.ticket_id WHERE v.verdict = 'dissatisfied'{untold}"
+            " AND v.answered_at >= ? AND v.answered_at < ? ORDER BY v.answered_at, t.id",
+            (to_db_time(answered_from), to_db_time(answered_before)),
+        )
+        found = []
+        for row in rows:
+            record = _ticket(row)
+            assert record is not None
+            found.append(DissatisfiedVerdict(record, _verdict(row)))
+        return found
+
     # --- inspection: queues and claims ---
 
     async def queue_tickets(
@@ -655,7 +728,7 @@ class SqlTransaction:
         return await self._changed(
             "UPDATE tickets SET status = 'new', claimed_by = NULL, claimed_at = NULL,"
             " disposition = NULL, outcome = NULL, resolved_at = NULL, closed_at = NULL,"
-            " claim_due_at = ?, resolve_due_at = ?, updated_at = ?"
+            " claim_due_at = ?, resolve_due_at = ?, updated_at = ?, reopened = reopened + 1"
             f" WHERE id = ? AND status = ? AND status NOT IN {OPEN} RETURNING id",
             (
                 _db_time_or_none(claim_due_at),
@@ -783,9 +856,14 @@ class SqlTransaction:
         return _tickets(rows)
 
     async def ticket_timings(self, start: datetime, end: datetime) -> list[TicketTiming]:
+        # The latest 回访 of each ticket comes along (the primary key finds it).
         rows = await self._rows(
-            "SELECT status, queue, category, district, created_at, claimed_at, claim_due_at,"
-            " resolved_at, resolve_due_at FROM tickets WHERE created_at >= ? AND created_at < ?",
+            "SELECT t.status, t.queue, t.category, t.district, t.created_at, t.claimed_at,"
+            " t.claim_due_at, t.resolved_at, t.resolve_due_at, t.number, t.institution,"
+            " t.disposition, t.reopened, v.reply_by, v.verdict FROM tickets t"
+            " LEFT JOIN ticket_verdicts v ON v.ticket_id = t.id AND v.round ="
+            " (SELECT MAX(round) FROM ticket_verdicts WHERE ticket_id = t.id)"
+            " WHERE t.created_at >= ? AND t.created_at < ?",
             (to_db_time(start), to_db_time(end)),
         )
         # Reports read a whole period at once: parse without a function call per field.
@@ -801,6 +879,12 @@ class SqlTransaction:
                 r[6] and parse(r[6]),
                 r[7] and parse(r[7]),
                 r[8] and parse(r[8]),
+                r[9],
+                r[10],
+                r[11],
+                int(r[12]),
+                r[13] and parse(r[13]),
+                r[14],
             )
             for r in rows
         ]
@@ -928,6 +1012,10 @@ OUTBOX_COLUMNS = (
 )
 OUTBOX_SELECT = f"SELECT {OUTBOX_COLUMNS} FROM outbox"
 FILE_INFO = "id, filename, mime, size, sha256, cleaned, added_at"
+VERDICT_COLUMNS = (
+    "ticket_id, round, asked_at, reply_by, verdict, answered_at, comment, supervisors_told_at"
+)
+VERDICT_SELECT = f"SELECT {VERDICT_COLUMNS} FROM ticket_verdicts"
 
 
 def _ticket(row: Row | None) -> TicketRecord | None:
@@ -953,6 +1041,19 @@ def _ticket(row: Row | None) -> TicketRecord | None:
         closed_at=from_db_time(row["closed_at"]),
         resolved_at=from_db_time(row["resolved_at"]),
         outcome=row["outcome"],
+    )
+
+
+def _verdict(row: Row) -> VerdictRecord:
+    return VerdictRecord(
+        ticket_id=int(row[0]),
+        round=int(row[1]),
+        asked_at=_time(row[2]),
+        reply_by=_time(row[3]),
+        verdict=row[4],
+        answered_at=from_db_time(row[5]),
+        comment=row[6],
+        supervisors_told_at=from_db_time(row[7]),
     )
 
 

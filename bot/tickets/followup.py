@@ -48,6 +48,7 @@ from bot.tickets.outbox import staff_message
 from bot.tickets.receipts import ReceiptCodes
 from bot.tickets.settings import TicketSettings
 from bot.tickets.throttle import Blocked, LimitedSlot, blocked, count, slots_for
+from bot.tickets.verdicts import latest_answer, open_question
 
 EVERYONE = "wrong_codes:*"
 
@@ -64,13 +65,14 @@ class ReporterDesk:
         self.settings = settings
         self._codes = ReceiptCodes(keys.pepper, settings.receipts)
         self._sealer = Sealer(keys)
+        self._pepper = keys.pepper
 
     async def check_status(self, code: str, requester_key: str, now: datetime) -> StatusResult:
         found = await self._verify(code, requester_key, now)
         if isinstance(found, Refused):
             return found
         async with self._opened(found) as (tx, ticket):
-            return await self._view(tx, ticket)
+            return await self._view(tx, ticket, now)
 
     async def answer_question(
         self,
@@ -219,16 +221,19 @@ class ReporterDesk:
 
     # --- what the reporter sees ---
 
-    async def _view(self, tx: Transaction, ticket: TicketRecord) -> TicketView:
+    async def _view(self, tx: Transaction, ticket: TicketRecord, now: datetime) -> TicketView:
         ticket_id = ticket.id
         events = await tx.events(ticket_id, public_only=True)
         questions = await tx.open_questions(ticket_id)
+        rounds = await tx.verdicts(ticket_id)
         return TicketView(
             ticket_number=ticket.number,
             status=TicketStatus(ticket.status),
             timeline=timeline(events),
             open_questions=tuple(OpenQuestion(q.id, q.asked_at, q.question) for q in questions),
             notifications_on=await tx.notify_link(ticket_id) is not None,
+            verdict_question=open_question(ticket, rounds, now, self._pepper),
+            verdict=latest_answer(rounds),
         )
 
     async def _resume_if_answered(

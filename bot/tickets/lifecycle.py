@@ -18,6 +18,7 @@ from bot.store.base import NewEvent, Store, TicketRecord, Transaction
 from bot.tickets.model import (
     OPEN_STATUSES,
     REOPENABLE,
+    SYSTEM,
     EventKind,
     MessageKind,
     Reason,
@@ -26,7 +27,8 @@ from bot.tickets.model import (
     can_change,
 )
 from bot.tickets.outbox import reporter_message
-from bot.tickets.settings import TicketSettings
+from bot.tickets.settings import FollowupSettings, TicketSettings
+from bot.tickets.verdicts import ASKED_AFTER, ask_in
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +51,18 @@ class Lifecycle:
     ``claim_in(tx, ticket, ...)`` inside the caller's, so permission checks and audit records
     commit together with the change."""
 
-    def __init__(self, store: Store, settings: TicketSettings, keys: PrivacyKeys) -> None:
+    def __init__(
+        self,
+        store: Store,
+        settings: TicketSettings,
+        keys: PrivacyKeys,
+        followup: FollowupSettings | None = None,
+    ) -> None:
         self._store = store
         self.settings = settings
         self._sealer = Sealer(keys)
+        self._pepper = keys.pepper
+        self.followup = followup or FollowupSettings()
 
     async def claim_ticket(self, number: str, actor: str, now: datetime) -> StatusChanged | Refused:
         async with self._store.transaction() as tx:
@@ -127,10 +137,30 @@ class Lifecycle:
         if internal_note:
             note = {"note": internal_note}
             await _event(tx, ticket.id, actor, EventKind.NOTE, now, note, public=False)
-        await self._notify(tx, ticket, MessageKind.STATUS_CHANGED, {"status": new}, now)
+        if new in ASKED_AFTER:
+            await self._ask_for_verdict(tx, ticket, new, now)
+        else:
+            await self._notify(tx, ticket, MessageKind.STATUS_CHANGED, {"status": new}, now)
         if new == TicketStatus.CLOSED:
             await tx.delete_notify_link(ticket.id)  # nothing more to tell the reporter
         return StatusChanged(ticket.number, old, new)
+
+    async def _ask_for_verdict(
+        self, tx: Transaction, ticket: TicketRecord, new: TicketStatus, now: datetime
+    ) -> None:
+        """回访: the decision's notice asks whether the reporter is satisfied (one message)."""
+        question = await ask_in(tx, ticket, now, self.followup, self._pepper)
+        # Internal: the reporter sees the question itself at /status, not an entry about it.
+        asked = {"round": question.round}
+        await _event(tx, ticket.id, SYSTEM, EventKind.VERDICT_ASKED, now, asked, public=False)
+        data = {
+            "status": new,
+            "ticket_id": ticket.id,
+            "round": question.round,
+            "token": question.token,
+            "reply_days": self.followup.reply_days,
+        }
+        await self._notify(tx, ticket, MessageKind.VERDICT_ASKED, data, now)
 
     async def ask_reporter(
         self, number: str, question: str, actor: str, now: datetime

@@ -76,6 +76,10 @@ class EventKind(StrEnum):
     POSSIBLE_DUPLICATES = "possible_duplicates"  # internal: similar open tickets
     DEADLINE_REMINDER = "deadline_reminder"  # internal
     DEADLINE_ESCALATION = "deadline_escalation"  # internal
+    # 回访
+    VERDICT_ASKED = "verdict_asked"  # internal: the reporter was asked whether they are satisfied
+    VERDICT_GIVEN = "verdict_given"  # public: their answer (details: verdict, round)
+    VERDICT_COMMENTED = "verdict_commented"  # internal: a comment came with it
 
 
 class MessageKind(StrEnum):
@@ -94,6 +98,10 @@ class MessageKind(StrEnum):
     # to the supervisors' chat: ticket_number, queue, deadline (claim/resolve), due_at (ISO)
     DEADLINE_ESCALATION = "deadline_escalation"
     DAILY_DIGEST = "daily_digest"  # to the supervisors' chat: department, text (rendered)
+    # to the reporter (opt-in): ticket_number, status, ticket_id, round, token (for the buttons)
+    VERDICT_ASKED = "verdict_asked"
+    # to the supervisors' chat: ticket_number, queue, comment (may be empty)
+    VERDICT_DISSATISFIED = "verdict_dissatisfied"
 
 
 # Update ids a draft remembers as applied: more than one person can send before a restart.
@@ -139,6 +147,11 @@ class Reason(StrEnum):
     STATUS_NOT_ALLOWED = "status_not_allowed"
     STATUS_CHANGED_MEANWHILE = "status_changed_meanwhile"
     ALREADY_CLAIMED = "already_claimed"
+    # 回访
+    VERDICT_UNKNOWN = "verdict_unknown"  # a forged or garbled button
+    VERDICT_GIVEN = "verdict_given"  # answered already
+    VERDICT_CLOSED = "verdict_closed"  # its days are up, or the ticket is being handled again
+    COMMENT_CLOSED = "comment_closed"  # a comment was given already, or its time is up
 
 
 @dataclass(frozen=True)
@@ -222,6 +235,17 @@ class OpenQuestion:
 
 
 @dataclass(frozen=True)
+class VerdictQuestion:
+    """A 回访 waiting for an answer: which ticket and round, and the token its buttons carry
+    (so a pushed question can be answered without the receipt code)."""
+
+    ticket_id: int
+    round: int
+    token: str = field(repr=False)
+    reply_by: datetime
+
+
+@dataclass(frozen=True)
 class TicketView:
     """What a reporter may see of their ticket."""
 
@@ -230,6 +254,9 @@ class TicketView:
     timeline: tuple[TimelineEntry, ...]
     open_questions: tuple[OpenQuestion, ...]
     notifications_on: bool
+    # 回访: the question waiting for the reporter's answer, and their latest answer.
+    verdict_question: VerdictQuestion | None = None
+    verdict: str | None = None
 
 
 StatusResult = TicketView | Refused

@@ -12,7 +12,7 @@ from bot.tickets.followup import ReporterDesk
 from bot.tickets.intake import Intake, NewTicketHook, PlaceTicket
 from bot.tickets.lifecycle import Lifecycle
 from bot.tickets.outbox import Outbox
-from bot.tickets.settings import TicketSettings
+from bot.tickets.settings import FollowupSettings, TicketSettings
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,7 @@ def build_ticket_services(
     *,
     place: PlaceTicket | None = None,
     on_new_ticket: NewTicketHook | None = None,
+    followup: FollowupSettings | None = None,
 ) -> TicketServices:
     """``place`` routes new tickets (see :mod:`bot.inspection.routing`); without it they all
     wait in ``settings.default_queue``. ``on_new_ticket`` runs in the unit of work that writes
@@ -64,6 +65,6 @@ def build_ticket_services(
         drafts=ReportDrafts(store, settings.limits),
         intake=Intake(store, settings, keys, place=place, on_new_ticket=on_new_ticket),
         reporters=ReporterDesk(store, settings, keys),
-        lifecycle=Lifecycle(store, settings, keys),
+        lifecycle=Lifecycle(store, settings, keys, followup),
         outbox=Outbox(store, sealer, settings.outbox),
     )

@@ -109,6 +109,27 @@ class OutboxSettings:
 
 
 @dataclass(frozen=True)
+class FollowupSettings:
+    """回访: after a resolution the reporter is asked whether they are satisfied."""
+
+    # Days the reporter has to answer; no answer by then counts as "not reached".
+    reply_days: int = 7
+    # After answering, this long to add an optional comment; a 不满意 reaches the supervisors
+    # with the comment, or without one once this time is up.
+    comment_minutes: int = 30
+    # The longest comment (a short answer, like the report form's).
+    comment_chars: int = 200
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.reply_days <= 60:
+            raise ValueError("reply_days must be between 1 and 60")
+        if not 1 <= self.comment_minutes <= 24 * 60:
+            raise ValueError("comment_minutes must be between 1 and 1440")
+        if not 20 <= self.comment_chars <= 1000:
+            raise ValueError("comment_chars must be between 20 and 1000")
+
+
+@dataclass(frozen=True)
 class TicketSettings:
     number_prefix: str = "SJ"
     # Ticket numbers count per year in Beijing time (UTC+8, no daylight saving).

@@ -70,10 +70,12 @@ async def test_opted_in_reporters_get_notices_until_the_ticket_closes(
 
     await desk.lifecycle.claim_ticket(number, ALICE, NOW)
     await desk.lifecycle.change_status(number, TicketStatus.RESOLVED, ALICE, NOW)
-    notices = [m for m in await desk.outbox.due(NOW) if m.kind == "status_changed"]
-    assert [(m.chat_id, m.data["status"]) for m in notices] == [
-        (REPORTER_ID, "claimed"),
-        (REPORTER_ID, "resolved"),
+    # The decision's notice asks for the reporter's verdict (回访) in the same message.
+    kinds = ("status_changed", "verdict_asked")
+    notices = [m for m in await desk.outbox.due(NOW) if m.kind in kinds]
+    assert [(m.chat_id, m.kind, m.data["status"]) for m in notices] == [
+        (REPORTER_ID, "status_changed", "claimed"),
+        (REPORTER_ID, "verdict_asked", "resolved"),
     ]
     assert all(m.data["ticket_number"] == number for m in notices)
 
