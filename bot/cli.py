@@ -521,7 +521,7 @@ def cmd_brief(args: argparse.Namespace, config: Config) -> int:
         return 2
     output: Path | None = args.output
     if output is None:
-        start, end = period.start.astimezone(tz).date(), period.end.astimezone(tz).date()
+        start, end = period.local_days(tz)
         output = Path(f"shuangjian-brief-{start}-{end}.pdf")
     data, pages = asyncio.run(_brief(config, period, "en" if args.lang == "en" else "zh"))
     output.write_bytes(data)

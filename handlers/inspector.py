@@ -362,12 +362,13 @@ def stats_text(context: HotlineContext, language: Language, figures: StatsFigure
         shown = [f"{name(key)} {count}" for key, count in values.items()]
         return ", ".join(shown) or "-"
 
+    start, end = figures.period.local_days(tz)
     lines = [
         text(
             language,
             "inspector.stats",
-            start=figures.period.start.astimezone(tz).date().isoformat(),
-            end=figures.period.end.astimezone(tz).date().isoformat(),
+            start=start,
+            end=end,
             total=figures.total,
             by_status=counts(figures.by_status, lambda s: status_name(language, s)),
             by_category=counts(figures.by_category, lambda c: category_name(config, language, c)),
@@ -427,10 +428,7 @@ async def brief_command(update: Update, context: HotlineContext, request: Reques
 
 
 def _dates(context: HotlineContext, period: Period) -> tuple[str, str]:
-    tz = context.services.inspection.calendar.tz
-    return period.start.astimezone(tz).date().isoformat(), period.end.astimezone(
-        tz
-    ).date().isoformat()
+    return period.local_days(context.services.inspection.calendar.tz)
 
 
 async def export_command(update: Update, context: HotlineContext, request: Request) -> None:

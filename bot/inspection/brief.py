@@ -35,6 +35,7 @@ from bot.inspection.texts import CHART, FIGURE_NAMES, Language, figure_text, hea
 from bot.store.base import TicketRecord
 
 A4 = (8.27, 11.69)
+TITLE_COLOUR = "#1f3b5c"  # the font has one weight: headings stand out by size and colour
 PDF_DPI = 100
 TABLE_SIZE = 9
 ROWS_PER_PAGE = 34  # table rows (the header included) on one page
@@ -103,16 +104,14 @@ def _save_all(pdf: PdfPages, figures: Sequence[Figure]) -> int:
     return len(figures)
 
 
-def _page() -> Figure:
-    return new_figure(*A4, dpi=PDF_DPI)
+def _page(*, laid_out: bool = False) -> Figure:
+    return new_figure(*A4, dpi=PDF_DPI, laid_out=laid_out)
 
 
 def _dates(data: BriefData, tz: tzinfo, previous: bool = False) -> dict[str, str]:
     period = data.previous.period if previous else data.figures.period
-    return {
-        "start": period.start.astimezone(tz).date().isoformat(),
-        "end": (period.end.astimezone(tz)).date().isoformat(),
-    }
+    start, end = period.local_days(tz)
+    return {"start": start, "end": end}
 
 
 # --- the cover ----------------------------------------------------------------------------------
@@ -121,7 +120,7 @@ def _dates(data: BriefData, tz: tzinfo, previous: bool = False) -> dict[str, str
 def _cover(data: BriefData, names: ChartNames, tz: tzinfo, generated_at: datetime) -> Figure:
     language = names.language
     fig = _page()
-    fig.text(0.08, 0.93, text(language, "brief.title"), fontsize=22, weight="bold")
+    fig.text(0.08, 0.93, text(language, "brief.title"), fontsize=24, color=TITLE_COLOUR)
     fig.text(0.08, 0.895, text(language, "brief.period", **_dates(data, tz)), fontsize=13)
     compared = text(language, "brief.compared", **_dates(data, tz, previous=True))
     fig.text(0.08, 0.87, compared, fontsize=10, color="#555555")
@@ -166,10 +165,10 @@ def change_text(figure: str, now: float | None, before: float | None, language: 
 
 
 def _definitions(fig: Figure, language: Language) -> None:
-    fig.text(0.08, 0.385, text(language, "brief.definitions"), fontsize=11, weight="bold")
+    fig.text(0.08, 0.385, text(language, "brief.definitions"), fontsize=12, color=TITLE_COLOUR)
     for n, figure in enumerate(DEFINED):
         line = f"{FIGURE_NAMES[language][figure]}:{text(language, f'brief.define.{figure}')}"
-        fig.text(0.08, 0.36 - n * 0.045, line, fontsize=8.5, wrap=True)
+        fig.text(0.08, 0.355 - n * 0.032, line, fontsize=9, wrap=True)
 
 
 # --- charts -------------------------------------------------------------------------------------
@@ -178,7 +177,7 @@ def _definitions(fig: Figure, language: Language) -> None:
 def _volume_charts(data: BriefData, names: ChartNames) -> Figure:
     """Tickets by week and type; tickets by district."""
     chart = CHART[names.language]
-    fig = _page()
+    fig = _page(laid_out=True)
     weeks_ax, districts_ax = fig.subplots(2, 1, height_ratios=[1.1, 1])
     _weekly(weeks_ax, data.figures.by_week, names, chart["by_week"])
     districts = {names.district(k): v for k, v in data.figures.by_district.items()}
@@ -210,7 +209,7 @@ def _department_charts(data: BriefData, names: ChartNames) -> Figure:
     """Deadline compliance and satisfaction by department; the most reported institutions."""
     language, chart = names.language, CHART[names.language]
     labels = FIGURE_NAMES[language]
-    fig = _page()
+    fig = _page(laid_out=True)
     compliance_ax, institutions_ax = fig.subplots(2, 1, height_ratios=[1.2, 1])
     departments = data.figures.departments
     series = {
@@ -231,7 +230,7 @@ def _department_tables(data: BriefData, names: ChartNames) -> list[Figure]:
     """One table per department: its queues, then the department as a whole."""
     language = names.language
     header = [text(language, "brief.column.queue")]
-    header += [FIGURE_NAMES[language][c] for c in DEPARTMENT_COLUMNS]
+    header += [wrapped(FIGURE_NAMES[language][c]) for c in DEPARTMENT_COLUMNS]
     blocks: list[tuple[str, list[list[str]]]] = []
     for department, overall in data.figures.departments.items():
         rows = [
@@ -305,19 +304,32 @@ def _paged_blocks(
 
 def _table_page(title: str, header: list[str], blocks: list[tuple[str, list[list[str]]]]) -> Figure:
     fig = _page()
-    fig.text(0.06, 0.95, title, fontsize=15, weight="bold")
+    fig.text(0.06, 0.95, title, fontsize=16, color=TITLE_COLOUR)
     row_height = 0.86 / ROWS_PER_PAGE
     top = 0.92
     for heading, rows in blocks:
         if heading:
-            fig.text(0.06, top - row_height * 0.8, heading, fontsize=11, weight="bold")
+            fig.text(0.06, top - row_height * 0.8, heading, fontsize=12, color=TITLE_COLOUR)
         height = row_height * (len(rows) + 1)
         if rows:
             ax = fig.add_axes((0.06, top - row_height - height, 0.88, height))
             ax.set_axis_off()
-            _table(ax, header, rows, size=TABLE_SIZE)
+            widths = [2.0, *([1.0] * (len(header) - 1))]
+            _table(ax, header, rows, size=TABLE_SIZE, widths=[w / sum(widths) for w in widths])
         top -= height + row_height * 1.2
     return fig
+
+
+def wrapped(label: str, width: int = 6) -> str:
+    """A column heading on two lines when long: at its bracket, a space, or after ``width``
+    characters (Chinese has no spaces to break at)."""
+    if len(label) <= width:
+        return label
+    for mark in ("(", "(", " "):
+        cut = label.find(mark, 1)
+        if cut > 0:
+            return f"{label[:cut]}\n{label[cut:].strip()}"
+    return f"{label[:width]}\n{label[width:]}"
 
 
 def _table(

@@ -101,9 +101,12 @@ def chart_names(
     return ChartNames(language, district, queue, department, department_of)
 
 
-def new_figure(width: float, height: float, dpi: int = PHONE_DPI) -> Figure:
-    """A figure in the shipped font, drawn on Agg whatever matplotlib's default backend is."""
-    fig = Figure(figsize=(width, height), dpi=dpi, layout="constrained")
+def new_figure(
+    width: float, height: float, dpi: int = PHONE_DPI, *, laid_out: bool = True
+) -> Figure:
+    """A figure drawn on Agg whatever matplotlib's default backend is; ``laid_out``: its axes
+    placed by matplotlib (constrained layout), else where the caller puts them."""
+    fig = Figure(figsize=(width, height), dpi=dpi, layout="constrained" if laid_out else None)
     FigureCanvasAgg(fig)
     return fig
 
@@ -148,12 +151,8 @@ def render_stats_png(figures: StatsFigures, names: ChartNames) -> bytes:
 
 
 def _title(figures: StatsFigures, text: dict[str, str]) -> str:
-    period = figures.period
-    return text["title"].format(
-        start=period.start.date().isoformat(),
-        end=period.end.date().isoformat(),
-        total=figures.total,
-    )
+    start, end = figures.period.local_days(figures.tz)
+    return text["title"].format(start=start, end=end, total=figures.total)
 
 
 def figure_tiles(fig: Any, values: Headline, language: Language, title: str) -> None:

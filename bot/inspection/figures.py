@@ -61,6 +61,11 @@ class Period:
     def last_days(cls, days: int, now: datetime) -> Period:
         return cls(now - timedelta(days=days), now)
 
+    def local_days(self, tz: tzinfo) -> tuple[str, str]:
+        """The first and the last local day it covers (ISO dates; its end is exclusive)."""
+        last = self.end - timedelta(microseconds=1)
+        return self.start.astimezone(tz).date().isoformat(), last.astimezone(tz).date().isoformat()
+
 
 def previous_period(period: Period, tz: tzinfo) -> Period:
     """What a period is compared with: the month before a calendar month (whole or so far,
@@ -158,6 +163,7 @@ class StatsFigures:
     top_institutions: tuple[tuple[str, int], ...] = ()
     # Tickets per local week (its Monday, ISO) and category.
     by_week: dict[str, dict[str, int]] = field(default_factory=dict)
+    tz: tzinfo = UTC  # the local time its days and weeks are counted in
 
     @property
     def total(self) -> int:
@@ -260,6 +266,7 @@ def compute_stats(
         districts=headlines(districts),
         top_institutions=_most_reported(rows),
         by_week=_by_week(rows, tz),
+        tz=tz,
     )
 
 

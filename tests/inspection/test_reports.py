@@ -242,3 +242,25 @@ async def test_inspectors_and_auditors_do_not_export(bureau: Bureau, who: int) -
     """Exports are for admins and for supervisors (their own queues)."""
     result = await bureau.inspection.reports.export_csv(who, Period(NOW - H, NOW + H))
     assert isinstance(result, Denied)
+
+
+def test_charts_name_things_in_the_readers_words_on_whole_number_axes() -> None:
+    from bot.inspection.charts import bars, new_figure
+    from bot.tickets.form import FormSettings
+
+    form = FormSettings()
+
+    def label(district: str, language: str) -> str | None:
+        choice = form.district(district)
+        return choice.label(language) if choice else None
+
+    chinese, english = (chart_names(organisation(), lang, label) for lang in ("zh", "en"))
+    assert (chinese.status("new"), chinese.category("unlicensed")) == ("待认领", "无证办学")
+    assert (chinese.district("haidian"), english.district("haidian")) == ("海淀区", "Haidian")
+    assert chinese.category("no_such_category") == "其他"
+    assert chinese.queue("edu-haidian") == "海淀区教育局"
+    ax = new_figure(4, 3).subplots()
+    bars(ax, "t", {"a": 1, "b": 2, "c": 3})
+    ax.figure.canvas.draw()
+    ticks = [t for t in ax.get_xticks() if 0 <= t <= 3]
+    assert ticks and all(float(t).is_integer() for t in ticks)
