@@ -72,7 +72,7 @@ def looks_like_code(context: HotlineContext, text: str) -> bool:
 
 async def check_code(update: Update, context: HotlineContext, key: str, text: str) -> None:
     services = context.services
-    result = await services.tickets.reporters.check_status(text, key, utc_now())
+    result = await services.tickets.reporters.check_status(text, key, services.clock())
     if isinstance(result, Refused):
         if result.reason == Reason.TOO_MANY_ATTEMPTS:
             await end_check(update, context)
@@ -194,7 +194,9 @@ async def _refused(
 
 
 async def show_again(update: Update, context: HotlineContext, key: str, code: str) -> None:
-    result = await context.services.tickets.reporters.check_status(code, key, utc_now())
+    result = await context.services.tickets.reporters.check_status(
+        code, key, context.services.clock()
+    )
     if isinstance(result, Refused):
         await _refused(update, context, key, result)
         return
