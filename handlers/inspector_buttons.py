@@ -23,7 +23,7 @@ from telegram.error import BadRequest, TelegramError
 
 from bot.i18n import text
 from bot.inspection.access import Action
-from bot.inspection.model import Denial, Denied
+from bot.inspection.model import Changed, Denial, Denied
 from bot.inspection.parsing import parse_ticket_number
 from bot.tickets.model import OPEN_STATUSES
 from handlers.common import answer_press, send_html
@@ -98,43 +98,63 @@ async def _pressed_ticket(
     return query, number
 
 
+ChangeOn = Callable[[str], Awaitable[Changed | Denied]]
+
+
+async def _changed_by_press(
+    update: Update,
+    context: HotlineContext,
+    request: Request,
+    args: list[str],
+    change: ChangeOn,
+    done_key: str,
+) -> tuple[CallbackQuery, str, str] | None:
+    """Press, change the ticket its button names, answer the press with what happened; the
+    press, the ticket number and what was said, if the change was made."""
+    pressed = await _pressed_ticket(update, context, request, args)
+    if pressed is None:
+        return None
+    query, number = pressed
+    result = await change(number)
+    if isinstance(result, Denied):
+        await answer_press(query, plain(await denial(context, request, result)), alert=True)
+        return None
+    done = text(request.language, done_key, ticket_number=html.escape(number))
+    await answer_press(query, plain(done))
+    return query, number, done
+
+
 async def claim_button(
     update: Update, context: HotlineContext, request: Request, args: list[str]
 ) -> None:
     """Of several inspectors pressing at once one wins; the others are told who."""
-    pressed = await _pressed_ticket(update, context, request, args)
-    if pressed is None:
-        return
-    query, number = pressed
-    result = await context.services.inspection.desk.claim(
-        request.user_id, number, once=request.once
-    )
-    if isinstance(result, Denied):
-        await answer_press(query, plain(await denial(context, request, result)), alert=True)
-        return
-    number_text = html.escape(number)
-    await answer_press(
-        query, plain(text(request.language, "inspector.claimed", ticket_number=number_text))
-    )
-    log.info("ticket %s claimed from its card", number)
-    await refresh_cards(context, number)
+    desk = context.services.inspection.desk
+
+    async def claim(number: str) -> Changed | Denied:
+        return await desk.claim(request.user_id, number, once=request.once)
+
+    changed = await _changed_by_press(update, context, request, args, claim, "inspector.claimed")
+    if changed is not None:
+        log.info("ticket %s claimed from its card", changed[1])
+        await refresh_cards(context, changed[1])
 
 
 async def reopen_button(
     update: Update, context: HotlineContext, request: Request, args: list[str]
 ) -> None:
     """二次办理 from a 不满意 notice: supervisors only (the desk checks), as /reopen would."""
-    pressed = await _pressed_ticket(update, context, request, args)
-    if pressed is None:
+    desk, reason = (
+        context.services.inspection.desk,
+        text(request.language, "inspector.reopen_reason_verdict"),
+    )
+
+    async def reopen(number: str) -> Changed | Denied:
+        return await desk.reopen(request.user_id, number, reason, once=request.once)
+
+    changed = await _changed_by_press(update, context, request, args, reopen, "inspector.reopened")
+    if changed is None:
         return
-    query, number = pressed
-    reason = text(request.language, "inspector.reopen_reason_verdict")
-    result = await context.services.inspection.desk.reopen(request.user_id, number, reason)
-    if isinstance(result, Denied):
-        await answer_press(query, plain(await denial(context, request, result)), alert=True)
-        return
-    done = text(request.language, "inspector.reopened", ticket_number=html.escape(number))
-    await answer_press(query, plain(done))
+    query, number, done = changed
     await _drop_buttons(query.message)
     await send_html(context, request.chat_id, done)
     context.services.wake_outbox()

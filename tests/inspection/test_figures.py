@@ -166,7 +166,7 @@ def test_a_repeat_report_looks_back_90_days_across_every_queue() -> None:
     rows = [ticket(institution="星光学堂"), ticket(institution="明日教育")]
     figures = compute_stats(rows, Period(NOW, NOW + H), NOW, history=[earlier, too_old, *rows])
     assert figures.headline.repeats == Share(1, 2)
-    assert REPEAT_WINDOW == timedelta(days=90)
+    assert timedelta(days=90) == REPEAT_WINDOW
 
 
 def test_what_names_an_institution() -> None:

@@ -111,15 +111,29 @@ def test_module_entry_point_runs() -> None:
     assert json.loads(done.stdout)["id"] == "training.preschool"
 
 
-def test_export_writes_a_file_and_audits_the_operator(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
-    config = tmp_path / "config.yaml"
+def sqlite_config(folder: Path) -> Path:
+    """A config with its database and keys in ``folder``."""
+    config = folder / "config.yaml"
     config.write_text(
         "storage:\n  url: sqlite:///hotline.sqlite3\nprivacy:\n  keys_file: keys.json\n",
         encoding="utf-8",
     )
-    load_privacy_keys(tmp_path / "keys.json")  # what the bot's first start leaves
+    load_privacy_keys(folder / "keys.json")  # what the bot's first start leaves
+    return config
+
+
+def audit_log(folder: Path) -> list[tuple[str, str, int]]:
+    database = sqlite3.connect(folder / "hotline.sqlite3")
+    try:
+        return list(database.execute("SELECT actor, action, allowed FROM staff_audit"))
+    finally:
+        database.close()
+
+
+def test_export_writes_a_file_and_audits_the_operator(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    config = sqlite_config(tmp_path)
     target = tmp_path / "out.xlsx"
     code, _, err = run(capsys, "export", "--config", str(config), "--output", str(target))
     assert code == 0 and f"wrote {target}" in err
@@ -136,12 +150,7 @@ def test_export_writes_a_file_and_audits_the_operator(
     )
     header = (tmp_path / "out.csv").read_bytes().decode("utf-8-sig").splitlines()[0]
     assert code == 0 and header.startswith("受理编号,状态")
-    database = sqlite3.connect(tmp_path / "hotline.sqlite3")
-    try:
-        audited = list(database.execute("SELECT actor, action, allowed FROM staff_audit"))
-    finally:
-        database.close()
-    assert audited == [("cli", "export", 1), ("cli", "export", 1)]
+    assert audit_log(tmp_path) == [("cli", "export", 1), ("cli", "export", 1)]
 
 
 def test_export_never_makes_keys_of_its_own(
@@ -191,3 +200,29 @@ def test_keys_rotate_reports_counts_and_reads_the_services_keys(
     out = capsys.readouterr().out
     assert "inbox.payload: 0 re-sealed, 0 already under the newest key" in out
     assert "0 value(s) re-sealed" in out
+
+
+def test_brief_writes_a_pdf_and_audits_the_operator(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from pypdf import PdfReader
+
+    config = sqlite_config(tmp_path)
+    target = tmp_path / "brief.pdf"
+    code, _, err = run(
+        capsys,
+        "--config",
+        str(config),
+        "brief",
+        "--period",
+        "2026-11",
+        "--output",
+        str(target),
+    )
+    assert code == 0 and f"wrote {target} (5 pages" in err
+    reader = PdfReader(target)
+    assert len(reader.pages) == 5
+    assert "2026-11-01 至 2026-11-30" in reader.pages[0].extract_text()
+    assert audit_log(tmp_path) == [("cli", "brief", 1)]
+    code, _, err = run(capsys, "--config", str(config), "brief", "--period", "soon")
+    assert code == 2 and "--period" in err
