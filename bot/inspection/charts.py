@@ -144,7 +144,7 @@ def render_stats_png(figures: StatsFigures, names: ChartNames) -> bytes:
             text["by_district"],
             _summed({names.district(k): v for k, v in figures.by_district.items()}),
         )
-        fig.suptitle(_title(figures, text), fontsize=TITLE_SIZE)
+        fig.suptitle(_title(figures, text), fontsize=TITLE_SIZE, wrap=True)
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png")
     return buffer.getvalue()
