@@ -13,13 +13,14 @@ import json
 import sys
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.config import Config, load_config
 from bot.faq import FaqReply, FaqService
 from bot.i18n import guess_language, text
-from bot.kb.check import check_knowledge
+from bot.kb.check import check_knowledge, warning_line
 from bot.kb.loader import KnowledgeError
 from bot.matching.evaluate import describe_failure, evaluate, load_cases
 from bot.privacy import SecretError
@@ -337,13 +338,14 @@ def cmd_eval(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_kb_check(args: argparse.Namespace, config: Config) -> int:
     paths = list(args.paths) or list(config.knowledge_paths)
-    problems = check_knowledge(paths, dict(config.local))
-    for problem in problems:
-        print(problem)
-    if problems:
-        print(f"{len(problems)} problem(s)", file=sys.stderr)
+    result = check_knowledge(paths, dict(config.local), today=date.today())
+    for line in [*map(str, result.problems), *map(warning_line, result.warnings)]:
+        print(line)
+    warned = f", {len(result.warnings)} warning(s)" if result.warnings else ""
+    if result.problems:
+        print(f"{len(result.problems)} problem(s){warned}", file=sys.stderr)
         return 1
-    print(f"ok: {', '.join(str(p) for p in paths)}", file=sys.stderr)
+    print(f"ok{warned}: {', '.join(str(p) for p in paths)}", file=sys.stderr)
     return 0
 
 

@@ -1,12 +1,17 @@
-"""``kb check``: everything that can be wrong with a knowledge base, as ``file:line: message``."""
+"""``kb check``: everything that can be wrong with a knowledge base, as ``file:line: message``.
+
+Problems fail the check; warnings (facts not checked for a year) are printed but do not.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
-from bot.kb.loader import LoadedKnowledge, Place, load_knowledge
+from bot.kb.loader import Definition, LoadedKnowledge, Place, load_knowledge
 from bot.kb.model import Entry, KnowledgeBase
 from bot.matching.normalize import normalize
 from bot.matching.segment import Segmenter
@@ -16,20 +21,33 @@ from bot.yamlfile import YamlFileError
 # Telegram out of its imports, so the figure is restated here.
 MAX_ANSWER_LENGTH = 4096
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+# An entry whose facts were last checked this many months ago (or more) is due for a new check.
+RECHECK_MONTHS = 12
+# What a layer that replaces an entry's answer must write itself, not inherit from the layer
+# below: the new text's facts were neither sourced nor checked by whoever wrote the old one.
+ANSWER_COMPANIONS = ("source", "checked")
 
 
-def check_knowledge(paths: list[Path], placeholders: dict[str, str]) -> list[YamlFileError]:
+@dataclass(frozen=True)
+class KnowledgeCheck:
+    problems: list[YamlFileError] = field(default_factory=list)
+    warnings: list[YamlFileError] = field(default_factory=list)
+
+
+def check_knowledge(paths: list[Path], placeholders: dict[str, str], today: date) -> KnowledgeCheck:
     loaded = load_knowledge(paths)
     problems = list(loaded.problems)
     checks = (_related, _phrasings, _answers, _required)
     for check in checks:
         problems.extend(check(loaded, placeholders))
-    return problems
+    problems.extend(_checked_dates(loaded, today))
+    problems.extend(_overridden_answers(loaded))
+    return KnowledgeCheck(problems, list(_stale(loaded, today)))
 
 
 def _related(loaded: LoadedKnowledge, _: dict[str, str]) -> Iterator[YamlFileError]:
     for entry in loaded.kb.entries.values():
-        place = loaded.places[entry.id]
+        place = loaded.place(entry.id)
         for i, other in enumerate(entry.related):
             if other == entry.id:
                 yield place.problem(f"{entry.id}: related lists the entry itself", "related", i)
@@ -46,7 +64,7 @@ def _phrasings(loaded: LoadedKnowledge, _: dict[str, str]) -> Iterator[YamlFileE
     segmenter = Segmenter(kb.concepts, kb.stopwords)
     owners: dict[object, tuple[str, Place, tuple[str | int, ...]]] = {}
     for entry in kb.entries.values():
-        place = loaded.places[entry.id]
+        place = loaded.place(entry.id)
         for text, key in _claims(entry):
             form = normalize(text)
             if not form:
@@ -80,7 +98,7 @@ def _claims(entry: Entry) -> Iterator[tuple[str, tuple[str | int, ...]]]:
 
 def _answers(loaded: LoadedKnowledge, placeholders: dict[str, str]) -> Iterator[YamlFileError]:
     for entry in loaded.kb.entries.values():
-        place = loaded.places[entry.id]
+        place = loaded.place(entry.id)
         for language in ("zh", "en"):
             text = getattr(entry.answer, language)
             names = PLACEHOLDER.findall(text)
@@ -106,6 +124,63 @@ def _required(loaded: LoadedKnowledge, _: dict[str, str]) -> Iterator[YamlFileEr
     for topic, place in loaded.required_places.items():
         if topic not in loaded.kb.entries:
             yield place.problem(f"required topic '{topic}' has no entry")
+
+
+def _checked_dates(loaded: LoadedKnowledge, today: date) -> Iterator[YamlFileError]:
+    for entry in loaded.kb.entries.values():
+        if entry.checked is None:
+            first = loaded.definitions[entry.id][0].place
+            yield first.problem(
+                f"{entry.id}: no checked date: say when its facts were last checked against "
+                f"{entry.source.document} (checked: {today:%Y-%m})"
+            )
+        elif entry.checked.month > (today.year, today.month):
+            place = _where_written(loaded.definitions[entry.id], "checked")
+            yield place.problem(
+                f"{entry.id}: checked {entry.checked.date} is later than today ({today:%Y-%m})",
+                "checked",
+            )
+
+
+def _stale(loaded: LoadedKnowledge, today: date) -> Iterator[YamlFileError]:
+    for entry in loaded.kb.entries.values():
+        if entry.checked is None:
+            continue
+        year, month = entry.checked.month
+        age = (today.year - year) * 12 + today.month - month
+        if age >= RECHECK_MONTHS:
+            place = _where_written(loaded.definitions[entry.id], "checked")
+            documents = "; ".join(entry.checked_against)
+            yield place.problem(
+                f"{entry.id}: facts last checked {entry.checked.date}, {age} months "
+                f"ago: check them against {documents} again and update checked",
+                "checked",
+            )
+
+
+def _overridden_answers(loaded: LoadedKnowledge) -> Iterator[YamlFileError]:
+    """An overlay that replaces an answer must carry its own source and checked date."""
+    for entry_id, definitions in loaded.definitions.items():
+        last = max((i for i, d in enumerate(definitions) if "answer" in d.fields), default=0)
+        if last == 0:
+            continue  # the answer is the first definition's, which must be complete anyway
+        written = frozenset().union(*(d.fields for d in definitions[last:]))
+        missing = [name for name in ANSWER_COMPANIONS if name not in written]
+        if missing:
+            yield definitions[last].place.problem(
+                f"{entry_id}: replaces the answer but not its {' and '.join(missing)}: an answer "
+                f"written here needs its own source and checked date"
+            )
+
+
+def _where_written(definitions: list[Definition], name: str) -> Place:
+    """The place of the last definition that wrote the field ``name``."""
+    return next(d.place for d in reversed(definitions) if name in d.fields)
+
+
+def warning_line(warning: YamlFileError) -> str:
+    """``file:line: warning: message``, as ``kb check`` prints a warning."""
+    return str(YamlFileError(warning.file, warning.line, f"warning: {warning.message}"))
 
 
 def render_answer(text: str, placeholders: dict[str, str]) -> str:

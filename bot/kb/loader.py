@@ -2,12 +2,14 @@
 
 Each configured path is one layer (a file, or a folder read recursively in name order). A later
 layer overrides entries by id, field by field, so a district can change an answer or add its
-hotline without copying the whole entry.
+hotline without copying the whole entry. Every definition of an entry is remembered with the
+fields it wrote, so ``kb check`` can tell which layer an answer and its ``checked`` date came from.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -35,14 +37,26 @@ class Place:
         return self.source.error((*self.path, *more), message)
 
 
+@dataclass(frozen=True)
+class Definition:
+    """One layer's definition of an entry: where it stands and which fields it wrote."""
+
+    place: Place
+    fields: frozenset[str]
+
+
 @dataclass
 class LoadedKnowledge:
     kb: KnowledgeBase
     problems: list[YamlFileError] = field(default_factory=list)
-    # entry id -> where its current (last overriding) definition stands
-    places: dict[str, Place] = field(default_factory=dict)
+    # entry id -> its definitions, national first, then each overlay that touched it
+    definitions: dict[str, list[Definition]] = field(default_factory=dict)
     # required topic id -> where it is listed as required
     required_places: dict[str, Place] = field(default_factory=dict)
+
+    def place(self, entry_id: str) -> Place:
+        """Where the entry's current (last overriding) definition stands."""
+        return self.definitions[entry_id][-1].place
 
 
 def layer_files(path: Path) -> list[Path]:
@@ -66,10 +80,20 @@ def load_knowledge_strict(paths: tuple[Path, ...] | list[Path]) -> KnowledgeBase
     return loaded.kb
 
 
+def _checked_section(checked: Any) -> Any:
+    """``checked: 2026-12`` is short for ``checked: {date: 2026-12}``; YAML reads an unquoted
+    2026-12-01 as a date, which is taken as the text it was written as."""
+    if isinstance(checked, str | date):
+        checked = {"date": checked}
+    if isinstance(checked, dict) and isinstance(checked.get("date"), date):
+        checked = {**checked, "date": checked["date"].isoformat()}
+    return checked
+
+
 class _Builder:
     def __init__(self) -> None:
         self.raw: dict[str, dict[str, Any]] = {}
-        self.places: dict[str, Place] = {}
+        self.definitions: dict[str, list[Definition]] = {}
         self.concepts: dict[str, str] = {}
         self.concept_places: dict[str, Place] = {}
         self.stopwords: set[str] = set()
@@ -118,13 +142,15 @@ class _Builder:
                 self.problems.append(place.problem(f"entries[{i}]: every entry needs an id"))
                 continue
             if entry_id in seen:
-                first = self.places[entry_id]
+                first = self.definitions[entry_id][-1].place
                 where = f"{first.source.file}:{first.source.line_of(first.path)}"
                 self.problems.append(place.problem(f"duplicate id '{entry_id}' (first at {where})"))
                 continue
             seen.add(entry_id)
+            if "checked" in raw:
+                raw = {**raw, "checked": _checked_section(raw["checked"])}
             self.raw[entry_id] = {**self.raw.get(entry_id, {}), **raw}
-            self.places[entry_id] = place
+            self.definitions.setdefault(entry_id, []).append(Definition(place, frozenset(raw)))
 
     def _read_concepts(self, source: LocatedYaml, concepts: Any) -> None:
         if not isinstance(concepts, dict):
@@ -160,7 +186,7 @@ class _Builder:
     def finish(self) -> LoadedKnowledge:
         entries: dict[str, Entry] = {}
         for entry_id, raw in self.raw.items():
-            place = self.places[entry_id]
+            place = self.definitions[entry_id][-1].place
             try:
                 entry = bind(Entry, place.source, raw, place.path)
             except YamlFileError as exc:
@@ -173,4 +199,4 @@ class _Builder:
             stopwords=frozenset(self.stopwords),
             required=tuple(self.required),
         )
-        return LoadedKnowledge(kb, self.problems, self.places, self.required)
+        return LoadedKnowledge(kb, self.problems, self.definitions, self.required)

@@ -40,6 +40,29 @@ class Source:
 
 
 @dataclass(frozen=True)
+class Checked:
+    """When an entry's facts were last checked against the public text of their documents.
+
+    Written ``checked: 2026-12`` (against the source document) or
+    ``checked: {date: 2026-12, against: [《…》, 《…》]}`` when the answer draws on more documents.
+    """
+
+    date: str
+    against: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not SOURCE_DATE.match(self.date) or not 1 <= self.month[1] <= 12:
+            raise ValueError(f"date must look like 2026-12 or 2026-12-01, got {self.date!r}")
+        if not all(document.strip() for document in self.against):
+            raise ValueError("against must name documents, not empty text")
+
+    @property
+    def month(self) -> tuple[int, int]:
+        year, month = self.date.split("-")[:2]
+        return int(year), int(month)
+
+
+@dataclass(frozen=True)
 class Entry:
     id: str
     question: Localized
@@ -52,6 +75,8 @@ class Entry:
     # "outside": a question the bot recognises but does not answer (高考, 学区房 ...); matching it
     # declines politely and says where to ask instead, rather than forcing a policy answer.
     scope: Literal["policy", "outside"] = "policy"
+    # Optional here so the bot still starts without it; `kb check` fails an entry that lacks it.
+    checked: Checked | None = None
     # Where the entry was defined (the last overlay that touched it), for error messages.
     origin: str = field(default="", compare=False, metadata={"internal": True})
 
@@ -60,6 +85,13 @@ class Entry:
             raise ValueError(
                 f"id must look like 'training.fees' (lowercase, dotted), got {self.id!r}"
             )
+
+    @property
+    def checked_against(self) -> tuple[str, ...]:
+        """The documents the facts were checked against (by default, the source document)."""
+        if self.checked is not None and self.checked.against:
+            return self.checked.against
+        return (self.source.document,)
 
 
 @dataclass(frozen=True)

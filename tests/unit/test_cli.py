@@ -78,8 +78,28 @@ def test_eval_prints_failures_then_summary(
 
 
 def test_kb_check_clean(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "kb", "check")
-    assert (code, out) == (0, "")
+    code, out, err = run(capsys, "kb", "check")
+    # Once a year has passed since the shipped entries were checked, they warn (still exit 0).
+    problems = [line for line in out.splitlines() if ": warning: " not in line]
+    assert (code, problems) == (0, [])
+    assert err.startswith("ok")
+
+
+def test_kb_check_prints_warnings_and_still_passes(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "old.yaml").write_text(
+        "entries:\n  - id: homework.limits\n    question: {zh: 作业有多少}\n"
+        "    answer: {zh: 小学三到六年级不超过60分钟。}\n"
+        "    source: {document: 《双减意见》, date: 2021-07}\n    checked: 2021-08\n",
+        encoding="utf-8",
+    )
+    code, out, err = run(capsys, "kb", "check", str(tmp_path))
+    assert code == 0
+    assert out.startswith(
+        f"{tmp_path / 'old.yaml'}:6: warning: homework.limits: facts last checked"
+    )
+    assert err.startswith("ok, 1 warning(s): ")
 
 
 def test_kb_check_reports_problems_with_exit_1(
