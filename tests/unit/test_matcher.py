@@ -79,6 +79,30 @@ def test_near_domain_question_is_declined_with_a_pointer() -> None:
     assert result.candidates == ()
 
 
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("小升初招生政策是什么", "exams.admission"),  # 招生 once folded onto outside.enrolment
+        ("周末有偿补课违规吗", "teachers.paid_tutoring"),  # 兼职 once folded onto 有偿
+        ("老师周末兼职可以吗", "teachers.paid_tutoring"),
+    ],
+)
+def test_policy_question_sharing_a_word_with_an_outside_topic_is_answered(
+    question: str, expected: str
+) -> None:
+    result = matcher().match(question)
+    assert (result.band, result.entry_id) == ("answer", expected), result.candidates[:3]
+
+
+@pytest.mark.parametrize(
+    ("question", "outside"),
+    [("随迁子女入学政策怎么样", "outside.enrolment"), ("周末想找个兼职", "outside.daily_life")],
+)
+def test_the_outside_topic_still_declines_its_own_questions(question: str, outside: str) -> None:
+    result = matcher().match(question)
+    assert (result.band, result.redirect) == ("none", outside)
+
+
 def test_vague_question_gets_suggestions_not_an_answer() -> None:
     result = matcher().match("培训班收费")
     assert result.band == "suggest"
