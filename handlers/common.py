@@ -10,6 +10,7 @@ from telegram.error import BadRequest
 
 from bot.i18n import Language, language_from_code, text
 from bot.updates.chat_state import StateCopy
+from bot.updates.inbox import effect_key
 from handlers.context import HotlineContext
 
 LANGUAGE_KEY = "language"
@@ -25,7 +26,13 @@ def person_key(update: Update, context: HotlineContext) -> str:
 def applied_once(update: Update) -> str:
     """The key under which this update's effect is applied once, however often it is handled
     (a replay after a crash): see the store's ``first_application``."""
-    return f"update:{update.update_id}"
+    return effect_key(update.update_id)
+
+
+def effect_applied(update: Update, context: HotlineContext) -> bool:
+    """Whether this update is a replay whose effect was committed before a crash."""
+    held = context.services.inbox.in_hand(update.update_id)
+    return held is not None and held.effect_applied
 
 
 def state_copy(context: HotlineContext) -> StateCopy:

@@ -24,7 +24,15 @@ from bot.tickets.model import (
 from bot.tickets.outbox import utc_now
 from bot.tickets.receipts import normalize_code
 from bot.tickets.status_checks import Awaiting, StatusCheck
-from handlers.common import answer_press, applied_once, person_key, send_html, state_copy, t
+from handlers.common import (
+    answer_press,
+    applied_once,
+    effect_applied,
+    person_key,
+    send_html,
+    state_copy,
+    t,
+)
 from handlers.context import HotlineContext
 from handlers.evidence import fetch_evidence, incoming_file
 from handlers.refusals import BYTES_PER_MB, download_limit, refusal
@@ -93,6 +101,11 @@ async def take_message(update: Update, context: HotlineContext) -> bool:
         return False
     key = reporter_key(update, context)
     check = current_check(context)
+    if check is not None and check.code and effect_applied(update, context):
+        # An answer or a file saved before a crash comes again: show where things stand
+        # rather than take it as whatever the check now expects (or pass it to the FAQ).
+        await show_again(update, context, key, check.code)
+        return True
     awaiting = check.awaiting if check else Awaiting.NOTHING
     if awaiting == Awaiting.NOTHING:
         if message.text and looks_like_code(context, message.text):

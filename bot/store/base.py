@@ -421,6 +421,10 @@ class DeliveryTables(Protocol):
         was applied before (then the caller applies nothing)."""
         ...
 
+    async def applied_keys(self, keys: Sequence[str]) -> set[str]:
+        """Which of ``keys`` name effects already applied."""
+        ...
+
     async def purge_applied_once(self, applied_before: datetime) -> int: ...
 
     async def enqueue(self, message: NewMessage) -> None:

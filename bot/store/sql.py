@@ -418,6 +418,13 @@ class SqlTransaction:
             (key, to_db_time(now)),
         )
 
+    async def applied_keys(self, keys: Sequence[str]) -> set[str]:
+        if not keys:
+            return set()
+        marks = ", ".join("?" * len(keys))
+        rows = await self._rows(f"SELECT key FROM applied_once WHERE key IN ({marks})", keys)
+        return {str(r[0]) for r in rows}
+
     async def purge_applied_once(self, applied_before: datetime) -> int:
         rows = await self._rows(
             "DELETE FROM applied_once WHERE applied_at < ? RETURNING key",

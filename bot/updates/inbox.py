@@ -42,6 +42,12 @@ class Verdict(StrEnum):
     REFUSED = "refused"  # recorded, but its sender is flooding: answered with a refusal only
 
 
+def effect_key(update_id: int) -> str:
+    """The key under which an update's effect is applied once, however often the update is
+    handled (see ``Transaction.first_application``)."""
+    return f"update:{update_id}"
+
+
 @dataclass(frozen=True)
 class InHand:
     """An update this process recorded (or took up again) and has not finished."""
@@ -50,6 +56,9 @@ class InHand:
     sender: str | None  # the keyed hash of who sent it
     admission: Admission
     replays: int = 0  # 0: its first handling
+    # A replay whose effect was committed before the crash (under its effect key): handlers
+    # show where things stand instead of acting on it again.
+    effect_applied: bool = False
 
 
 @dataclass(frozen=True)
@@ -153,6 +162,7 @@ class Inbox:
         replayed: list[IncomingUpdate] = []
         async with self._store.transaction() as tx:
             rows = await tx.take_unfinished_updates(taken_before, now, limit=500)
+            applied = await tx.applied_keys([effect_key(r.update_id) for r in rows])
             for row in rows:
                 if row.update_id in self._in_hand:
                     continue  # still being handled here, only slowly
@@ -165,7 +175,11 @@ class Inbox:
                 replayed.append(update)
                 sender = self._sender(update)
                 self._in_hand[row.update_id] = InHand(
-                    row.update_id, sender, Admission.ADMIT, replays + 1
+                    row.update_id,
+                    sender,
+                    Admission.ADMIT,
+                    replays + 1,
+                    effect_applied=effect_key(row.update_id) in applied,
                 )
         for update in replayed:
             log.info("replaying update %d", update.update_id)
@@ -173,9 +187,11 @@ class Inbox:
 
     async def purge(self, keep: timedelta) -> int:
         """Forget handled updates older than ``keep`` (their ids still guard against repeats
-        until then)."""
+        until then), and the effect keys of that age."""
+        before = self._clock() - keep
         async with self._store.transaction() as tx:
-            return await tx.purge_updates(self._clock() - keep)
+            await tx.purge_applied_once(before)
+            return await tx.purge_updates(before)
 
     # --- the store, plainly (tests and tools) ---
 

@@ -18,7 +18,7 @@ from bot.tickets.outbox import (
 )
 from bot.tickets.settings import OutboxSettings, RateLimit
 from bot.updates.flood import Admission, FloodGate
-from bot.updates.inbox import Inbox, InHand, Verdict
+from bot.updates.inbox import Inbox, InHand, Verdict, effect_key
 from bot.updates.incoming import IncomingUpdate
 
 from .conftest import NOW, OTHER_ID, REPORTER_ID, Desk, Query, build_desk, file_bytes
@@ -305,3 +305,17 @@ async def test_due_returns_at_most_the_batch_size(desk: Desk, limit: int) -> Non
         await desk.outbox.enqueue("new_ticket", -100, {"i": i}, NOW)
     due = await desk.outbox.due(NOW, limit)
     assert [m.data["i"] for m in due] == list(range(limit))
+
+
+async def test_a_replay_says_whether_its_effect_was_committed_before_the_crash(
+    desk: Desk, store: Store, keys: PrivacyKeys
+) -> None:
+    await desk.inbox.arrive([arriving(700001), arriving(700002)])
+    async with store.transaction() as tx:  # 700001's handler committed its effect, then died
+        assert await tx.first_application(effect_key(700001), NOW)
+    restarted = build_desk(store, keys, desk.settings).inbox
+    replayed = await restarted.replay(stale_after=None)
+    assert [u.update_id for u in replayed] == [700001, 700002]
+    first, second = restarted.in_hand(700001), restarted.in_hand(700002)
+    assert first is not None and first.effect_applied
+    assert second is not None and not second.effect_applied
