@@ -230,6 +230,8 @@ class Services:
 
     async def close(self) -> None:
         await self.stop_background()
+        if self._inbox is not None:
+            await self._inbox.close()
         if self._store is not None:
             await self._store.close()
             self._store = None

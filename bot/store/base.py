@@ -453,8 +453,10 @@ class DeliveryTables(Protocol):
 
 
 class ChatStateTables(Protocol):
-    async def chat_state(self, person_key: str, now: datetime) -> dict[str, str]:
-        """Everything kept for this person that has not expired, by name."""
+    async def chat_state(
+        self, person_key: str, now: datetime
+    ) -> dict[str, tuple[str, datetime | None]]:
+        """Everything kept for this person that has not expired: name -> (value, expiry)."""
         ...
 
     async def set_chat_state(
@@ -663,6 +665,12 @@ class Store(Protocol):
 
     def chat_turn(self, chat_key: int) -> AbstractAsyncContextManager[None]:
         """While inside, no other instance sharing the database handles this chat."""
+        ...
+
+    @property
+    def exclusive(self) -> bool:
+        """True when this process is the database's only writer (one SQLite file, one bot):
+        what it last wrote is what the database holds, so it may remember instead of read."""
         ...
 
     async def schema_version(self) -> int: ...

@@ -135,6 +135,10 @@ class PostgresStore:
     def chat_turn(self, chat_key: int) -> AbstractAsyncContextManager[None]:
         return self._turns.turn(chat_key)
 
+    @property
+    def exclusive(self) -> bool:
+        return False  # other instances write to the same database
+
     @asynccontextmanager
     async def transaction(self, *, readonly: bool = False) -> AsyncIterator[PostgresTransaction]:
         try:

@@ -566,13 +566,15 @@ class SqlTransaction:
 
     # --- chat state ---
 
-    async def chat_state(self, person_key: str, now: datetime) -> dict[str, str]:
+    async def chat_state(
+        self, person_key: str, now: datetime
+    ) -> dict[str, tuple[str, datetime | None]]:
         rows = await self._rows(
-            "SELECT name, value FROM chat_state WHERE person_key = ?"
+            "SELECT name, value, expires_at FROM chat_state WHERE person_key = ?"
             " AND (expires_at IS NULL OR expires_at > ?)",
             (person_key, to_db_time(now)),
         )
-        return {r[0]: r[1] for r in rows}
+        return {r[0]: (r[1], from_db_time(r[2])) for r in rows}
 
     async def set_chat_state(
         self, person_key: str, name: str, value: str, now: datetime, expires_at: datetime | None

@@ -224,6 +224,10 @@ class SqliteStore:
         """One process owns a SQLite file, and it keeps each chat in order by itself."""
         return contextlib.nullcontext()
 
+    @property
+    def exclusive(self) -> bool:
+        return True  # one SQLite file serves exactly one bot process
+
     async def schema_version(self) -> int:
         async with self._lock:
             rows = list(

@@ -1,4 +1,9 @@
-"""Report drafts: saved after every step, so a restart resumes where the reporter was."""
+"""Report drafts: saved after every step, so a restart resumes where the reporter was.
+
+Most people who write to the bot have no draft (they ask the FAQ). Where this process is the
+database's only writer, it remembers who has none, so their messages cost no read; every draft
+is created here, so a draft started here ends that at once.
+"""
 
 from __future__ import annotations
 
@@ -44,10 +49,16 @@ def draft_from_record(record: DraftRecord, evidence: list[FileInfo]) -> ReportDr
     )
 
 
+# People remembered as having no draft (only where this process is the only writer).
+REMEMBERED_WITHOUT_DRAFT = 50_000
+
+
 class ReportDrafts:
     def __init__(self, store: Store, limits: ReportLimits) -> None:
         self._store = store
         self._limits = limits
+        self._without_draft: set[str] | None = set() if store.exclusive else None
+        self._drafts_written = 0
 
     async def start(
         self, reporter_key: str, now: datetime, *, step: str = "start", update_id: int | None = None
@@ -57,21 +68,42 @@ class ReportDrafts:
         draft = ReportDraft(draft_id=secrets.token_hex(16), step=step)
         if update_id is not None:
             draft = draft.applying(update_id)
+        self._has_draft(reporter_key)
         async with self._store.transaction() as tx:
             await tx.delete_draft(reporter_key)
             await tx.save_draft(_record(reporter_key, draft, now))
         return draft
 
     async def save(self, reporter_key: str, draft: ReportDraft, now: datetime) -> None:
+        self._has_draft(reporter_key)
         async with self._store.transaction() as tx:
             await tx.save_draft(_record(reporter_key, draft, now))
 
     async def load(self, reporter_key: str) -> ReportDraft | None:
+        if self._without_draft is not None and reporter_key in self._without_draft:
+            return None
+        drafts_written = self._drafts_written
         async with self._store.transaction(readonly=True) as tx:
             record = await tx.load_draft(reporter_key)
             if record is None:
+                if drafts_written == self._drafts_written:  # no draft was started meanwhile
+                    self._has_none(reporter_key)
                 return None
             return draft_from_record(record, await tx.draft_files(reporter_key))
+
+    def _has_none(self, reporter_key: str) -> None:
+        if self._without_draft is None:
+            return
+        if len(self._without_draft) >= REMEMBERED_WITHOUT_DRAFT:
+            self._without_draft.clear()
+        self._without_draft.add(reporter_key)
+
+    def _has_draft(self, reporter_key: str) -> None:
+        """Before writing a draft: forget that this person had none (before, not after: a
+        load racing the write then reads the database rather than trusting the memory)."""
+        self._drafts_written += 1
+        if self._without_draft is not None:
+            self._without_draft.discard(reporter_key)
 
     async def delete(self, reporter_key: str) -> None:
         async with self._store.transaction() as tx:

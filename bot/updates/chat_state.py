@@ -6,11 +6,14 @@ Rows are keyed by the person's keyed hash, never a Telegram id. The handlers rea
 at the start of each update (PTB's ``user_data``, refilled from the store every time, so it is
 never a second source of truth); every change goes to the store first, then to that copy.
 Values that could lead to a ticket (a receipt code) are sealed, and rows may expire.
+
+When this process is the database's only writer (SQLite), what it last wrote is what the
+database holds: the rows it has read or written are remembered here and not read again.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import MutableMapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,6 +24,10 @@ from bot.store.base import Store, Transaction
 
 # The update's copy of the person's state (PTB's user_data).
 StateCopy = MutableMapping[Any, Any]
+# People whose rows are remembered (only where this process is the only writer).
+REMEMBERED_PEOPLE = 20_000
+# A person's rows: name -> (value, when it expires).
+Rows = dict[str, tuple[str, datetime | None]]
 
 
 @dataclass(frozen=True)
@@ -31,9 +38,12 @@ class _Change:
     now: datetime
     ttl: timedelta | None
 
+    @property
+    def expires_at(self) -> datetime | None:
+        return None if self.ttl is None else self.now + self.ttl
+
     async def write_in(self, tx: Transaction) -> None:
-        expires_at = None if self.ttl is None else self.now + self.ttl
-        await tx.set_chat_state(self.person, self.name, self.value, self.now, expires_at)
+        await tx.set_chat_state(self.person, self.name, self.value, self.now, self.expires_at)
 
 
 class ChatState:
@@ -42,14 +52,43 @@ class ChatState:
         self._sealer = sealer
         # Changes that may wait for the update's own "done" commit, by update id.
         self._deferred: defaultdict[int, list[_Change]] = defaultdict(list)
+        self._remembered: OrderedDict[str, Rows] | None = OrderedDict() if store.exclusive else None
 
     async def load(self, person: str, now: datetime) -> dict[str, str]:
+        remembered = self._recall(person, now)
+        if remembered is not None:
+            return remembered
         async with self._store.transaction(readonly=True) as tx:
             return await self.load_in(tx, person, now)
 
     async def load_in(self, tx: Transaction, person: str, now: datetime) -> dict[str, str]:
         """``load`` inside a unit of work the caller holds (the inbox's, say)."""
-        return await tx.chat_state(person, now)
+        rows = await tx.chat_state(person, now)
+        self._remember(person, rows)
+        return {name: value for name, (value, _) in rows.items()}
+
+    def _recall(self, person: str, now: datetime) -> dict[str, str] | None:
+        if self._remembered is None or person not in self._remembered:
+            return None
+        self._remembered.move_to_end(person)
+        rows = self._remembered[person]
+        return {n: v for n, (v, expires) in rows.items() if expires is None or expires > now}
+
+    def _remember(self, person: str, rows: Rows) -> None:
+        if self._remembered is None:
+            return
+        self._remembered[person] = dict(rows)
+        self._remembered.move_to_end(person)
+        while len(self._remembered) > REMEMBERED_PEOPLE:
+            self._remembered.popitem(last=False)
+
+    def _changed(self, change: _Change) -> None:
+        if self._remembered is not None and change.person in self._remembered:
+            self._remembered[change.person][change.name] = (change.value, change.expires_at)
+
+    def _dropped(self, person: str, name: str) -> None:
+        if self._remembered is not None and person in self._remembered:
+            self._remembered[person].pop(name, None)
 
     def read(self, copy: StateCopy, name: str, *, sealed: bool = False) -> str | None:
         value = copy.get(name)
@@ -83,14 +122,21 @@ class ChatState:
         else:
             async with self._store.transaction() as tx:
                 await change.write_in(tx)
+        self._changed(change)
         copy[name] = change.value
 
     def has_deferred(self, update_id: int) -> bool:
         return update_id in self._deferred
 
     async def write_deferred_in(self, tx: Transaction, update_id: int) -> None:
-        for change in self._deferred.pop(update_id, ()):
+        """Write what ``update_id`` deferred; kept until :meth:`deferred_written` (the unit of
+        work may yet fail)."""
+        for change in self._deferred.get(update_id, ()):
             await change.write_in(tx)
+
+    def deferred_written(self, update_ids: list[int]) -> None:
+        for update_id in update_ids:
+            self._deferred.pop(update_id, None)
 
     async def forget(self, copy: StateCopy, person: str, name: str) -> bool:
         """Drop one value; False if there was none (and then nothing is written)."""
@@ -98,9 +144,13 @@ class ChatState:
             return False
         async with self._store.transaction() as tx:
             await tx.delete_chat_state(person, name)
+        self._dropped(person, name)
         del copy[name]
         return True
 
     async def purge(self, now: datetime) -> int:
         async with self._store.transaction() as tx:
-            return await tx.purge_chat_state(now)
+            purged = await tx.purge_chat_state(now)
+        if self._remembered is not None:
+            self._remembered.clear()  # read again when next needed, without what expired
+        return purged

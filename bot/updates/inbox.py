@@ -18,6 +18,7 @@ Payloads say who sent them, so they are sealed while waiting and erased once han
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from bot.privacy import Sealer, SealError
-from bot.store.base import Store
+from bot.store.base import Store, StoreError, Transaction
 from bot.updates.chat_state import ChatState
 from bot.updates.flood import Admission, FloodGate
 from bot.updates.incoming import IncomingUpdate, NotAnUpdate
@@ -33,6 +34,10 @@ from bot.updates.incoming import IncomingUpdate, NotAnUpdate
 log = logging.getLogger(__name__)
 
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
+# Where this process is the database's only writer, a handled update's done mark waits this
+# long for others to share its commit (or rides on the next batch recorded). Killed meanwhile,
+# the update is handled again after the restart, like one killed mid-handling.
+FINISH_BATCH_SECONDS = 0.02
 Clock = Callable[[], datetime]
 
 
@@ -88,6 +93,10 @@ class Inbox:
         self._clock = clock
         self._max_replays = max_replays
         self._in_hand: dict[int, InHand] = {}
+        # Handled updates whose done mark is not committed yet: (update id, recorded here).
+        self._finished: list[tuple[int, bool]] = []
+        self._batching = store.exclusive
+        self._flush_soon: asyncio.Task[None] | None = None
 
     # --- arrive ---
 
@@ -101,14 +110,21 @@ class Inbox:
         told the batch arrived."""
         now = self._clock()
         senders = {u.update_id: self._sender(u) for u in batch}
-        async with self._store.transaction() as tx:
-            fresh = await tx.record_updates(
-                [(u.update_id, self._sealer.seal(u.payload())) for u in batch], now
-            )
-            counted = [(i, senders[i]) for i in senders if i in fresh]
-            admissions = await self._flood.admit_in(tx, counted, now)
-            for update_id in unreadable:
-                await tx.record_failed_update(update_id, now)
+        finished, self._finished = self._finished, []
+        try:
+            async with self._store.transaction() as tx:
+                fresh = await tx.record_updates(
+                    [(u.update_id, self._sealer.seal(u.payload())) for u in batch], now
+                )
+                counted = [(i, senders[i]) for i in senders if i in fresh]
+                admissions = await self._flood.admit_in(tx, counted, now)
+                for update_id in unreadable:
+                    await tx.record_failed_update(update_id, now)
+                await self._mark_done_in(tx, finished, now)  # riding on this commit
+        except BaseException:
+            self._finished = finished + self._finished
+            raise
+        self.chat_state.deferred_written([update_id for update_id, _ in finished])
         for update_id in unreadable:
             log.error("update %d set aside: the bot cannot read it", update_id)
         verdicts: dict[int, Verdict] = {}
@@ -133,20 +149,63 @@ class Inbox:
 
     @property
     def updates_in_hand(self) -> int:
-        return len(self._in_hand)
+        """Updates recorded here and not finished in the store yet."""
+        return len(self._in_hand) + len(self._finished)
 
     # --- finish ---
 
     async def finish(self, update_id: int) -> None:
         """The update was handled: mark it done, with the chat state its handlers deferred to
         this commit. An update not in hand (a repeat; one handled unrecorded while the
-        database was busy) only writes that chat state."""
+        database was busy) only writes that chat state. Where this process is the database's
+        only writer, the mark waits a moment to share a commit (see FINISH_BATCH_SECONDS)."""
         held = self._in_hand.pop(update_id, None)
         if held is None and not self.chat_state.has_deferred(update_id):
             return
-        async with self._store.transaction() as tx:
-            if held is not None:
-                await tx.finish_update(update_id, "done", self._clock())
+        self._finished.append((update_id, held is not None))
+        if not self._batching:
+            await self.flush()
+        elif self._flush_soon is None:
+            self._flush_soon = asyncio.create_task(self._flush_after_a_moment())
+
+    async def flush(self) -> None:
+        """Commit the done marks (and deferred chat state) of handled updates now."""
+        finished, self._finished = self._finished, []
+        if not finished:
+            return
+        ids = [update_id for update_id, _ in finished]
+        try:
+            async with self._store.transaction() as tx:
+                await self._mark_done_in(tx, finished, self._clock())
+        except StoreError:
+            self.chat_state.deferred_written(ids)  # the replay writes them again
+            if not self._batching:
+                raise  # the caller says so
+            log.warning("updates %s handled but not marked done; they will be replayed", ids)
+            return
+        self.chat_state.deferred_written(ids)
+
+    async def close(self) -> None:
+        """Before the store closes: what is handled is marked done."""
+        if self._flush_soon is not None:
+            self._flush_soon.cancel()
+            await asyncio.gather(self._flush_soon, return_exceptions=True)
+            self._flush_soon = None
+        await self.flush()
+
+    async def _flush_after_a_moment(self) -> None:
+        try:
+            await asyncio.sleep(FINISH_BATCH_SECONDS)
+        finally:
+            self._flush_soon = None
+        await self.flush()
+
+    async def _mark_done_in(
+        self, tx: Transaction, finished: Sequence[tuple[int, bool]], now: datetime
+    ) -> None:
+        for update_id, recorded in finished:
+            if recorded:
+                await tx.finish_update(update_id, "done", now)
             await self.chat_state.write_deferred_in(tx, update_id)
 
     # --- replay ---
@@ -164,8 +223,8 @@ class Inbox:
             rows = await tx.take_unfinished_updates(taken_before, now, limit=500)
             applied = await tx.applied_keys([effect_key(r.update_id) for r in rows])
             for row in rows:
-                if row.update_id in self._in_hand:
-                    continue  # still being handled here, only slowly
+                if row.update_id in self._in_hand or self._awaiting_done(row.update_id):
+                    continue  # still being handled here, only slowly (or just finished)
                 replays = row.attempts - 1  # before this one
                 update = self._readable(row.payload, row.update_id)
                 if update is None or replays >= self._max_replays:
@@ -220,6 +279,9 @@ class Inbox:
             await tx.finish_update(update_id, "done", now)
 
     # --- helpers ---
+
+    def _awaiting_done(self, update_id: int) -> bool:
+        return any(finished == update_id for finished, _ in self._finished)
 
     def _sender(self, update: IncomingUpdate) -> str | None:
         return None if update.sender_id is None else self._person_key(update.sender_id)

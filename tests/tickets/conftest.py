@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -89,8 +90,12 @@ def settings() -> TicketSettings:
 
 
 @pytest.fixture
-def desk(store: SqliteStore, keys: PrivacyKeys, settings: TicketSettings) -> Desk:
-    return build_desk(store, keys, settings)
+async def desk(
+    store: SqliteStore, keys: PrivacyKeys, settings: TicketSettings
+) -> AsyncIterator[Desk]:
+    built = build_desk(store, keys, settings)
+    yield built
+    await built.inbox.close()  # done marks waiting to share a commit, before the store closes
 
 
 def file_bytes(*paths: Path) -> bytes:

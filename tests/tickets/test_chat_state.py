@@ -69,5 +69,6 @@ async def test_deferred_state_is_written_with_the_update_marked_done(
 
     [held] = await desk.inbox.replay(stale_after=None)
     await desk.inbox.finish(held.update_id)
+    await desk.inbox.flush()  # where done marks wait to share a commit
     assert query("SELECT status FROM inbox") == [("done",)]
     assert await state.load(PERSON, NOW) == {"recent": '{"5": "周末补课"}'}

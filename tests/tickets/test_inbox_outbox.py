@@ -18,7 +18,7 @@ from bot.tickets.outbox import (
 )
 from bot.tickets.settings import OutboxSettings, RateLimit
 from bot.updates.flood import Admission, FloodGate
-from bot.updates.inbox import Inbox, InHand, Verdict, effect_key
+from bot.updates.inbox import FINISH_BATCH_SECONDS, Inbox, InHand, Verdict, effect_key
 from bot.updates.incoming import IncomingUpdate
 
 from .conftest import NOW, OTHER_ID, REPORTER_ID, Desk, Query, build_desk, file_bytes
@@ -118,6 +118,7 @@ async def test_an_update_still_in_hand_is_not_replayed_beside_itself(desk: Desk)
     desk.clock.now = NOW + timedelta(hours=1)
     assert await desk.inbox.replay(stale_after=timedelta(minutes=2)) == []
     await desk.inbox.finish(700001)
+    await desk.inbox.flush()
     assert desk.inbox.updates_in_hand == 0
 
 
@@ -145,6 +146,7 @@ async def test_waiting_updates_are_sealed_and_handled_ones_erased(
     [(payload,)] = query("SELECT payload FROM inbox")
     assert "wang_xiaoming" not in payload and str(REPORTER_ID) not in payload
     await desk.inbox.finish(700001)
+    await desk.inbox.flush()
     assert query("SELECT payload FROM inbox") == [("",)]
     desk.clock.now = NOW + timedelta(days=2)
     assert await desk.inbox.purge(keep=timedelta(days=1)) == 1
@@ -319,3 +321,24 @@ async def test_a_replay_says_whether_its_effect_was_committed_before_the_crash(
     first, second = restarted.in_hand(700001), restarted.in_hand(700002)
     assert first is not None and first.effect_applied
     assert second is not None and not second.effect_applied
+
+
+async def test_done_marks_share_commits_where_this_process_is_the_only_writer(
+    desk: Desk, store: Store, query: Query
+) -> None:
+    """One SQLite file, one bot: a handled update's done mark waits a moment, or rides on the
+    next batch recorded. Instances sharing PostgreSQL mark each one done at once."""
+    await desk.inbox.arrive([arriving(700001)])
+    await desk.inbox.finish(700001)
+    done = query("SELECT status FROM inbox WHERE update_id = 700001")
+    if not store.exclusive:
+        assert done == [("done",)]
+        return
+    assert done == [("received",)] and desk.inbox.updates_in_hand == 1
+    await desk.inbox.arrive([arriving(700002)])  # its commit carries the done mark
+    statuses = query("SELECT update_id, status FROM inbox ORDER BY update_id")
+    assert statuses == [(700001, "done"), (700002, "received")]
+    await desk.inbox.finish(700002)
+    await asyncio.sleep(FINISH_BATCH_SECONDS * 3)
+    assert query("SELECT status FROM inbox WHERE update_id = 700002") == [("done",)]
+    assert desk.inbox.updates_in_hand == 0
