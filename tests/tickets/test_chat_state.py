@@ -72,3 +72,28 @@ async def test_deferred_state_is_written_with_the_update_marked_done(
     await desk.inbox.flush()  # where done marks wait to share a commit
     assert query("SELECT status FROM inbox") == [("done",)]
     assert await state.load(PERSON, NOW) == {"recent": '{"5": "周末补课"}'}
+
+
+async def test_the_only_writer_remembers_what_it_read_and_wrote_instances_read_again(
+    store: Store, keys: PrivacyKeys, query: Query
+) -> None:
+    """One SQLite file serves one bot process: what it last wrote is what the database holds,
+    so chat state is read once. Instances sharing PostgreSQL read it for every update, since
+    another instance may have changed it."""
+    state = ChatState(store, Sealer(keys))
+    copy: dict[str, str] = {}
+    assert await state.load(PERSON, NOW) == {}
+    await state.save(copy, PERSON, "language", "en", NOW)
+    query(  # another instance changes it
+        "UPDATE chat_state SET value = 'zh' WHERE name = 'language'"
+    )
+    seen = await state.load(PERSON, NOW)
+    assert seen == ({"language": "en"} if store.exclusive else {"language": "zh"})
+
+
+async def test_a_remembered_value_still_expires(store: Store, keys: PrivacyKeys) -> None:
+    state = ChatState(store, Sealer(keys))
+    await state.load(PERSON, NOW)
+    await state.save({}, PERSON, "status_check", "{}", NOW, ttl=timedelta(minutes=10))
+    assert await state.load(PERSON, NOW + timedelta(minutes=9)) == {"status_check": "{}"}
+    assert await state.load(PERSON, NOW + timedelta(minutes=11)) == {}

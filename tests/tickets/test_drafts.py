@@ -4,7 +4,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from bot.privacy import PrivacyKeys
-from bot.store.base import StoredFile
+from bot.store.base import Store, StoredFile
 from bot.tickets.drafts import ReportDrafts
 from bot.tickets.model import Reason, Refused, ReportDraft
 from bot.tickets.settings import ReportLimits
@@ -103,3 +103,19 @@ async def test_tidying_up_forgets_stale_drafts_handled_updates_and_old_counters(
     assert await desk.tidy_up(NOW) == {"drafts": 1, "counters": 2}
     assert await desk.inbox.purge(keep=timedelta(days=2)) == 1
     assert query("SELECT COUNT(*) FROM throttles") == [(2,)]  # today's hour and day remain
+
+
+async def test_no_draft_is_remembered_by_the_only_writer_until_one_is_started(
+    desk: Desk, store: Store
+) -> None:
+    """Most people never start a report: where this process is the database's only writer,
+    "no draft" is remembered, so their messages cost no read; starting one ends that."""
+    key = desk.reporter_key(1)
+    assert await desk.drafts.load(key) is None
+    other = ReportDrafts(store, desk.settings.limits)  # another instance, or another process
+    await other.start(key, NOW)
+    remembered = await desk.drafts.load(key)
+    assert (remembered is None) if store.exclusive else (remembered is not None)
+    started = await desk.drafts.start(key, NOW)
+    loaded = await desk.drafts.load(key)
+    assert loaded is not None and loaded.draft_id == started.draft_id
