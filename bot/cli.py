@@ -96,6 +96,16 @@ def build_parser() -> argparse.ArgumentParser:
     e2e.add_argument("--messages", type=int, default=2000, help="questions in the burst")
     e2e.add_argument("--faults", action="store_true", help="5%% 429 + 2%% 502 on sendMessage")
     e2e.add_argument(
+        "--rate",
+        type=_positive,
+        metavar="R",
+        help="steady load: R questions per second (for --seconds) instead of one burst; the"
+        " bot keeps its production rate limits",
+    )
+    e2e.add_argument(
+        "--seconds", type=_positive, default=30.0, help="with --rate: how long (default 30)"
+    )
+    e2e.add_argument(
         "--instances",
         type=_at_least_one,
         metavar="N",
@@ -382,20 +392,39 @@ def cmd_bench_faq(args: argparse.Namespace, config: Config) -> int:
 def cmd_bench_e2e(args: argparse.Namespace, config: Config) -> int:
     from bot.bench.e2e import bench_e2e, refusal
 
-    if args.instances is not None or args.storage is not None:
+    several = args.instances is not None or args.storage is not None
+    if several:
         problem = refusal(args.storage or config.storage.url, args.instances or 1)
         if problem is not None:
             print(f"error: {problem}", file=sys.stderr)
             return 2
+    if several and args.rate is not None:
+        print(
+            "error: --rate measures one bot next to the echo bot; not with --instances",
+            file=sys.stderr,
+        )
+        return 2
+    messages = args.messages if args.rate is None else round(args.rate * args.seconds)
     bench_e2e(
         config,
         users=args.users,
-        messages=args.messages,
+        messages=messages,
         faults=args.faults,
         instances=args.instances,
         storage=args.storage,
+        rate=args.rate,
     )
     return 0
+
+
+def _positive(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = 0.0
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"a number above 0, not {value!r}")
+    return number
 
 
 def _at_least_one(value: str) -> int:

@@ -72,6 +72,9 @@ class Burst:
     faults: bool
     timeout: float
     seed: int
+    # Steady load instead of a burst: questions per second, spread evenly (and the bot with
+    # the production rate limits of the config, as people would meet it).
+    rate: float | None = None
 
 
 @dataclass
@@ -99,16 +102,26 @@ def bench_e2e(
     seed: int = 7,
     instances: int | None = None,
     storage: str | None = None,
+    rate: float | None = None,
 ) -> dict[str, float]:
     """Run the benchmark, print its table and return the figures: the bot next to the echo
-    bot or, with ``instances`` or ``storage``, 1 then ``instances`` instances on ``storage``."""
+    bot or, with ``instances`` or ``storage``, 1 then ``instances`` instances on ``storage``.
+    With ``rate``, ``messages`` questions arrive at ``rate`` per second instead of at once."""
     if instances is None and storage is None:
         figures = asyncio.run(
             run_e2e_benchmark(
-                config, users=users, messages=messages, faults=faults, timeout=timeout, seed=seed
+                config,
+                users=users,
+                messages=messages,
+                faults=faults,
+                timeout=timeout,
+                seed=seed,
+                rate=rate,
             )
         )
         title = "bench e2e (each bot polls the emulator from its own process; RSS/CPU: the bot's)"
+        if rate is not None:
+            title += f"; steady {rate:g} questions/s, the bot with its production rate limits"
     else:
         count, url = instances or 1, storage or config.storage.url
         runs = run_instances_benchmark(
@@ -137,9 +150,12 @@ async def run_e2e_benchmark(
     faults: bool = False,
     timeout: float = 300.0,  # noqa: ASYNC109 - a deadline for the last reply, not for one call
     seed: int = 7,
+    rate: float | None = None,
 ) -> dict[str, float]:
-    """The bot, then (without faults) the echo bot, under the same burst; figures by name."""
-    burst = Burst(users, messages, parent_questions(config, seed), faults, timeout, seed)
+    """The bot, then (without faults) the echo bot, under the same burst (or steady load, at
+    ``rate`` questions per second); figures by name."""
+    questions = parent_questions(config, seed)
+    burst = Burst(users, messages, questions, faults, timeout, seed, rate)
     with tempfile.TemporaryDirectory(prefix="bench-e2e-") as folder:
         bot = await measure_burst("bot", config, burst, Path(folder))
         echo = None if faults else await measure_burst("echo", config, burst, Path(folder))
@@ -151,9 +167,24 @@ async def run_e2e_benchmark(
         figures["bot 502s injected"] = bot.faults.get("502", 0)
     if echo is not None:
         figures |= side_figures("echo", echo)
-        figures["bot/echo replies/s"] = bot.replies_per_s / max(echo.replies_per_s, 1e-9)
+        figures |= comparison(figures, steady=rate is not None)
     figures["emulator+parents peak RSS MB"] = peak_rss_mb()
     return figures
+
+
+def comparison(figures: dict[str, float], *, steady: bool) -> dict[str, float]:
+    """The bot next to the echo bot: under a burst throughput counts, under steady load the
+    wait people feel; CPU per reply either way."""
+
+    def ratio(name: str) -> float:
+        return figures[f"bot {name}"] / max(figures[f"echo {name}"], 1e-9)
+
+    compared = {"bot/echo CPU ms/reply": ratio("CPU ms/reply")}
+    if steady:
+        compared["bot/echo p99 ms"] = ratio("p99 ms")
+    else:
+        compared["bot/echo replies/s"] = ratio("replies/s")
+    return compared
 
 
 def parent_questions(config: Config, seed: int) -> tuple[str, ...]:
@@ -190,7 +221,9 @@ async def measure_burst(kind: BotKind, config: Config, burst: Burst, folder: Pat
     """A fresh emulator, the bot in a child process, the burst, then every reply accounted for."""
     async with BotApiEmulator(token=TOKEN) as emu:
         parents, tracker = audience(emu, burst)
-        settings = write_settings(bench_config(config, emu, folder / kind), folder / kind)
+        limited = burst.rate is not None  # people meet the production rate limits
+        bot_config = bench_config(config, emu, folder / kind, rate_limits=limited)
+        settings = write_settings(bot_config, folder / kind)
         child = BotProcess(kind, settings, folder / f"{kind}.log")
         return await burst_between(emu, parents, burst, tracker, [child])
 
@@ -239,14 +272,19 @@ async def stop_all(children: Sequence[BotProcess]) -> list[dict[str, float]]:
     return [result for result in results if not isinstance(result, BaseException)]
 
 
-def bench_config(config: Config, emu: BotApiEmulator, folder: Path) -> Config:
-    """The caller's config pointed at the emulator, unthrottled, with throwaway storage."""
+def bench_config(
+    config: Config, emu: BotApiEmulator, folder: Path, *, rate_limits: bool = False
+) -> Config:
+    """The caller's config pointed at the emulator, unthrottled (unless ``rate_limits``), with
+    throwaway storage."""
     folder.mkdir(parents=True, exist_ok=True)
     limits = RateLimitConfig(
         overall_per_second=0,
         group_per_minute=0,
         max_retries=config.telegram.rate_limits.max_retries,
     )
+    if rate_limits:
+        limits = config.telegram.rate_limits
     telegram = replace(
         config.telegram,
         token=TOKEN,
@@ -442,9 +480,15 @@ def free_port() -> int:
 async def send_burst(
     emu: BotApiEmulator, parents: list[FakeUser], burst: Burst, tracker: ReplyTracker
 ) -> None:
-    """Queue every question at once, parents taking turns, as fast as the emulator accepts."""
+    """Queue every question at once, parents taking turns, as fast as the emulator accepts;
+    or, with ``burst.rate``, one every 1/rate seconds on a fixed schedule (a late one does
+    not push the next back)."""
     tracker.start()
+    loop = asyncio.get_running_loop()
+    began = loop.time()
     for number in range(burst.messages):
+        if burst.rate is not None:
+            await asyncio.sleep(max(0.0, began + number / burst.rate - loop.time()))
         parent = parents[number % len(parents)]
         message = await emu.send_text(parent, burst.questions[number % len(burst.questions)])
         tracker.asked(int(message["chat"]["id"]))

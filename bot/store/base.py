@@ -484,6 +484,12 @@ class ThrottleTables(Protocol):
         """Add ``amount`` (negative to give back) to every slot's count."""
         ...
 
+    async def count_in_throttles(
+        self, amounts: Sequence[tuple[ThrottleSlot, int]]
+    ) -> dict[ThrottleSlot, int]:
+        """Add each amount to its slot (each slot once) and return every slot's count now."""
+        ...
+
     async def purge_throttles(self, window_start_before: int) -> int: ...
 
 

@@ -521,6 +521,22 @@ class SqlTransaction:
             params,
         )
 
+    async def count_in_throttles(
+        self, amounts: Sequence[tuple[ThrottleSlot, int]]
+    ) -> dict[ThrottleSlot, int]:
+        if not amounts:
+            return {}
+        values = ", ".join(["(?, ?, ?, ?)"] * len(amounts))
+        params = [v for s, n in amounts for v in (s.key, s.window_seconds, s.window_start, n)]
+        rows = await self._rows(
+            f"INSERT INTO throttles (key, window_seconds, window_start, count) VALUES {values}"
+            " ON CONFLICT (key, window_seconds, window_start)"
+            " DO UPDATE SET count = throttles.count + excluded.count"
+            " RETURNING key, window_seconds, window_start, count",
+            params,
+        )
+        return {ThrottleSlot(r[0], r[1], r[2]): int(r[3]) for r in rows}
+
     async def purge_throttles(self, window_start_before: int) -> int:
         rows = await self._rows(
             "DELETE FROM throttles WHERE window_start < ? RETURNING key", (window_start_before,)

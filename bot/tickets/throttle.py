@@ -72,11 +72,5 @@ async def count(tx: Transaction, slots: Sequence[LimitedSlot], amount: int = 1) 
 async def count_each(
     tx: Transaction, amounts: Sequence[tuple[LimitedSlot, int]]
 ) -> dict[ThrottleSlot, int]:
-    """Add each amount to its slot, then read every slot's count (one read for all)."""
-    by_amount: dict[int, list[ThrottleSlot]] = {}
-    for limited, amount in amounts:
-        by_amount.setdefault(amount, []).append(limited.slot)
-    for amount, slots in by_amount.items():
-        await tx.add_to_throttles(slots, amount)
-    wanted = [limited.slot for limited, _ in amounts]
-    return dict(zip(wanted, await tx.throttle_counts(wanted), strict=True))
+    """Add each amount to its slot and read every slot's count back, in one statement."""
+    return await tx.count_in_throttles([(limited.slot, amount) for limited, amount in amounts])

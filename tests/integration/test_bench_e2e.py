@@ -27,6 +27,7 @@ async def test_every_question_gets_exactly_one_reply_from_both_bots() -> None:
 
     expected = {f"{side} {name}" for side in ("bot", "echo") for name in SIDE_FIGURES}
     expected |= {"users", "messages", "bot answered %", "bot/echo replies/s"}
+    expected |= {"bot/echo CPU ms/reply"}
     expected.add("emulator+parents peak RSS MB")
     assert set(figures) == expected
     for side in ("bot", "echo"):
@@ -48,3 +49,13 @@ async def test_no_reply_is_lost_to_429s_and_502s() -> None:
     assert figures["bot lost"] == 0
     assert figures["bot duplicated"] == 0
     assert "echo replies/s" not in figures  # the echo bot has no retries to measure
+
+
+async def test_steady_load_compares_the_wait_people_feel() -> None:
+    """``--rate``: questions spread evenly, the bot with its production rate limits."""
+    config = load_config(None, environ={})
+    figures = await run_e2e_benchmark(config, users=5, messages=10, rate=20)
+    assert figures["bot lost"] == figures["echo lost"] == 0
+    assert figures["bot duplicated"] == figures["echo duplicated"] == 0
+    assert {"bot/echo p99 ms", "bot/echo CPU ms/reply"} <= set(figures)
+    assert "bot/echo replies/s" not in figures  # a paced run says nothing about throughput

@@ -26,6 +26,8 @@ FILLED_IN = {
     "PATHS": "knowledge/national",
     "URL": "postgresql://hotline@127.0.0.1:5432/hotline",
     "N": "2",
+    "R": "20",
+    "S": "30",
     "<command>": "run",
 }
 
