@@ -15,8 +15,9 @@ from typing import Literal
 from bot.inspection.settings import InspectionSettings
 from bot.schema import bind
 from bot.store.settings import StorageSettings
+from bot.store.throttle import RateLimit
 from bot.tickets.form import FormSettings
-from bot.tickets.settings import FollowupSettings, RateLimit, TicketSettings
+from bot.tickets.settings import FollowupSettings, TicketSettings
 from bot.yamlfile import YamlFileError, read_yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

@@ -28,6 +28,7 @@ from bot.store.base import (
     TicketRecord,
     Transaction,
 )
+from bot.store.throttle import Blocked, LimitedSlot, blocked, count, slots_for
 from bot.tickets.limits import check_text
 from bot.tickets.model import (
     OPEN_STATUSES,
@@ -47,7 +48,6 @@ from bot.tickets.model import (
 from bot.tickets.outbox import staff_message
 from bot.tickets.receipts import ReceiptCodes
 from bot.tickets.settings import TicketSettings
-from bot.tickets.throttle import Blocked, LimitedSlot, blocked, count, slots_for
 from bot.tickets.verdicts import latest_answer, open_question
 
 EVERYONE = "wrong_codes:*"

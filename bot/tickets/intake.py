@@ -14,6 +14,7 @@ from typing import Protocol
 
 from bot.privacy import PrivacyKeys, Sealer
 from bot.store.base import NewEvent, NewMessage, NewTicket, Store, TicketRecord, Transaction
+from bot.store.throttle import Blocked, blocked, take
 from bot.tickets.limits import check_draft, quota_refusal, report_slots
 from bot.tickets.model import (
     REPORTER,
@@ -28,7 +29,6 @@ from bot.tickets.model import (
 from bot.tickets.outbox import reporter_message, staff_message
 from bot.tickets.receipts import IssuedCode, ReceiptCodes
 from bot.tickets.settings import TicketSettings
-from bot.tickets.throttle import Blocked, blocked, take
 
 
 class _AlreadySubmitted(Exception):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.store.throttle import Blocked, LimitedSlot, RateLimit, slots_for
 from bot.tickets.model import Reason, Refused, ReportDraft
-from bot.tickets.settings import DAY, HOUR, RateLimit, ReportLimits
-from bot.tickets.throttle import Blocked, LimitedSlot, slots_for
+from bot.tickets.settings import DAY, HOUR, ReportLimits
 
 
 def check_text(text: str, limits: ReportLimits) -> Reason | None:

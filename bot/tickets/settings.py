@@ -4,23 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bot.store.throttle import RateLimit
+
 MINUTE = 60
 HOUR = 60 * MINUTE
 DAY = 24 * HOUR
-
-
-@dataclass(frozen=True)
-class RateLimit:
-    """At most ``count`` events per fixed window of ``window_seconds``."""
-
-    count: int
-    window_seconds: int
-
-    def __post_init__(self) -> None:
-        if self.count < 1:
-            raise ValueError("count must be at least 1")
-        if not 1 <= self.window_seconds <= 31 * DAY:
-            raise ValueError("window_seconds must be between 1 and 2678400 (31 days)")
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from bot.store.base import Transaction
-from bot.tickets.settings import RateLimit
-from bot.tickets.throttle import LimitedSlot, count_each, slots_for
+from bot.store.throttle import LimitedSlot, RateLimit, count_each, slots_for
 
 
 class Admission(StrEnum):

@@ -15,7 +15,7 @@ from PIL import Image
 from bot.config import Config
 from bot.emulator import BotApiEmulator, FakeUser, inline_buttons
 from bot.emulator.state import JsonDict
-from bot.tickets.settings import RateLimit
+from bot.store.throttle import RateLimit
 from tests.integration.conftest import Harness, make_config
 from tests.integration.conftest import bot_running as bot_running  # tests import it from here
 

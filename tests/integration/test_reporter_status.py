@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from bot.emulator import BotApiEmulator, inline_buttons
+from bot.store.throttle import RateLimit
 from bot.tickets.model import inspector
-from bot.tickets.settings import RateLimit
 from tests.integration.conftest import Harness
 from tests.integration.reporting import (
     Reporter,

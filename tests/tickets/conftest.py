@@ -10,9 +10,10 @@ import pytest
 from bot.privacy import PrivacyKeys, Sealer, keyed_hash
 from bot.store.base import Store
 from bot.store.sqlite import SqliteStore
+from bot.store.throttle import RateLimit
 from bot.tickets.model import ReportAccepted, ReportDraft
 from bot.tickets.services import TicketServices, build_ticket_services
-from bot.tickets.settings import RateLimit, TicketSettings
+from bot.tickets.settings import TicketSettings
 from bot.updates.chat_state import ChatState
 from bot.updates.flood import FloodGate
 from bot.updates.inbox import Inbox

@@ -9,6 +9,7 @@ import pytest
 
 from bot.privacy import PrivacyKeys
 from bot.store.base import Store
+from bot.store.throttle import RateLimit
 from bot.tickets.outbox import (
     OutboxDispatcher,
     OutgoingMessage,
@@ -16,7 +17,7 @@ from bot.tickets.outbox import (
     Undeliverable,
     retry_delay,
 )
-from bot.tickets.settings import OutboxSettings, RateLimit
+from bot.tickets.settings import OutboxSettings
 from bot.updates.flood import Admission, FloodGate
 from bot.updates.inbox import FINISH_BATCH_SECONDS, Inbox, InHand, Verdict, effect_key
 from bot.updates.incoming import IncomingUpdate

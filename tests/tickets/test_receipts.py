@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import pytest
 
+from bot.store.throttle import RateLimit
 from bot.tickets import receipts
 from bot.tickets.model import Reason, Refused, StatusResult, TicketStatus, TicketView
 from bot.tickets.receipts import (
@@ -18,7 +19,7 @@ from bot.tickets.receipts import (
     normalize_code,
     verify_code,
 )
-from bot.tickets.settings import RateLimit, ReceiptSettings, TicketSettings
+from bot.tickets.settings import ReceiptSettings, TicketSettings
 
 from .conftest import NOW, OTHER_ID, REPORTER_ID, Desk, Query, build_desk
 

@@ -1,4 +1,5 @@
-"""Fixed-window counters: how many reports, how many wrong receipt codes, per window."""
+"""Fixed-window counters kept in the store: how many updates from one sender, reports, wrong
+receipt codes, per window; every instance sharing the database shares the counts."""
 
 from __future__ import annotations
 
@@ -8,7 +9,22 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.store.base import ThrottleSlot, Transaction
-from bot.tickets.settings import RateLimit
+
+DAY = 24 * 60 * 60
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """At most ``count`` events per fixed window of ``window_seconds``."""
+
+    count: int
+    window_seconds: int
+
+    def __post_init__(self) -> None:
+        if self.count < 1:
+            raise ValueError("count must be at least 1")
+        if not 1 <= self.window_seconds <= 31 * DAY:
+            raise ValueError("window_seconds must be between 1 and 2678400 (31 days)")
 
 
 @dataclass(frozen=True)
