@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from bot.config import Config
 from bot.faq import FaqService
-from bot.inspection import InspectionServices, build_inspection_services
+from bot.inspection.services import InspectionServices, build_inspection_services
 from bot.metrics import Metrics
 from bot.privacy import Sealer, keyed_hash, load_privacy_keys
 from bot.questions import QuestionLog
