@@ -31,9 +31,11 @@ from bot.store.sql import Params, SqlTransaction, to_db_time
 
 log = logging.getLogger(__name__)
 
-# pg_advisory_lock keys held while migrating, so instances starting together migrate once. The
-# two-key form: its keys never meet the one-key form's, which chat turns use (chat ids).
-MIGRATION_LOCK = (0x5A4A, 2026)
+# pg_advisory_lock's first key while migrating, so instances starting together migrate once;
+# the second is the schema's hash, so deployments in other schemas of the database never wait
+# for each other. The two-key form never meets the one-key form, which chat turns use.
+MIGRATION_LOCK = 0x5A4A
+MIGRATION_LOCK_SQL = "SELECT pg_advisory_{}lock($1, hashtext(current_schema()))"
 # A chat another instance is handling is asked for again this often ...
 TURN_POLL_SECONDS = 0.02
 # ... and after this long handled anyway (an instance stuck on one update must not stop a chat).
@@ -88,11 +90,11 @@ async def _migrate(pool: asyncpg.Pool, wait_seconds: int) -> None:
         # their table locks. (lock_timeout bounds advisory locks too.)
         await conn.execute(f"SET lock_timeout = '{int(wait_seconds)}s'")
         try:
-            await conn.execute("SELECT pg_advisory_lock($1, $2)", *MIGRATION_LOCK)
+            await conn.execute(MIGRATION_LOCK_SQL.format(""), MIGRATION_LOCK)
             try:
                 await _apply_pending(conn)
             finally:
-                await conn.execute("SELECT pg_advisory_unlock($1, $2)", *MIGRATION_LOCK)
+                await conn.execute(MIGRATION_LOCK_SQL.format("un"), MIGRATION_LOCK)
         except asyncpg.exceptions.LockNotAvailableError:
             raise StoreBusy(
                 f"waited storage.migration_wait_seconds ({wait_seconds} s) for another"

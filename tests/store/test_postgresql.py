@@ -110,15 +110,15 @@ async def test_opening_waits_for_another_migration_longer_than_busy_timeout(
     busy_timeout_ms, and finds the schema done."""
     import asyncpg
 
-    from bot.store.postgresql import MIGRATION_LOCK
+    from bot.store.postgresql import MIGRATION_LOCK, MIGRATION_LOCK_SQL
 
     migrating = await asyncpg.connect(database_url)
     try:
-        await migrating.execute("SELECT pg_advisory_lock($1, $2)", *MIGRATION_LOCK)
+        await migrating.execute(MIGRATION_LOCK_SQL.format(""), MIGRATION_LOCK)
         opening = asyncio.ensure_future(reopen(busy_timeout_ms=50))
         await asyncio.sleep(0.5)  # ten times busy_timeout_ms
         assert not opening.done()
-        await migrating.execute("SELECT pg_advisory_unlock($1, $2)", *MIGRATION_LOCK)
+        await migrating.execute(MIGRATION_LOCK_SQL.format("un"), MIGRATION_LOCK)
         store = await asyncio.wait_for(opening, timeout=30)
     finally:
         await migrating.close()
@@ -134,12 +134,30 @@ async def test_a_migration_waits_only_migration_wait_seconds(
     import asyncpg
 
     from bot.store import StoreBusy
-    from bot.store.postgresql import MIGRATION_LOCK
+    from bot.store.postgresql import MIGRATION_LOCK, MIGRATION_LOCK_SQL
 
     migrating = await asyncpg.connect(database_url)
     try:
-        await migrating.execute("SELECT pg_advisory_lock($1, $2)", *MIGRATION_LOCK)
+        await migrating.execute(MIGRATION_LOCK_SQL.format(""), MIGRATION_LOCK)
         with pytest.raises(StoreBusy, match=r"storage\.migration_wait_seconds"):
             await reopen(migration_wait_seconds=1)
     finally:
         await migrating.close()
+
+
+async def test_a_migration_in_another_schema_does_not_wait(
+    reopen: Reopen, database_url: str
+) -> None:
+    """Deployments (and test runs) in other schemas of one database migrate side by side."""
+    import asyncpg
+
+    from bot.store.postgresql import MIGRATION_LOCK, MIGRATION_LOCK_SQL
+
+    elsewhere = await asyncpg.connect(database_url, server_settings={"search_path": "public"})
+    try:
+        # What a migration of the database's public schema holds, held throughout.
+        await elsewhere.execute(MIGRATION_LOCK_SQL.format(""), MIGRATION_LOCK)
+        store = await asyncio.wait_for(reopen(migration_wait_seconds=1), timeout=30)
+        await store.close()
+    finally:
+        await elsewhere.close()
