@@ -205,8 +205,8 @@ class ReporterDesk:
         full: Blocked,
     ) -> _Verified | Refused:
         for candidate in candidates:
-            owned = await self._codes.owned_by(code, requester_key, candidate.owner_tag)
-            if owned and await self._codes.matches(code, candidate.code_hash):
+            tag = candidate.owner_tag
+            if await self._codes.matches_owned(code, candidate.code_hash, requester_key, tag):
                 return _Verified(candidate.ticket_id, own)
         return Refused(Reason.TOO_MANY_ATTEMPTS, retry_after_minutes=full.minutes)
 

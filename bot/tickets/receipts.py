@@ -3,11 +3,12 @@
 To find the ticket without hashing every stored code, a short prefix of HMAC(pepper, code) is
 kept as an index; the slow hash is then checked for the few rows that share that prefix.
 
-The account that filed the report is kept only as an *owner tag*: the same slow hash of the
-code joined with the filer's keyed hash. Without the code nobody can compute it (not even with
-the pepper), so it links no account to the report; with the right code, typed from the filing
-account, it proves that the person asking is the one who filed, which lets them in while the
-limit on everyone's wrong codes is full.
+The account that filed the report is kept only as an *owner tag*: an HMAC of the filer's keyed
+hash under a key the slow hash derives from the code (its second 32 bytes, never stored). Without
+the code nobody can compute it (not even with the pepper), so it links no account to the report;
+with the right code, typed from the filing account, it proves that the person asking is the one
+who filed, which lets them in while the limit on everyone's wrong codes is full. One scrypt
+run yields both, when a code is issued and when it is checked.
 """
 
 from __future__ import annotations
@@ -61,31 +62,49 @@ def normalize_code(text: str, digits: int) -> str | None:
 
 def hash_code(code: str, settings: ReceiptSettings) -> str:
     """``scrypt$n$r$p$salt$hash``: the parameters travel with the hash, so costs can rise later."""
+    return hash_with_owner(code, settings, None)[0]
+
+
+def hash_with_owner(
+    code: str, settings: ReceiptSettings, owner: str | None
+) -> tuple[str, str | None]:
+    """:func:`hash_code`, and the owner tag of ``owner`` (if given) from the same scrypt run."""
     salt = secrets.token_bytes(SALT_BYTES)
     n, r, p = settings.scrypt_n, settings.scrypt_r, settings.scrypt_p
-    digest = _scrypt(code, salt, n, r, p)
-    return "$".join([SCHEME, str(n), str(r), str(p), _b64(salt), _b64(digest)])
+    derived = _scrypt(code, salt, n, r, p, dklen=2 * HASH_BYTES)
+    stored = "$".join([SCHEME, str(n), str(r), str(p), _b64(salt), _b64(derived[:HASH_BYTES])])
+    return stored, None if owner is None else _owner_tag(derived, owner)
 
 
-def verify_code(code: str, stored: str) -> bool:
+def verify_code(code: str, stored: str, *, owner: str | None = None, owner_tag: str = "") -> bool:
+    """Whether ``code`` is the one ``stored`` was made from; with ``owner``, also whether it was
+    filed by ``owner`` (``owner_tag``)."""
     try:
         scheme, n, r, p, salt, digest = stored.split("$")
         if scheme != SCHEME:
             return False
         expected = base64.b64decode(digest)
-        actual = _scrypt(code, base64.b64decode(salt), int(n), int(r), int(p))
+        # scrypt's output is a prefix of its longer output: the stored half checks the code.
+        dklen = 2 * HASH_BYTES if owner is not None else HASH_BYTES
+        derived = _scrypt(code, base64.b64decode(salt), int(n), int(r), int(p), dklen=dklen)
     except ValueError:
         return False
-    return hmac.compare_digest(actual, expected)
+    if not hmac.compare_digest(derived[:HASH_BYTES], expected):
+        return False
+    return owner is None or hmac.compare_digest(_owner_tag(derived, owner), owner_tag)
+
+
+def _owner_tag(derived: bytes, owner: str) -> str:
+    return hmac.new(derived[HASH_BYTES:], owner.encode(), hashlib.sha256).hexdigest()
 
 
 def lookup_index(pepper: bytes, code: str, chars: int) -> str:
     return keyed_hash(pepper, "receipt", code)[:chars]
 
 
-def _scrypt(code: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+def _scrypt(code: str, salt: bytes, n: int, r: int, p: int, *, dklen: int) -> bytes:
     maxmem = 128 * r * (n + p + 2) + 1024 * 1024
-    return hashlib.scrypt(code.encode(), salt=salt, n=n, r=r, p=p, maxmem=maxmem, dklen=HASH_BYTES)
+    return hashlib.scrypt(code.encode(), salt=salt, n=n, r=r, p=p, maxmem=maxmem, dklen=dklen)
 
 
 def _b64(data: bytes) -> str:
@@ -102,12 +121,8 @@ class ReceiptCodes:
     async def issue(self, owner: str | None = None) -> IssuedCode:
         """A new code; ``owner`` (the filer's keyed hash) is kept only as an owner tag."""
         code = new_code(self.settings.digits)
-        code_hash, tag = await asyncio.to_thread(self._hashes, code, owner)
+        code_hash, tag = await asyncio.to_thread(hash_with_owner, code, self.settings, owner)
         return IssuedCode(code=code, lookup=self.lookup(code), code_hash=code_hash, owner_tag=tag)
-
-    def _hashes(self, code: str, owner: str | None) -> tuple[str, str | None]:
-        tag = None if owner is None else hash_code(owner_input(code, owner), self.settings)
-        return hash_code(code, self.settings), tag
 
     def normalize(self, text: str) -> str | None:
         return normalize_code(text, self.settings.digits)
@@ -118,12 +133,12 @@ class ReceiptCodes:
     async def matches(self, code: str, code_hash: str) -> bool:
         return await asyncio.to_thread(verify_code, code, code_hash)
 
-    async def owned_by(self, code: str, requester: str, owner_tag: str | None) -> bool:
-        """Whether ``requester`` filed the report ``code`` belongs to."""
+    async def matches_owned(
+        self, code: str, code_hash: str, requester: str, owner_tag: str | None
+    ) -> bool:
+        """Whether ``code`` is right and ``requester`` filed the report it belongs to."""
         if owner_tag is None:
             return False
-        return await asyncio.to_thread(verify_code, owner_input(code, requester), owner_tag)
-
-
-def owner_input(code: str, owner: str) -> str:
-    return f"{code}:{owner}"
+        return await asyncio.to_thread(
+            lambda: verify_code(code, code_hash, owner=requester, owner_tag=owner_tag)
+        )

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import re
 import secrets
 from collections import Counter
@@ -206,6 +208,8 @@ async def test_while_everyones_limit_is_full_the_filer_still_gets_in_and_nobody_
     assert isinstance(opened, TicketView) and opened.ticket_number == filed.ticket_number
     wrong = await desk.reporters.check_status(new_code(16), desk.reporter_key(REPORTER_ID), NOW)
     assert isinstance(wrong, Refused) and wrong.reason == Reason.TOO_MANY_ATTEMPTS
-    # The owner tag names nobody: it is a slow hash that needs the code itself.
-    [(tag,)] = query("SELECT owner_tag FROM receipt_codes")
-    assert tag.startswith("scrypt$") and desk.reporter_key(REPORTER_ID) not in tag
+    # The owner tag names nobody: it is keyed by what only the code's slow hash yields.
+    [(tag, code_hash)] = query("SELECT owner_tag, code_hash FROM receipt_codes")
+    key = desk.reporter_key(REPORTER_ID)
+    assert len(tag) == 64 and key not in tag and tag not in code_hash
+    assert tag != hmac.new(key.encode(), code.encode(), hashlib.sha256).hexdigest()
