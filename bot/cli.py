@@ -73,6 +73,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate_cmd = commands.add_parser("eval", help="score the matcher on labelled questions")
     evaluate_cmd.add_argument("file", type=Path, help="YAML file with cases: q, expect, also")
+    evaluate_cmd.add_argument(
+        "--baseline",
+        action="store_true",
+        help="also train char n-gram TF-IDF + logistic regression on the KB and score it",
+    )
     evaluate_cmd.set_defaults(handler=cmd_eval)
 
     kb = commands.add_parser("kb", help="knowledge base tools")
@@ -339,10 +344,24 @@ def _hotline(placeholders: dict[str, str]) -> dict[str, str]:
 
 def cmd_eval(args: argparse.Namespace, config: Config) -> int:
     service = FaqService.from_config(config)
-    report = evaluate(service.matcher, load_cases(args.file))
+    cases = load_cases(args.file)
+    report = evaluate(service.matcher, cases)
     for failure in report.failures:
         print(describe_failure(failure))
-    print(report.summary())
+    if not args.baseline:
+        print(report.summary())
+        return 0
+    from bot.matching.baseline import BaselineUnavailable, score_baseline
+
+    try:
+        baselines = score_baseline(service.kb, cases)
+    except BaselineUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    width = max(len(b.label) for b in baselines)
+    print(f"{'matcher':<{width}}  {report.summary()}")
+    for baseline in baselines:
+        print(f"{baseline.label:<{width}}  {baseline.summary()}")
     return 0
 
 

@@ -59,12 +59,12 @@ class Report:
         hit, total = self._count(in_scope=True)
         rejected, outside = self._count(in_scope=False)
         return (
-            f"in-scope top-1: {_percent(hit, total)} ({hit}/{total})  "
-            f"out-of-scope rejected: {_percent(rejected, outside)} ({rejected}/{outside})"
+            f"in-scope top-1: {percent(hit, total)} ({hit}/{total})  "
+            f"out-of-scope rejected: {percent(rejected, outside)} ({rejected}/{outside})"
         )
 
 
-def _percent(part: int, whole: int) -> str:
+def percent(part: int, whole: int) -> str:
     return f"{100 * part / whole:.1f}%" if whole else "n/a"
 
 
