@@ -1,11 +1,15 @@
 """Score a parent's question against the knowledge base and sort it into a band.
 
-Every entry is several *documents* (its question in each language, its phrasings, its keywords).
-A question is scored against each entry by three signals, blended:
+Before scoring, slips of the keyboard are mended towards the knowledge base's own words
+(:mod:`bot.matching.typos`: same sound, or a look-alike character). Every entry is several
+*documents* (its question in each language, its phrasings, its keywords). A question is scored
+against each entry by two channels, blended:
 
-- best document overlap: weighted Dice between the question's terms and one document;
-- coverage: the share of the question's (weighted) terms the entry knows anywhere;
-- fuzzy similarity (rapidfuzz) of the term strings, which tolerates small slips.
+- **words**: the question's concept-folded terms against the entry's, itself a blend of the best
+  document overlap (weighted Dice), coverage (the share of the question's weighted terms the
+  entry knows anywhere) and fuzzy similarity (rapidfuzz) of the term strings;
+- **chars**: character 1-3-gram TF-IDF cosine with the entry's best document
+  (:mod:`bot.matching.chargrams`), which needs no segmentation.
 
 A term weighs its rarity across entries (IDF) scaled by its kind (part of speech). Words the
 knowledge base has never seen weigh as much as its rarest nouns, so a question that is mostly
@@ -27,14 +31,19 @@ from rapidfuzz import fuzz, process
 
 from bot.config import MatchingConfig
 from bot.kb.model import Entry, KnowledgeBase
+from bot.matching.chargrams import CharIndex
+from bot.matching.normalize import normalize
 from bot.matching.segment import Segmenter, Term
+from bot.matching.typos import Mend, TypoMender
 
 Band = Literal["answer", "suggest", "none"]
 
-# Blend weights of the three signals (sum to 1); tuned on the development set.
+# Blend weights of the words channel's three signals (sum to 1), and the share of the final
+# score the chars channel brings; tuned on the development sets.
 DICE_WEIGHT = 0.45
 COVERAGE_WEIGHT = 0.35
 FUZZY_WEIGHT = 0.20
+CHARS_SHARE = 0.35
 # Only the best few entries by overlap get the (costlier) fuzzy comparison and a ranking.
 SHORTLIST = 12
 # A known word found inside an unknown one ("识字" in "识字班") counts for this share of its weight.
@@ -50,6 +59,9 @@ SINGLE_CHARACTER_FACTOR = 0.4
 class Candidate:
     id: str
     score: float
+    # The two channels' own scores (0-100), for the explanation.
+    words: float = 0.0
+    chars: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -60,6 +72,9 @@ class MatchResult:
     terms: tuple[str, ...]
     # An "outside" entry that recognised the question, to say where to ask instead.
     redirect: str | None = None
+    mends: tuple[Mend, ...] = ()
+    # Why the band was chosen, in a few words (for ``ask --json`` and the question log).
+    reason: str = ""
 
     @property
     def entry_id(self) -> str | None:
@@ -70,7 +85,21 @@ class MatchResult:
             "id": self.entry_id,
             "band": self.band,
             "score": round(self.score, 1),
-            "candidates": [{"id": c.id, "score": round(c.score, 1)} for c in self.candidates],
+            "candidates": [
+                {
+                    "id": c.id,
+                    "score": round(c.score, 1),
+                    "words": round(c.words, 1),
+                    "chars": round(c.chars, 1),
+                }
+                for c in self.candidates
+            ],
+            "explain": {
+                "reason": self.reason,
+                "terms": list(self.terms),
+                "mended": {m.typed: m.read for m in self.mends},
+                "redirect": self.redirect,
+            },
         }
 
 
@@ -81,14 +110,40 @@ class Matcher:
         keywords = [w for e in kb.entries.values() for w in e.keywords]
         self.segmenter = Segmenter(kb.concepts, kb.stopwords, keywords)
         self.entry_ids = sorted(kb.entries)
-        self.outside = frozenset(
-            i for i, key in enumerate(self.entry_ids) if kb.entries[key].scope == "outside"
-        )
+        self.outside_ids = frozenset(k for k in self.entry_ids if kb.entries[k].scope == "outside")
         self._share: dict[str, float] = {}
         self._build([self._entry_documents(kb.entries[key]) for key in self.entry_ids])
+        self._build_chars()
+        self.mender = TypoMender(
+            self._surface_words(), self.segmenter.is_dictionary_word, self.segmenter.made_up_spans
+        )
+
+    def _entry_texts(self, entry: Entry) -> list[str]:
+        return [entry.question.zh, entry.question.en, *entry.phrasings, " ".join(entry.keywords)]
+
+    def _build_chars(self) -> None:
+        texts: list[str] = []
+        starts: list[int] = []
+        for key in self.entry_ids:
+            starts.append(len(texts))
+            entry_texts = [normalize(t) for t in self._entry_texts(self.kb.entries[key])]
+            texts.extend(t for t in entry_texts if t)
+            if len(texts) == starts[-1]:
+                texts.append("")
+        self.chars = CharIndex(texts)
+        self.char_starts = np.array(starts, dtype=np.int64)
+
+    def _surface_words(self) -> set[str]:
+        """Every word as the knowledge base writes it, for mending slips towards them."""
+        words = set(self.segmenter.concepts) | set(self.segmenter.concept_words)
+        for entry in self.kb.entries.values():
+            words.update(normalize(k) for k in entry.keywords)
+            for text in self._entry_texts(entry):
+                words.update(self.segmenter.surface_words(text))
+        return words
 
     def _entry_documents(self, entry: Entry) -> list[frozenset[str]]:
-        texts = [entry.question.zh, entry.question.en, *entry.phrasings, " ".join(entry.keywords)]
+        texts = self._entry_texts(entry)
         docs: list[frozenset[str]] = []
         for text in texts:
             terms = self.segmenter.analyze(text) if text else []
@@ -139,21 +194,21 @@ class Matcher:
         return factor
 
     def match(self, question: str) -> MatchResult:
-        terms = self.segmenter.analyze(question)
+        text, mends = self.mender.mend(normalize(question))
+        terms = self.segmenter.analyze(text)
         if not terms:
-            return MatchResult("none", 0.0, (), ())
+            return MatchResult("none", 0.0, (), (), reason="no words to match")
         weights = self._query_weights(terms)
         found = tuple(sorted(weights))
-        ranked = self._rank(weights)
+        ranked = self._rank(weights, text)
         if not ranked:
-            return MatchResult("none", 0.0, (), found)
-        best_entry, best_score = ranked[0]
-        if best_entry in self.outside and best_score >= self.settings.suggest_score:
-            return MatchResult("none", best_score, (), found, self.entry_ids[best_entry])
-        candidates = tuple(
-            Candidate(self.entry_ids[i], score) for i, score in ranked if i not in self.outside
-        )
-        return self._band(candidates, found)
+            return MatchResult("none", 0.0, (), found, mends=mends, reason="no shared words")
+        best = ranked[0]
+        if best.id in self.outside_ids and best.score >= self.settings.suggest_score:
+            reason = f"outside topic {best.id} scored {best.score:.0f}"
+            return MatchResult("none", best.score, (), found, best.id, mends, reason)
+        candidates = tuple(c for c in ranked if c.id not in self.outside_ids)
+        return self._band(candidates, found, mends)
 
     def _query_weights(self, terms: list[Term]) -> dict[str, float]:
         """Each distinct term's weight; unknown words fall back to the known words inside them."""
@@ -174,8 +229,8 @@ class Matcher:
                 weights[term.text] = weight
         return weights
 
-    def _rank(self, weights: dict[str, float]) -> list[tuple[int, float]]:
-        """The shortlisted entries, best first, as (entry index, score 0-100)."""
+    def _rank(self, weights: dict[str, float], text: str) -> list[Candidate]:
+        """The shortlisted entries, best first, with each channel's score (0-100)."""
         query_weight = sum(weights.values())
         overlap = np.zeros(len(self.doc_weights))
         known = np.zeros(len(self.entry_ids))
@@ -184,18 +239,21 @@ class Matcher:
             if docs is not None:
                 overlap[docs] += weight
                 known[self.entry_postings[term]] += weight
+        if not known.any():
+            return []
         dice = 2 * overlap / (query_weight + self.doc_weights)
         best_dice = np.maximum.reduceat(dice, self.entry_starts)
-        scores = 100 * (DICE_WEIGHT * best_dice + COVERAGE_WEIGHT * known / query_weight)
-        touched = np.flatnonzero(known)
-        if touched.size == 0:
-            return []
-        if touched.size > SHORTLIST:
-            top = np.argpartition(scores[touched], -SHORTLIST)[-SHORTLIST:]
-            touched = touched[top]
+        words = 100 * (DICE_WEIGHT * best_dice + COVERAGE_WEIGHT * known / query_weight)
+        chars = 100 * np.maximum.reduceat(self.chars.cosines(text), self.char_starts)
+        blended = (1 - CHARS_SHARE) * words + CHARS_SHARE * chars
+        shortlist = np.argpartition(blended, -SHORTLIST)[-SHORTLIST:]
         query_text = " ".join(sorted(weights))
-        ranked = [(int(e), float(scores[e]) + self._fuzzy(int(e), query_text)) for e in touched]
-        ranked.sort(key=lambda item: (-item[1], self.entry_ids[item[0]]))
+        ranked = []
+        for index in (int(e) for e in shortlist):
+            word_score = float(words[index]) + self._fuzzy(index, query_text)
+            score = (1 - CHARS_SHARE) * word_score + CHARS_SHARE * float(chars[index])
+            ranked.append(Candidate(self.entry_ids[index], score, word_score, float(chars[index])))
+        ranked.sort(key=lambda c: (-c.score, c.id))
         return ranked
 
     def _fuzzy(self, entry: int, query_text: str) -> float:
@@ -205,16 +263,21 @@ class Matcher:
         )
         return FUZZY_WEIGHT * best[1] if best else 0.0
 
-    def _band(self, candidates: tuple[Candidate, ...], terms: tuple[str, ...]) -> MatchResult:
+    def _band(
+        self, candidates: tuple[Candidate, ...], terms: tuple[str, ...], mends: tuple[Mend, ...]
+    ) -> MatchResult:
         settings = self.settings
         shown = candidates[: settings.max_suggestions]
         if not candidates:
-            return MatchResult("none", 0.0, (), terms)
+            return MatchResult("none", 0.0, (), terms, mends=mends, reason="only outside topics")
         top = candidates[0].score
         runner_up = candidates[1].score if len(candidates) > 1 else 0.0
         if top >= settings.answer_score and top - runner_up >= settings.answer_margin:
-            return MatchResult("answer", top, shown, terms)
+            reason = f"top {top:.0f} >= {settings.answer_score:.0f}, ahead by {top - runner_up:.0f}"
+            return MatchResult("answer", top, shown, terms, mends=mends, reason=reason)
         if top >= settings.suggest_score:
             suggestions = tuple(c for c in shown if c.score >= settings.suggest_score)
-            return MatchResult("suggest", top, suggestions, terms)
-        return MatchResult("none", top, shown, terms)
+            reason = f"top {top:.0f}: close call or below {settings.answer_score:.0f}"
+            return MatchResult("suggest", top, suggestions, terms, mends=mends, reason=reason)
+        reason = f"top {top:.0f} < {settings.suggest_score:.0f}"
+        return MatchResult("none", top, shown, terms, mends=mends, reason=reason)

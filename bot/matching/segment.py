@@ -78,12 +78,38 @@ class Segmenter:
                     out.append(Term(folded, CONTENT if is_concept else share))
         return out
 
+    def surface_words(self, text: str) -> list[str]:
+        """The topic words of ``text`` as written (cut, not folded): no fillers, pronouns or
+        particles."""
+        return [
+            word
+            for chunk in normalize(text).split()
+            for word, share in self._words(chunk)
+            if word not in self.stopwords and (share > FILLER or word in self.concepts)
+        ]
+
+    def made_up_spans(self, run: str) -> list[tuple[int, int]]:
+        """Where in a run of Chinese characters jieba cut words its dictionary does not hold
+        (its HMM's guesses): the places a slip of the keyboard is likely to be."""
+        spans: list[tuple[int, int]] = []
+        start = 0
+        for word in self._jieba.cut(run):
+            if len(word) > 1 and not self._jieba.has_word(word):
+                spans.append((start, start + len(word)))
+            start += len(word)
+        return spans
+
+    def is_dictionary_word(self, word: str) -> bool:
+        return bool(self._jieba.has_word(word))
+
     def known_parts(self, word: str, known: Mapping[str, float]) -> list[str]:
         """Known words of two or more characters inside an unknown Chinese word, longest first.
 
-        "识字班" -> ["识字"]; "延时服务费" -> ["延时", "服务费"] (when those are known).
+        "识字班" -> ["识字"]; "延时服务费" -> ["延时", "服务费"] (when those are known). A word
+        of the dictionary is a thing of its own, not a compound of the knowledge base's words:
+        "身份证" is not about 身份, "洗衣机" not about 洗衣.
         """
-        if word.isascii() or len(word) < 3:
+        if word.isascii() or len(word) < 3 or self._jieba.has_word(word):
             return []
         parts: list[str] = []
         terms: list[str] = []
@@ -106,8 +132,24 @@ class Segmenter:
             if part.isascii():
                 words.append((part, _latin_share(part)))
             else:
-                words.extend((word, _tag_share(tag)) for word, tag in self._jieba.tag(part))
+                for word, tag in self._jieba.tag(part):
+                    words.extend((piece, _tag_share(tag)) for piece in self._unglue(word))
         return words
+
+    def _unglue(self, word: str) -> list[str]:
+        """A word jieba's HMM made up (not in its dictionary) from a filler or a one-character
+        concept and its neighbour ("娃报", "课娃", "说会") comes apart again."""
+        if len(word) < 2 or self._jieba.has_word(word):
+            return [word]
+        head, tail = word[0], word[-1]
+        if self._loose(head):
+            return [head, *self._unglue(word[1:])]
+        if self._loose(tail):
+            return [*self._unglue(word[:-1]), tail]
+        return [word]
+
+    def _loose(self, character: str) -> bool:
+        return character in self.stopwords or character in self.concepts
 
     def _fold(self, word: str) -> str:
         if not word or word in self.stopwords:
