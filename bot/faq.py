@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.config import Config
+from bot.conversation import Context, is_follow_up, without_greeting
 from bot.kb.check import render_answer
 from bot.kb.loader import load_knowledge_strict
 from bot.kb.model import Entry, KnowledgeBase
@@ -30,10 +32,23 @@ class FaqReply:
     source: str = ""
     suggestions: tuple[TopicLink, ...] = ()  # "did you mean" (suggest band)
     related: tuple[TopicLink, ...] = ()  # follow-up topics (answer band)
+    # A question that spans two topics: the second topic's answer too.
+    also: FaqReply | None = None
+    # Read together with the previous question ("那初中呢?").
+    follow_up: bool = False
 
     @property
     def entry_id(self) -> str | None:
         return self.match.entry_id
+
+    @property
+    def short_answer(self) -> str:
+        """The answer's first sentence (its verdict: "不可以。", "No."), for a two-topic reply."""
+        found = _FIRST_SENTENCE.match(self.answer)
+        return found.group(0).strip() if found else self.answer
+
+
+_FIRST_SENTENCE = re.compile(r".+?(?:[。！？]|[.!?](?=\s|$))", re.S)
 
 
 class FaqService:
@@ -47,10 +62,23 @@ class FaqService:
         kb = load_knowledge_strict(paths or list(config.knowledge_paths))
         return cls(kb, Matcher(kb, config.matching), dict(config.local))
 
-    def ask(self, question: str, language: str) -> FaqReply:
+    def ask(self, question: str, language: str, context: Context | None = None) -> FaqReply:
+        """Answer ``question``; ``context`` is the previous question, when it was answered
+        recently, for a follow-up that leans on it."""
+        question = without_greeting(question)
         match = self.matcher.match(question)
+        follow_up = False
+        if context is not None and is_follow_up(question):
+            together = self.matcher.match(f"{context.question} {question}")
+            if together.band == "answer":
+                reason = f"follow-up of {context.question!r}: {together.reason}"
+                match, follow_up = replace(together, reason=reason), True
         if match.band == "answer":
-            return self.answer(match.candidates[0].id, language, match)
+            reply = self.answer(match.candidates[0].id, language, match)
+            also = None
+            if match.second is not None:
+                also = self.answer(match.second.id, language, match)
+            return replace(reply, also=also, follow_up=follow_up)
         suggestions = tuple(self.link(c.id, language) for c in match.candidates)
         if match.band == "suggest":
             return FaqReply("suggest", match, language, suggestions=suggestions)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -53,6 +53,11 @@ UNKNOWN_CHAR_WEIGHT = 0.5
 # at most SINGLE_CHARACTER_FACTOR.
 KNOWN_BASE_FACTOR = 0.4
 SINGLE_CHARACTER_FACTOR = 0.4
+# Two topics in one question ("收费吗，几点结束"): the runner-up is answered too when it scores
+# an answer within this much of the top, and each of the two knows words of the question the
+# other does not, at least this share of the question's weight.
+TWO_TOPICS_GAP = 30.0
+TWO_TOPICS_OWN_SHARE = 0.15
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,8 @@ class MatchResult:
     mends: tuple[Mend, ...] = ()
     # Why the band was chosen, in a few words (for ``ask --json`` and the question log).
     reason: str = ""
+    # A second topic the question asks about as well (answered beside the first).
+    second: Candidate | None = None
 
     @property
     def entry_id(self) -> str | None:
@@ -99,6 +106,7 @@ class MatchResult:
                 "terms": list(self.terms),
                 "mended": {m.typed: m.read for m in self.mends},
                 "redirect": self.redirect,
+                "second": self.second.id if self.second else None,
             },
         }
 
@@ -110,6 +118,7 @@ class Matcher:
         keywords = [w for e in kb.entries.values() for w in e.keywords]
         self.segmenter = Segmenter(kb.concepts, kb.stopwords, keywords)
         self.entry_ids = sorted(kb.entries)
+        self.entry_index = {key: i for i, key in enumerate(self.entry_ids)}
         self.outside_ids = frozenset(k for k in self.entry_ids if kb.entries[k].scope == "outside")
         self._share: dict[str, float] = {}
         self._build([self._entry_documents(kb.entries[key]) for key in self.entry_ids])
@@ -208,7 +217,28 @@ class Matcher:
             reason = f"outside topic {best.id} scored {best.score:.0f}"
             return MatchResult("none", best.score, (), found, best.id, mends, reason)
         candidates = tuple(c for c in ranked if c.id not in self.outside_ids)
-        return self._band(candidates, found, mends)
+        result = self._band(candidates, found, mends)
+        if result.band != "none" and len(candidates) > 1:
+            second = self._second_topic(candidates[0], candidates[1], weights)
+            if second is not None:
+                reason = f"two topics: {candidates[0].id} and {second.id} know different words"
+                return replace(result, band="answer", second=second, reason=reason)
+        return result
+
+    def _second_topic(
+        self, top: Candidate, runner_up: Candidate, weights: dict[str, float]
+    ) -> Candidate | None:
+        settings = self.settings
+        if runner_up.score < settings.answer_score or top.score - runner_up.score > TWO_TOPICS_GAP:
+            return None
+        first = self.entry_terms[self.entry_index[top.id]]
+        other = self.entry_terms[self.entry_index[runner_up.id]]
+        total = sum(weights.values())
+        own_first = sum(w for t, w in weights.items() if t in first and t not in other)
+        own_other = sum(w for t, w in weights.items() if t in other and t not in first)
+        if min(own_first, own_other) >= TWO_TOPICS_OWN_SHARE * total:
+            return runner_up
+        return None
 
     def _query_weights(self, terms: list[Term]) -> dict[str, float]:
         """Each distinct term's weight; unknown words fall back to the known words inside them."""
