@@ -39,7 +39,7 @@ from bot.front_door import replay_left_behind, replay_unfinished
 from bot.i18n import LANGUAGES, text
 from bot.services import Services
 from bot.store import StoreError
-from handlers import delivery, errors, gatekeepers, inspector, parent, reporter
+from handlers import delivery, errors, gatekeepers, inspector, parent, reporter, teach
 from handlers.context import HotlineContext
 
 log = logging.getLogger(__name__)
@@ -206,6 +206,7 @@ def _register_handlers(app: Application) -> None:  # type: ignore[type-arg]
     # free text.
     inspector.register(app, group=FEATURES_GROUP)
     reporter.register(app, flows_group=FLOWS_GROUP, features_group=FEATURES_GROUP)
+    teach.register(app, group=FEATURES_GROUP)
     parent.register(app, group=FEATURES_GROUP)
     # Last in the group: answer any button press nobody above recognised.
     app.add_handler(CallbackQueryHandler(parent.unknown_button), FEATURES_GROUP)

@@ -86,9 +86,9 @@ class KnowledgeConfig:
 
 @dataclass(frozen=True)
 class MatchingConfig:
-    answer_score: float = 38.0
-    suggest_score: float = 37.0
-    answer_margin: float = 1.0
+    answer_score: float = 50.0
+    suggest_score: float = 48.0
+    answer_margin: float = 3.0
     max_suggestions: int = 3
 
     def __post_init__(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from bot.kb.check import render_answer
 from bot.kb.loader import load_knowledge_strict
 from bot.kb.model import Entry, KnowledgeBase
 from bot.matching.matcher import Band, Candidate, Matcher, MatchResult
+from bot.store.base import TaughtPhrasing
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,16 @@ class FaqService:
             source=source_line(entry),
             related=tuple(self.link(r, language) for r in entry.related if r in self.kb.entries),
         )
+
+    def with_phrasings(self, taught: Sequence[TaughtPhrasing]) -> FaqService:
+        """This FAQ with the phrasings staff taught (a new matcher; this one is unchanged)."""
+        entries = dict(self.kb.entries)
+        for phrasing in taught:
+            entry = entries.get(phrasing.entry_id)
+            if entry is not None and phrasing.phrasing not in entry.phrasings:
+                entries[entry.id] = replace(entry, phrasings=(*entry.phrasings, phrasing.phrasing))
+        kb = replace(self.kb, entries=entries)
+        return FaqService(kb, Matcher(kb, self.matcher.settings), self.placeholders)
 
     def link(self, entry_id: str, language: str) -> TopicLink:
         return TopicLink(entry_id, self.kb.entries[entry_id].question.for_language(language))

@@ -21,6 +21,7 @@ from bot.metrics import Metrics
 from bot.privacy import Sealer, keyed_hash, load_privacy_keys
 from bot.questions import QuestionLog
 from bot.store import Store, StoreError, open_store
+from bot.teaching import Teaching
 from bot.tickets.outbox import OutboxDispatcher, Send, utc_now
 from bot.tickets.services import TicketServices, build_ticket_services
 from bot.tickets.status_checks import StatusChecks
@@ -56,6 +57,7 @@ class Services:
     _questions: QuestionLog | None = None
     _inbox: Inbox | None = None
     _inspection: InspectionServices | None = None
+    _teaching: Teaching | None = None
     # What time it is for deadlines, digests and the outbox (tests set a clock of their own
     # before the services open).
     clock: Callable[[], datetime] = utc_now
@@ -77,7 +79,18 @@ class Services:
 
     @property
     def faq(self) -> FaqService:
+        """The FAQ as last built (with the phrasings staff taught)."""
+        if self._teaching is not None:
+            return self._teaching.faq
         return _ready(self._faq, "FAQ service")
+
+    async def current_faq(self) -> FaqService:
+        """The FAQ, first brought up to date with phrasings taught on any instance."""
+        return await self.teaching.current()
+
+    @property
+    def teaching(self) -> Teaching:
+        return _ready(self._teaching, "teaching")
 
     @property
     def store(self) -> Store:
@@ -121,6 +134,9 @@ class Services:
             followup=config.followup,
         )
         self._inspection = inspection
+        self._teaching = Teaching(
+            self._store, self._faq, inspection.access, inspection.audit, self.clock
+        )
         # New tickets are routed to a queue with deadlines, and possible duplicates are noted
         # in the same commit, so the queue's card can show them.
         self._tickets = build_ticket_services(

@@ -28,6 +28,12 @@ from handlers.common import (
     t,
 )
 from handlers.context import HotlineContext
+from handlers.conversation import (
+    recent_context,
+    remember_context,
+    reply_to_small_talk,
+    wants_a_person,
+)
 
 # Longer questions are cut before matching: nobody asks a policy question in 4,000 characters,
 # and the cost of segmenting a pasted essay should not fall on everyone else's replies.
@@ -185,14 +191,22 @@ async def answer_question(
     update: Update, context: HotlineContext, message: Message, question: str
 ) -> None:
     question = question[:MAX_QUESTION_CHARS]
+    # Small talk and "人工" get replies of their own (handlers/conversation.py).
+    if await reply_to_small_talk(update, context, message, question):
+        return
+    if wants_a_person(question):
+        await show_human_contact(update, context, message)
+        return
     language = language_of(update, context)
-    reply = context.services.faq.ask(question, language)
+    faq = await context.services.current_faq()
+    reply = faq.ask(question, language, recent_context(context))
     if not reply.match.terms:
         await reply_html(message, t(update, context, "faq.empty"))
         return
     if reply.band == "answer":
         sent = await send_answer(update, context, message, reply)
         await _remember_question(update, context, sent.message_id, question)
+        await remember_context(update, context, question, reply)
         return
     asker = asker_key(update, context)
     await context.services.questions.record(question, reply.band, reply.entry_id, asker, language)
@@ -208,11 +222,28 @@ async def answer_question(
 async def send_answer(
     update: Update, context: HotlineContext, message: Message, reply: FaqReply
 ) -> Message:
+    if reply.also is not None:
+        return await send_two_answers(update, context, message, reply, reply.also)
     html_text = (
         f"<b>{html.escape(reply.question)}</b>\n\n{html.escape(reply.answer)}\n\n"
         f"<i>{html.escape(t(update, context, 'faq.source', source=reply.source))}</i>"
     )
     return await reply_html(message, html_text, answer_markup(update, context, reply))
+
+
+async def send_two_answers(
+    update: Update, context: HotlineContext, message: Message, first: FaqReply, second: FaqReply
+) -> Message:
+    """A question on two topics: each topic's short answer, and each full answer a button away."""
+    parts = [
+        f"<b>{html.escape(r.question)}</b>\n{html.escape(r.short_answer)}" for r in (first, second)
+    ]
+    html_text = "\n\n".join([t(update, context, "faq.two_topics"), *parts])
+    rows = [
+        _topic_row(context.services.faq.link(r.entry_id or "", r.language)) for r in (first, second)
+    ]
+    rows.append(list(answer_markup(update, context, first).inline_keyboard[-1]))
+    return await reply_html(message, html_text, InlineKeyboardMarkup(rows))
 
 
 def answer_markup(update: Update, context: HotlineContext, reply: FaqReply) -> InlineKeyboardMarkup:

@@ -20,6 +20,7 @@ MESSAGES: dict[str, str] = {
     "help": (
         "<b>How to use</b>\n"
         "• Type a question; I answer from the policy documents and name the source.\n"
+        "• /report report illegal tutoring (confidential) · /status follow a report with its receipt code\n"
         "• /start main menu · /lang language · /about privacy\n"
         "• If I can't answer, leave a question for our staff or call the hotline."
     ),
@@ -48,6 +49,11 @@ MESSAGES: dict[str, str] = {
     ),
     "faq.empty": 'Please type your question in words, e.g. "Can my child take English tutoring on Saturday?"',
     "faq.need_text": "I can only read typed questions. To report with photos, use Report in /start.",
+    "faq.two_topics": "Your question touches two topics; here is a short answer to each (tap a button for the full one):",
+    "chat.greeting": 'Hello! Type your question about the Double Reduction policy, e.g. "Can my child take English tutoring on Saturday?" To report illegal tutoring, send /report.',
+    "chat.thanks": "You're welcome! Ask me anything else about the policy.",
+    "chat.bye": "Goodbye! Come back any time.",
+    "chat.who": 'I am the Double Reduction policy helpline and tip-off bot: I answer from the policy documents and name the source, and take reports of illegal tutoring 24 hours a day (/report). If I cannot answer, leave a question for our staff, or type "human".',
     "faq.ask_usage": "Write the question after /ask, e.g. <code>/ask Is weekend tutoring allowed?</code>",
     "feedback.thanks": "Thank you for the feedback!",
     "feedback.wrong_topic": "Wrong topic",
@@ -65,6 +71,17 @@ MESSAGES: dict[str, str] = {
     "staff.prompt": "Type your question for our staff (please leave out your name, phone and other personal details):",
     "staff.received": "Thank you, your question was received. Staff handle questions during {service_hours} and use them to improve the answers. For urgent matters, please call the hotline.",
     "staff.private_only": "Please message me privately to leave a question, to protect your privacy.",
+    "teach.not_allowed": "Only supervisors and admins can teach the bot new phrasings.",
+    "teach.private_only": "Please use /teach in a private chat with me.",
+    "teach.nothing": "No recent questions went unanswered or got a 👎.",
+    "teach.intro": "{count} recent questions the bot missed (❔ unanswered 🤔 unsure 👎 disliked). Press an entry to add the question as one of its phrasings:",
+    "teach.no_likely": "(no likely entry: the knowledge base needs one)",
+    "teach.taught": '"{question}" is now a phrasing of "{entry}", on every instance.',
+    "teach.undone": 'Undone: "{question}" is no longer a phrasing of "{entry}".',
+    "teach.refused": "Not added: {reason}. Change the knowledge base instead.",
+    "teach.already": "This question was dealt with already.",
+    "teach.unknown": "That question or entry no longer exists; send /teach again.",
+    "teach.undo": "↩️ Undo",
     "error.generic": "Sorry, something went wrong with your message. Please try again shortly.",
     "error.not_saved": "Sorry, the system cannot save anything just now, so what you just sent was not saved. Please send it again a little later.",
     # tip-offs: commands and entry

@@ -22,6 +22,7 @@ MESSAGES: dict[str, str] = {
     "help": (
         "<b>怎么使用</b>\n"
         "• 直接输入问题,我会根据政策文件回答并注明出处。\n"
+        "• /report 举报违规培训(保密) · /status 凭查询码查看举报进展\n"
         "• /start 主菜单 · /lang 切换语言 · /about 隐私说明\n"
         "• 答不上来时,可以留言给工作人员,或拨打热线。"
     ),
@@ -50,6 +51,11 @@ MESSAGES: dict[str, str] = {
     ),
     "faq.empty": "请用文字输入您的问题,例如:“周末还能上英语补习班吗?”",
     "faq.need_text": "我只能阅读文字问题。请用文字描述您的问题;如需举报并提供照片,请使用 /start 中的“举报”。",
+    "faq.two_topics": "您的问题涉及两个方面,分别回答如下(点按钮看完整解答):",
+    "chat.greeting": "您好!请直接输入您想问的“双减”政策问题,例如:“周末还能上英语补习班吗?”举报违规培训请发送 /report。",
+    "chat.thanks": "不客气!还有别的问题可以直接问我。",
+    "chat.bye": "再见!有问题随时来问。",
+    "chat.who": "我是“双减”政策咨询与违规培训举报机器人:根据政策文件回答问题并注明出处,24小时受理举报(/report)。答不上的问题可以留言给工作人员,或发送“人工”。",
     "faq.ask_usage": "请在 /ask 后面写上问题,例如:<code>/ask 周末能上补习班吗</code>",
     # feedback
     "feedback.thanks": "谢谢您的反馈!",
@@ -69,6 +75,18 @@ MESSAGES: dict[str, str] = {
     "staff.prompt": "请输入您想留给工作人员的问题(请不要填写姓名、电话等个人信息):",
     "staff.received": "已收到您的留言,谢谢!工作人员会在{service_hours}处理,并据此完善解答。急事请拨打热线。",
     "staff.private_only": "请私聊我留言,保护您的隐私。",
+    # /teach
+    "teach.not_allowed": "只有主管和管理员可以教机器人新的问法。",
+    "teach.private_only": "请在与我的私聊中使用 /teach。",
+    "teach.nothing": "最近没有未答出或被点 👎 的问题。",
+    "teach.intro": "最近 {count} 个没答好的问题(❔未答出 🤔不确定 👎差评)。点按钮,把这个问题加为该条目的问法:",
+    "teach.no_likely": "(没有可能的条目,请完善知识库)",
+    "teach.taught": "已把“{question}”加为“{entry}”的问法,所有实例立即生效。",
+    "teach.undone": "已撤销:“{question}”不再是“{entry}”的问法。",
+    "teach.refused": "没有添加:{reason}。请在知识库中修改。",
+    "teach.already": "这个问题已经处理过了。",
+    "teach.unknown": "这个问题或条目已不存在,请重新发送 /teach。",
+    "teach.undo": "↩️ 撤销",
     # errors
     "error.generic": "抱歉,处理您的消息时出了问题,请稍后再试。",
     "error.not_saved": "抱歉,系统暂时无法保存,您刚才发送的内容没有保存。请稍后再发一次。",

@@ -51,7 +51,14 @@ _WORK = frozenset(
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     "inspector": _WORK,
     "supervisor": _WORK
-    | {Action.REOPEN, Action.OVERRIDE_CLAIM, Action.STATS, Action.EXPORT, Action.BRIEF},
+    | {
+        Action.REOPEN,
+        Action.OVERRIDE_CLAIM,
+        Action.STATS,
+        Action.EXPORT,
+        Action.BRIEF,
+        Action.TEACH,
+    },
     "admin": frozenset(Action),
     "auditor": frozenset({Action.VIEW, Action.STATS, Action.AUDIT_LOG}),
 }

@@ -36,6 +36,7 @@ class Action(StrEnum):
     EXPORT = "export"
     BRIEF = "brief"  # the leadership report (PDF)
     AUDIT_LOG = "audit_log"
+    TEACH = "teach"  # add a parent's question to the knowledge base (/teach)
 
 
 class Disposition(StrEnum):

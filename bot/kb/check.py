@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -86,6 +86,47 @@ def _claimed_twice(
         return f"{entry_id}: '{text}' is also claimed by {owner[0]} ({where})"
     terms = " ".join(sorted(identity)) or "(nothing)"  # type: ignore[call-overload]
     return f"{entry_id}: '{text}' reads as '{terms}', like a phrasing of {owner[0]} ({where})"
+
+
+def taught_phrasing_problem(
+    kb: KnowledgeBase, entry_id: str, text: str, segmenter: Segmenter | None = None
+) -> str:
+    """Why ``text`` cannot be taught as a phrasing of ``entry_id`` ("" if it can): the checks
+    ``kb check`` makes of every phrasing, against the knowledge base as it stands."""
+    if entry_id not in kb.entries:
+        return f"entry '{entry_id}' does not exist"
+    form = normalize(text)
+    if not form:
+        return f"'{text}' has no words to match"
+    segmenter = segmenter or Segmenter(kb.concepts, kb.stopwords)
+    terms = frozenset(segmenter.terms(text))
+    for entry in kb.entries.values():
+        if entry.id == entry_id:
+            continue
+        for claim, _ in _claims(entry):
+            if normalize(claim) == form:
+                return f"'{text}' is also claimed by {entry.id}"
+            if frozenset(segmenter.terms(claim)) == terms:
+                shown = " ".join(sorted(terms)) or "(nothing)"
+                return f"'{text}' reads as '{shown}', like a phrasing of {entry.id}"
+    return ""
+
+
+def check_taught(kb: KnowledgeBase, taught: list[tuple[int, str, str]]) -> list[str]:
+    """``taught phrasing #id: message`` for each taught phrasing (id, entry id, text) that
+    ``kb check`` would fail, checked against the knowledge base and the ones taught before."""
+    segmenter = Segmenter(kb.concepts, kb.stopwords)
+    problems: list[str] = []
+    entries = dict(kb.entries)
+    for taught_id, entry_id, text in taught:
+        current = replace(kb, entries=entries)
+        problem = taught_phrasing_problem(current, entry_id, text, segmenter)
+        if problem:
+            problems.append(f"taught phrasing #{taught_id} ({entry_id}): {problem}")
+            continue
+        entry = entries[entry_id]
+        entries[entry_id] = replace(entry, phrasings=(*entry.phrasings, text))
+    return problems
 
 
 def _claims(entry: Entry) -> Iterator[tuple[str, tuple[str | int, ...]]]:

@@ -66,8 +66,10 @@ def training_texts(kb: KnowledgeBase) -> tuple[list[str], list[str]]:
 def score_baseline(kb: KnowledgeBase, cases: Sequence[Case]) -> list[BaselineScore]:
     """The baseline at its lowest and at its balanced threshold on ``cases``."""
     try:
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.linear_model import LogisticRegression
+        from sklearn.feature_extraction.text import (  # type: ignore[import-untyped]
+            TfidfVectorizer,
+        )
+        from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
     except ImportError as exc:
         raise BaselineUnavailable(
             "eval --baseline needs scikit-learn: pip install -e '.[dev]'"
@@ -109,7 +111,4 @@ def _score(
         else:
             in_scope += 1
             answered += answers and entry_id in case.accepted
-    return BaselineScore(
-        label, threshold, answered, in_scope, rejected, len(cases) - in_scope
-    )
-
+    return BaselineScore(label, threshold, answered, in_scope, rejected, len(cases) - in_scope)

@@ -72,4 +72,7 @@ class CharIndex:
                 values.append(posting[1] * (weight / norm))
         if not docs:
             return np.zeros(self.size)
-        return np.bincount(np.concatenate(docs), np.concatenate(values), minlength=self.size)
+        found: Floats = np.bincount(
+            np.concatenate(docs), np.concatenate(values), minlength=self.size
+        ).astype(np.float64)
+        return found

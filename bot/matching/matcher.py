@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
+import numpy.typing as npt
 from rapidfuzz import fuzz, process
 
 from bot.config import MatchingConfig
@@ -37,13 +38,15 @@ from bot.matching.segment import Segmenter, Term
 from bot.matching.typos import Mend, TypoMender
 
 Band = Literal["answer", "suggest", "none"]
+Floats = npt.NDArray[np.float64]
 
 # Blend weights of the words channel's three signals (sum to 1), and the share of the final
 # score the chars channel brings; tuned on the development sets.
 DICE_WEIGHT = 0.45
 COVERAGE_WEIGHT = 0.35
 FUZZY_WEIGHT = 0.20
-CHARS_SHARE = 0.35
+CHARS_SHARE = 0.3
+CHARS_DRAG = 0.0
 # Only the best few entries by overlap get the (costlier) fuzzy comparison and a ranking.
 SHORTLIST = 12
 # A known word found inside an unknown one ("识字" in "识字班") counts for this share of its weight.
@@ -57,6 +60,8 @@ SINGLE_CHARACTER_FACTOR = 0.4
 # an answer within this much of the top, and each of the two knows words of the question the
 # other does not, at least this share of the question's weight.
 TWO_TOPICS_GAP = 30.0
+# A question of one word ("老师", "退费") is answered only when one entry clearly owns that word.
+ONE_WORD_MARGIN = 15.0
 TWO_TOPICS_OWN_SHARE = 0.15
 
 
@@ -217,8 +222,8 @@ class Matcher:
             reason = f"outside topic {best.id} scored {best.score:.0f}"
             return MatchResult("none", best.score, (), found, best.id, mends, reason)
         candidates = tuple(c for c in ranked if c.id not in self.outside_ids)
-        result = self._band(candidates, found, mends)
-        if result.band != "none" and len(candidates) > 1:
+        result = self._band(candidates, found, mends, one_word=len(weights) == 1)
+        if result.band != "none" and len(candidates) > 1 and len(weights) > 1:
             second = self._second_topic(candidates[0], candidates[1], weights)
             if second is not None:
                 reason = f"two topics: {candidates[0].id} and {second.id} know different words"
@@ -275,13 +280,13 @@ class Matcher:
         best_dice = np.maximum.reduceat(dice, self.entry_starts)
         words = 100 * (DICE_WEIGHT * best_dice + COVERAGE_WEIGHT * known / query_weight)
         chars = 100 * np.maximum.reduceat(self.chars.cosines(text), self.char_starts)
-        blended = (1 - CHARS_SHARE) * words + CHARS_SHARE * chars
+        blended = _blend(words, chars)
         shortlist = np.argpartition(blended, -SHORTLIST)[-SHORTLIST:]
         query_text = " ".join(sorted(weights))
         ranked = []
         for index in (int(e) for e in shortlist):
             word_score = float(words[index]) + self._fuzzy(index, query_text)
-            score = (1 - CHARS_SHARE) * word_score + CHARS_SHARE * float(chars[index])
+            score = float(_blend(np.array(word_score), chars[index]))
             ranked.append(Candidate(self.entry_ids[index], score, word_score, float(chars[index])))
         ranked.sort(key=lambda c: (-c.score, c.id))
         return ranked
@@ -294,15 +299,21 @@ class Matcher:
         return FUZZY_WEIGHT * best[1] if best else 0.0
 
     def _band(
-        self, candidates: tuple[Candidate, ...], terms: tuple[str, ...], mends: tuple[Mend, ...]
+        self,
+        candidates: tuple[Candidate, ...],
+        terms: tuple[str, ...],
+        mends: tuple[Mend, ...],
+        *,
+        one_word: bool = False,
     ) -> MatchResult:
         settings = self.settings
+        margin = max(settings.answer_margin, ONE_WORD_MARGIN if one_word else 0.0)
         shown = candidates[: settings.max_suggestions]
         if not candidates:
             return MatchResult("none", 0.0, (), terms, mends=mends, reason="only outside topics")
         top = candidates[0].score
         runner_up = candidates[1].score if len(candidates) > 1 else 0.0
-        if top >= settings.answer_score and top - runner_up >= settings.answer_margin:
+        if top >= settings.answer_score and top - runner_up >= margin:
             reason = f"top {top:.0f} >= {settings.answer_score:.0f}, ahead by {top - runner_up:.0f}"
             return MatchResult("answer", top, shown, terms, mends=mends, reason=reason)
         if top >= settings.suggest_score:
@@ -311,3 +322,11 @@ class Matcher:
             return MatchResult("suggest", top, suggestions, terms, mends=mends, reason=reason)
         reason = f"top {top:.0f} < {settings.suggest_score:.0f}"
         return MatchResult("none", top, shown, terms, mends=mends, reason=reason)
+
+
+def _blend(words: Floats, chars: Floats) -> Floats:
+    """The final score: the words channel, lifted by the chars channel where the spelling is
+    closer than the words say (a slip, a badly cut word) and never pulled down by it (the
+    concepts know better than the spelling what a question is about)."""
+    blended: Floats = words + CHARS_SHARE * np.maximum(chars - words, 0.0) - CHARS_DRAG * words
+    return blended

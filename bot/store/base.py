@@ -199,6 +199,18 @@ class FaqLogEntry:
     asker_key: str
     entry_id: str | None = None
     reason: str | None = None
+    id: int | None = None  # the log row's id, once stored
+
+
+@dataclass(frozen=True)
+class TaughtPhrasing:
+    """A parent's question staff added to a knowledge-base entry with /teach."""
+
+    id: int
+    entry_id: str
+    phrasing: str
+    taught_by: str
+    taught_at: datetime
 
 
 @dataclass(frozen=True)
@@ -496,6 +508,31 @@ class ThrottleTables(Protocol):
 class FaqLogTables(Protocol):
     async def log_faq_question(self, entry: FaqLogEntry) -> None: ...
     async def faq_log(self, since: datetime, kinds: Sequence[str]) -> list[FaqLogEntry]: ...
+    async def faq_question(self, log_id: int) -> FaqLogEntry | None: ...
+
+
+class TaughtTables(Protocol):
+    """Phrasings taught with /teach: the knowledge base's local overlay in the database."""
+
+    async def taught_version(self) -> int:
+        """Moves with every teach and undo."""
+        ...
+
+    async def live_taught_phrasings(self) -> list[TaughtPhrasing]:
+        """Every phrasing taught and not undone, oldest first."""
+        ...
+
+    async def add_taught_phrasing(
+        self, entry_id: str, phrasing: str, actor: str, now: datetime
+    ) -> int | None:
+        """The new row's id; None if the same text is already a live taught phrasing."""
+        ...
+
+    async def undo_taught_phrasing(
+        self, taught_id: int, actor: str, now: datetime
+    ) -> TaughtPhrasing | None:
+        """The phrasing undone; None if there is no live one with that id."""
+        ...
 
 
 class InspectionTables(Protocol):
@@ -654,6 +691,7 @@ class Transaction(
     DeliveryTables,
     ThrottleTables,
     FaqLogTables,
+    TaughtTables,
     InspectionTables,
     ChatStateTables,
     Protocol,

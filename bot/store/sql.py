@@ -33,6 +33,7 @@ from bot.store.base import (
     ReceiptRecord,
     SealedColumn,
     StoredFile,
+    TaughtPhrasing,
     ThrottleSlot,
     TicketRecord,
     TicketTiming,
@@ -57,6 +58,19 @@ def from_db_time(value: str | None) -> datetime | None:
 
 def _time(value: str) -> datetime:
     return datetime.fromisoformat(value)
+
+
+def _faq_log_entry(row: Row) -> FaqLogEntry:
+    return FaqLogEntry(
+        asked_at=_time(row[0]),
+        kind=row[1],
+        question=row[2],
+        entry_id=row[3],
+        reason=row[4],
+        language=row[5],
+        asker_key=row[6],
+        id=row[7],
+    )
 
 
 class SqlTransaction:
@@ -560,25 +574,69 @@ class SqlTransaction:
             ),
         )
 
+    _FAQ_LOG_COLUMNS = "asked_at, kind, question, entry_id, reason, language, asker_key, id"
+
     async def faq_log(self, since: datetime, kinds: Sequence[str]) -> list[FaqLogEntry]:
         marks = ", ".join("?" * len(kinds))
         rows = await self._rows(
-            "SELECT asked_at, kind, question, entry_id, reason, language, asker_key FROM faq_log"
-            f" WHERE asked_at >= ? AND kind IN ({marks}) ORDER BY asked_at",
+            f"SELECT {self._FAQ_LOG_COLUMNS} FROM faq_log"
+            f" WHERE asked_at >= ? AND kind IN ({marks}) ORDER BY asked_at, id",
             (to_db_time(since), *kinds),
         )
-        return [
-            FaqLogEntry(
-                asked_at=from_db_time(r[0]) or since,
-                kind=r[1],
-                question=r[2],
-                entry_id=r[3],
-                reason=r[4],
-                language=r[5],
-                asker_key=r[6],
-            )
-            for r in rows
-        ]
+        return [_faq_log_entry(r) for r in rows]
+
+    async def faq_question(self, log_id: int) -> FaqLogEntry | None:
+        row = await self._one(
+            f"SELECT {self._FAQ_LOG_COLUMNS} FROM faq_log WHERE id = ?", (log_id,)
+        )
+        return _faq_log_entry(row) if row is not None else None
+
+    # --- taught phrasings ---
+
+    async def taught_version(self) -> int:
+        row = await self._one("SELECT version FROM taught_version WHERE id = 1")
+        return int(row[0]) if row is not None else 0
+
+    async def live_taught_phrasings(self) -> list[TaughtPhrasing]:
+        rows = await self._rows(
+            "SELECT id, entry_id, phrasing, taught_by, taught_at FROM taught_phrasings"
+            " WHERE undone_at IS NULL ORDER BY id"
+        )
+        return [TaughtPhrasing(r[0], r[1], r[2], r[3], _time(r[4])) for r in rows]
+
+    async def add_taught_phrasing(
+        self, entry_id: str, phrasing: str, actor: str, now: datetime
+    ) -> int | None:
+        row = await self._one(
+            "INSERT INTO taught_phrasings (entry_id, phrasing, taught_by, taught_at)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT (phrasing) WHERE undone_at IS NULL DO NOTHING"
+            " RETURNING id",
+            (entry_id, phrasing, actor, to_db_time(now)),
+        )
+        if row is None:
+            return None
+        self._bump_taught_version(now)
+        return int(row[0])
+
+    async def undo_taught_phrasing(
+        self, taught_id: int, actor: str, now: datetime
+    ) -> TaughtPhrasing | None:
+        row = await self._one(
+            "UPDATE taught_phrasings SET undone_by = ?, undone_at = ?"
+            " WHERE id = ? AND undone_at IS NULL"
+            " RETURNING id, entry_id, phrasing, taught_by, taught_at",
+            (actor, to_db_time(now), taught_id),
+        )
+        if row is None:
+            return None
+        self._bump_taught_version(now)
+        return TaughtPhrasing(row[0], row[1], row[2], row[3], _time(row[4]))
+
+    def _bump_taught_version(self, now: datetime) -> None:
+        self._write(
+            "UPDATE taught_version SET version = version + 1, changed_at = ? WHERE id = 1",
+            (to_db_time(now),),
+        )
 
     # --- chat state ---
 

@@ -59,7 +59,7 @@ async def test_related_topic_button_shows_that_answer(harness: Harness) -> None:
 
 async def test_vague_question_offers_did_you_mean(harness: Harness) -> None:
     parent = harness.parent()
-    [reply] = await harness.say(parent, "培训班收费")
+    [reply] = await harness.say(parent, "退费")
     data = button_data(reply)
     assert reply["text"].startswith("没有找到完全对应的答案")
     assert data[-1] == "staff:ask"

@@ -25,11 +25,16 @@ def test_ask_json_contract(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "ask", "--json", "周末能上英语补习班吗")
     assert code == 0
     result = json.loads(out)
-    assert set(result) == {"id", "band", "score", "candidates"}
+    assert set(result) == {"id", "band", "score", "candidates", "explain"}
     assert result["band"] == "answer"
     assert result["id"] == "training.holidays_ban" == result["candidates"][0]["id"]
     assert 0 <= result["score"] <= 100
-    assert all(set(c) == {"id", "score"} for c in result["candidates"])
+    # Each candidate's two channels, and what decided the band.
+    assert all(set(c) == {"id", "score", "words", "chars"} for c in result["candidates"])
+    explain = result["explain"]
+    assert set(explain) == {"reason", "terms", "mended", "redirect", "second"}
+    assert explain["reason"].startswith("top ")
+    assert "周末" in explain["terms"]
 
 
 def test_ask_json_out_of_scope_has_null_id(capsys: pytest.CaptureFixture[str]) -> None:
