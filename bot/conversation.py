@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
 from bot.matching.normalize import normalize
@@ -136,23 +136,30 @@ def is_follow_up(text: str) -> bool:
 
 @dataclass(frozen=True)
 class Context:
-    """The question the last answer was for, and the entry that answered it."""
+    """The question the last answer was for, the entry that answered it, and when."""
 
     question: str
     entry_id: str
+    at: datetime
 
     def encode(self) -> str:
-        return json.dumps({"q": self.question, "id": self.entry_id}, ensure_ascii=False)
+        data = {"q": self.question, "id": self.entry_id, "at": self.at.isoformat()}
+        return json.dumps(data, ensure_ascii=False)
 
     @classmethod
-    def decode(cls, raw: str | None) -> Context | None:
+    def decode(cls, raw: str | None, now: datetime) -> Context | None:
+        """The context in ``raw``, if it is still recent at ``now`` (the store's row expires
+        too; the services' clock decides, so a test clock moves it)."""
         try:
             data = json.loads(raw) if raw else None
+            if not isinstance(data, dict):
+                return None
+            question, entry_id = data.get("q"), data.get("id")
+            at = datetime.fromisoformat(str(data.get("at")))
         except ValueError:
             return None
-        if not isinstance(data, dict):
+        if not isinstance(question, str) or not isinstance(entry_id, str):
             return None
-        question, entry_id = data.get("q"), data.get("id")
-        if isinstance(question, str) and isinstance(entry_id, str):
-            return cls(question, entry_id)
-        return None
+        if at.tzinfo is None or not timedelta() <= now - at <= FOLLOW_UP_WINDOW:
+            return None
+        return cls(question, entry_id, at)

@@ -79,7 +79,7 @@ class FaqService:
             reply = self.answer(match.candidates[0].id, language, match)
             also = None
             if match.second is not None:
-                also = self.answer(match.second.id, language, match)
+                also = self.answer(match.second.id, language)
             return replace(reply, also=also, follow_up=follow_up)
         suggestions = tuple(self.link(c.id, language) for c in match.candidates)
         if match.band == "suggest":

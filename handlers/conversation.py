@@ -30,7 +30,7 @@ def recent_context(context: HotlineContext) -> Context | None:
     """The question the person's last answer was for, if it was answered a few minutes ago
     (the row expires in the store; the copy is refilled from it for every update)."""
     copy = context.user_data if context.user_data is not None else {}
-    return Context.decode(copy.get(FOLLOW_UP_KEY))
+    return Context.decode(copy.get(FOLLOW_UP_KEY), context.services.clock())
 
 
 async def remember_context(
@@ -43,12 +43,13 @@ async def remember_context(
     previous = recent_context(context)
     if reply.follow_up and previous is not None:
         question = previous.question
+    now = context.services.clock()
     await context.services.chat_state.save(
         state_copy(context),
         person_key(update, context),
         FOLLOW_UP_KEY,
-        Context(question, reply.entry_id).encode(),
-        context.services.clock(),
+        Context(question, reply.entry_id, now).encode(),
+        now,
         ttl=FOLLOW_UP_WINDOW,
         with_update=update.update_id,
     )

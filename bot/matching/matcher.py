@@ -223,27 +223,25 @@ class Matcher:
             return MatchResult("none", best.score, (), found, best.id, mends, reason)
         candidates = tuple(c for c in ranked if c.id not in self.outside_ids)
         result = self._band(candidates, found, mends, one_word=len(weights) == 1)
-        if result.band != "none" and len(candidates) > 1 and len(weights) > 1:
-            second = self._second_topic(candidates[0], candidates[1], weights)
-            if second is not None:
-                reason = f"two topics: {candidates[0].id} and {second.id} know different words"
-                return replace(result, band="answer", second=second, reason=reason)
+        if result.band != "none" and len(weights) > 1:
+            top = candidates[0]
+            for other in candidates[1 : self.settings.max_suggestions]:
+                if self._other_topic(top, other, weights):
+                    reason = f"two topics: {top.id} and {other.id} know different words"
+                    return replace(result, band="answer", second=other, reason=reason)
         return result
 
-    def _second_topic(
-        self, top: Candidate, runner_up: Candidate, weights: dict[str, float]
-    ) -> Candidate | None:
+    def _other_topic(self, top: Candidate, other: Candidate, weights: dict[str, float]) -> bool:
+        """Whether ``other`` answers a part of the question ``top`` does not."""
         settings = self.settings
-        if runner_up.score < settings.answer_score or top.score - runner_up.score > TWO_TOPICS_GAP:
-            return None
+        if other.score < settings.answer_score or top.score - other.score > TWO_TOPICS_GAP:
+            return False
         first = self.entry_terms[self.entry_index[top.id]]
-        other = self.entry_terms[self.entry_index[runner_up.id]]
+        second = self.entry_terms[self.entry_index[other.id]]
         total = sum(weights.values())
-        own_first = sum(w for t, w in weights.items() if t in first and t not in other)
-        own_other = sum(w for t, w in weights.items() if t in other and t not in first)
-        if min(own_first, own_other) >= TWO_TOPICS_OWN_SHARE * total:
-            return runner_up
-        return None
+        own_first = sum(w for t, w in weights.items() if t in first and t not in second)
+        own_second = sum(w for t, w in weights.items() if t in second and t not in first)
+        return min(own_first, own_second) >= TWO_TOPICS_OWN_SHARE * total
 
     def _query_weights(self, terms: list[Term]) -> dict[str, float]:
         """Each distinct term's weight; unknown words fall back to the known words inside them."""
