@@ -57,7 +57,14 @@ def test_inspectors_work_their_own_department_only(access: Access) -> None:
 
 
 def test_supervisors_see_all_department_queues_and_reopen(access: Access) -> None:
-    extra = {Action.REOPEN, Action.OVERRIDE_CLAIM, Action.STATS, Action.EXPORT, Action.BRIEF}
+    extra = {
+        Action.REOPEN,
+        Action.OVERRIDE_CLAIM,
+        Action.STATS,
+        Action.EXPORT,
+        Action.BRIEF,
+        Action.TEACH,
+    }
     for queue in ("edu-haidian", "edu-chaoyang", "edu-city"):
         assert access.actions(CAROL, queue) == WORK | extra
     assert access.actions(CAROL, "market") == set()
