@@ -25,7 +25,7 @@ from bot.kb.loader import KnowledgeError
 from bot.matching.evaluate import describe_failure, evaluate, load_cases
 from bot.privacy import SecretError
 from bot.questions import Gap
-from bot.store.base import StoreError
+from bot.store.base import StoreError, TaughtPhrasing
 from bot.yamlfile import YamlFileError
 
 if TYPE_CHECKING:
@@ -84,6 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
     kb_commands = kb.add_subparsers(dest="kb_command", required=True, metavar="kb-command")
     check = kb_commands.add_parser("check", help="validate the knowledge base")
     check.add_argument("paths", nargs="*", type=Path, help="layers (default: from config)")
+    check.add_argument(
+        "--no-taught",
+        action="store_true",
+        help="leave out the phrasings taught with /teach (read from the configured database)",
+    )
     check.set_defaults(handler=cmd_kb_check)
     gaps = kb_commands.add_parser("gaps", help="most frequent questions the bot could not answer")
     gaps.add_argument("--days", type=int, default=30, help="look back this many days")
@@ -367,15 +372,43 @@ def cmd_eval(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_kb_check(args: argparse.Namespace, config: Config) -> int:
     paths = list(args.paths) or list(config.knowledge_paths)
-    result = check_knowledge(paths, dict(config.local), today=date.today())
+    taught, note = ([], "") if args.no_taught else asyncio.run(_taught_phrasings(config))
+    result = check_knowledge(
+        paths, dict(config.local), date.today(), taught, config.storage.safe_url
+    )
     for line in [*map(str, result.problems), *map(warning_line, result.warnings)]:
         print(line)
     warned = f", {len(result.warnings)} warning(s)" if result.warnings else ""
+    code = 1 if result.problems else 0
     if result.problems:
         print(f"{len(result.problems)} problem(s){warned}", file=sys.stderr)
-        return 1
-    print(f"ok{warned}: {', '.join(str(p) for p in paths)}", file=sys.stderr)
-    return 0
+    else:
+        print(f"ok{warned}: {', '.join(str(p) for p in paths)}", file=sys.stderr)
+    if note:
+        print(note, file=sys.stderr)
+    return code
+
+
+async def _taught_phrasings(config: Config) -> tuple[list[TaughtPhrasing], str]:
+    """The live taught phrasings of the configured database, or none and why (a database not
+    created or not migrated yet is left as it is)."""
+    from bot.store import open_store
+    from bot.store.status import migration_status
+
+    where = config.storage.safe_url
+    try:
+        status = await migration_status(config.storage, config.base_dir)
+    except StoreError as exc:
+        return [], f"taught phrasings not checked: database {where}: {exc}"
+    if not status.current:
+        return [], f"taught phrasings not checked: database {where} {status.summary()}"
+    store = await open_store(config.storage, config.base_dir)
+    try:
+        async with store.transaction(readonly=True) as tx:
+            taught = await tx.live_taught_phrasings()
+    finally:
+        await store.close()
+    return taught, f"{len(taught)} taught phrasing(s) from {where}"
 
 
 def cmd_kb_gaps(args: argparse.Namespace, config: Config) -> int:

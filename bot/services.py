@@ -135,7 +135,12 @@ class Services:
         )
         self._inspection = inspection
         self._teaching = Teaching(
-            self._store, self._faq, inspection.access, inspection.audit, self.clock
+            self._store,
+            self._faq,
+            inspection.access,
+            inspection.audit,
+            self.clock,
+            timedelta(seconds=config.matching.taught_refresh_seconds),
         )
         # New tickets are routed to a queue with deadlines, and possible duplicates are noted
         # in the same commit, so the queue's card can show them.

@@ -3,9 +3,12 @@
 ``/teach`` lists recent questions the question log holds as unanswered, unsure or 👎, each with
 the entries the matcher thinks likely. A supervisor or admin picks one: the question is stored
 as a taught phrasing (the database's local overlay on the knowledge base), audited in the staff
-audit, and undoable. Each teach and undo bumps a version row; every instance compares it with
-the version its matcher was built from before it answers (one small query) and rebuilds off
-the event loop when it moved, so a phrasing taught on one instance is answered by all.
+audit, and undoable. Each teach and undo bumps a version row. The instance that taught rebuilds
+its matcher at once; where instances share the database, each one reads the version at most
+once every ``matching.taught_refresh_seconds`` (a question does not cost a query) and rebuilds
+off the event loop when it moved, so a phrasing taught on one instance is answered by all within
+those seconds. Where this process is the database's only writer (SQLite), nobody else can teach,
+so the version is read once, at start.
 
 A phrasing is refused when ``kb check`` would fail it (the same text, or the same concepts,
 already claimed by another entry): what staff teach never breaks the knowledge base.
@@ -64,6 +67,7 @@ class Teaching:
         access: Access,
         audit: AuditTrail,
         clock: Callable[[], datetime],
+        refresh: timedelta,
     ) -> None:
         self._store = store
         self._base = base
@@ -73,6 +77,9 @@ class Teaching:
         self._faq = base
         self._version = 0
         self._rebuilding = asyncio.Lock()
+        self._refresh = refresh
+        # When the version was last read; None: never (the first question reads it).
+        self._checked: datetime | None = None
 
     @property
     def faq(self) -> FaqService:
@@ -83,10 +90,14 @@ class Teaching:
         return self._access.may_anywhere(user_id, Action.TEACH)
 
     async def current(self) -> FaqService:
-        """The FAQ, rebuilt first if a phrasing was taught or undone since it was built."""
-        async with self._store.transaction(readonly=True) as tx:
-            version = await tx.taught_version()
-        if version != self._version:
+        """The FAQ, rebuilt first if another instance taught or undid a phrasing since the
+        version was last read (read again only when it is ``refresh`` old)."""
+        now = self._clock()
+        due = self._checked is None or (
+            not self._store.exclusive and now - self._checked >= self._refresh
+        )
+        if due:
+            self._checked = now
             await self._rebuild()
         return self._faq
 

@@ -1,12 +1,14 @@
 """``kb check``: everything that can be wrong with a knowledge base, as ``file:line: message``.
 
-Problems fail the check; warnings (facts not checked for a year) are printed but do not.
+Problems fail the check; warnings (facts not checked for a year) are printed but do not. The
+phrasings staff taught with /teach (kept in the database) are checked as the files' own are,
+each named by the database and its id.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -15,6 +17,7 @@ from bot.kb.loader import Definition, LoadedKnowledge, Place, load_knowledge
 from bot.kb.model import Entry, KnowledgeBase
 from bot.matching.normalize import normalize
 from bot.matching.segment import Segmenter
+from bot.store.base import TaughtPhrasing
 from bot.yamlfile import YamlFileError
 
 # Telegram's limit for one message (telegram.constants.MessageLimit.MAX_TEXT_LENGTH); bot/ keeps
@@ -34,7 +37,14 @@ class KnowledgeCheck:
     warnings: list[YamlFileError] = field(default_factory=list)
 
 
-def check_knowledge(paths: list[Path], placeholders: dict[str, str], today: date) -> KnowledgeCheck:
+def check_knowledge(
+    paths: list[Path],
+    placeholders: dict[str, str],
+    today: date,
+    taught: Sequence[TaughtPhrasing] = (),
+    taught_from: str = "database",
+) -> KnowledgeCheck:
+    """The files' problems and warnings, and those of ``taught`` (read from ``taught_from``)."""
     loaded = load_knowledge(paths)
     problems = list(loaded.problems)
     checks = (_related, _phrasings, _answers, _required)
@@ -42,6 +52,7 @@ def check_knowledge(paths: list[Path], placeholders: dict[str, str], today: date
         problems.extend(check(loaded, placeholders))
     problems.extend(_checked_dates(loaded, today))
     problems.extend(_overridden_answers(loaded))
+    problems.extend(YamlFileError(taught_from, None, p) for p in check_taught(loaded.kb, taught))
     return KnowledgeCheck(problems, list(_stale(loaded, today)))
 
 
@@ -112,20 +123,22 @@ def taught_phrasing_problem(
     return ""
 
 
-def check_taught(kb: KnowledgeBase, taught: list[tuple[int, str, str]]) -> list[str]:
-    """``taught phrasing #id: message`` for each taught phrasing (id, entry id, text) that
-    ``kb check`` would fail, checked against the knowledge base and the ones taught before."""
+def check_taught(kb: KnowledgeBase, taught: Sequence[TaughtPhrasing]) -> list[str]:
+    """``taught phrasing #id (entry): message`` for each taught phrasing that ``kb check`` would
+    fail, checked against the knowledge base and the ones taught before it."""
+    if not taught:
+        return []
     segmenter = Segmenter(kb.concepts, kb.stopwords)
     problems: list[str] = []
     entries = dict(kb.entries)
-    for taught_id, entry_id, text in taught:
+    for phrasing in taught:
         current = replace(kb, entries=entries)
-        problem = taught_phrasing_problem(current, entry_id, text, segmenter)
+        problem = taught_phrasing_problem(current, phrasing.entry_id, phrasing.phrasing, segmenter)
         if problem:
-            problems.append(f"taught phrasing #{taught_id} ({entry_id}): {problem}")
+            problems.append(f"taught phrasing #{phrasing.id} ({phrasing.entry_id}): {problem}")
             continue
-        entry = entries[entry_id]
-        entries[entry_id] = replace(entry, phrasings=(*entry.phrasings, text))
+        entry = entries[phrasing.entry_id]
+        entries[entry.id] = replace(entry, phrasings=(*entry.phrasings, phrasing.phrasing))
     return problems
 
 

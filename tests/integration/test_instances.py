@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -57,9 +58,14 @@ def instance_config(base: Config, database_url: str, proxy: RoundRobinProxy, por
 
 @asynccontextmanager
 async def two_instances(
-    emu: BotApiEmulator, base: Config, database_url: str
+    emu: BotApiEmulator,
+    base: Config,
+    database_url: str,
+    *,
+    clock: Callable[[], datetime] | None = None,
 ) -> AsyncIterator[tuple[list[Harness], RoundRobinProxy]]:
-    """Both instances serving, each update delivered to one or the other in turn."""
+    """Both instances serving, each update delivered to one or the other in turn (their
+    services reading ``clock`` if given)."""
     ports = [free_port(), free_port()]
     upstreams = [f"http://127.0.0.1:{port}" for port in ports]
     errors: list[BaseException] = []
@@ -69,6 +75,8 @@ async def two_instances(
         for port in ports:  # one after the other: the first creates the shared keys file
             config = instance_config(base, database_url, proxy, port)
             app = build_application(config)
+            if clock is not None:
+                app.bot_data.clock = clock
             record_handler_errors(app, errors)
             await stack.enter_async_context(serving_webhook(app, config))
             harnesses.append(Harness(emu, app, config, errors))

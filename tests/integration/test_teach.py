@@ -98,7 +98,8 @@ async def test_a_phrasing_taught_on_one_instance_is_answered_by_the_other(
     emu: BotApiEmulator, tmp_path: Path, database_url: str, query: Query
 ) -> None:
     room = staffroom(emu)
-    async with two_instances(emu, room.config(tmp_path), database_url) as (instances, _):
+    config = room.config(tmp_path)
+    async with two_instances(emu, config, database_url, clock=room.clock) as (instances, _):
         first, second = instances
         parent = first.parent()
         await first.say(parent, MISSED)
@@ -108,7 +109,9 @@ async def test_a_phrasing_taught_on_one_instance_is_answered_by_the_other(
         await emu.wait_for_chat(
             room.carol.id, lambda: "已把" in emu.messages(room.carol.id)[-1]["text"]
         )
-        # Whichever instance takes them, the parent's next questions are answered from it.
+        # Once the other instance has looked again (it does not read the version for every
+        # question), whichever instance takes them answers the parent's questions from it.
+        room.clock.advance(seconds=config.matching.taught_refresh_seconds)
         for _ in range(2):
             [answer] = await second.say(parent, MISSED)
             assert f"fb:up:{ENTRY}" in button_data(answer)

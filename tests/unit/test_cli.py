@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import sqlite3
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -251,3 +253,50 @@ def test_brief_writes_a_pdf_and_audits_the_operator(
     assert audit_log(tmp_path) == [("cli", "brief", 1)]
     code, _, err = run(capsys, "--config", str(config), "brief", "--period", "soon")
     assert code == 2 and "--period" in err
+
+
+def test_kb_check_checks_the_phrasings_taught_in_the_database(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from bot.config import PROJECT_ROOT, load_config
+    from bot.store import open_store
+
+    # The example config (its knowledge and local facts), its database in tmp_path.
+    example = (PROJECT_ROOT / "config.example.yaml").read_text(encoding="utf-8")
+    config_file = tmp_path / "config.yaml"
+    config_file.write_text(
+        example.replace(
+            "sqlite:///data/hotline.sqlite3", f"sqlite:///{tmp_path}/hotline.sqlite3"
+        ).replace("    - knowledge/", f"    - {PROJECT_ROOT}/knowledge/"),
+        encoding="utf-8",
+    )
+    config = load_config(config_file)
+    # One sound phrasing, and one that reads as another entry's phrasing does.
+    taught = [
+        ("homework.group_checkins", "班级小管家每天要交口算截图"),
+        ("five.sleep", "周末能上英语补习班吗"),
+    ]
+
+    async def teach() -> None:
+        store = await open_store(config.storage, config.base_dir)
+        try:
+            async with store.transaction() as tx:
+                for entry_id, phrasing in taught:
+                    await tx.add_taught_phrasing(entry_id, phrasing, "staff:1", datetime.now(UTC))
+        finally:
+            await store.close()
+
+    code, _, err = run(capsys, "--config", str(config_file), "kb", "check")
+    assert code == 0 and "taught phrasings not checked: database" in err  # not created yet
+    asyncio.run(teach())
+    code, out, err = run(capsys, "--config", str(config_file), "kb", "check")
+    problems = [line for line in out.splitlines() if ": warning: " not in line]
+    assert code == 1
+    assert problems == [
+        f"sqlite:///{tmp_path}/hotline.sqlite3: taught phrasing #2 (five.sleep): "
+        "'周末能上英语补习班吗' reads as '周末 培训班 学科类', "
+        "like a phrasing of training.holidays_ban"
+    ]
+    assert f"2 taught phrasing(s) from sqlite:///{tmp_path}/hotline.sqlite3" in err
+    code, _, err = run(capsys, "--config", str(config_file), "kb", "check", "--no-taught")
+    assert code == 0 and "taught" not in err
