@@ -101,3 +101,24 @@ def test_the_national_platform_rules_are_cited(faq: FaqService, entry_id: str) -
     assert "全国校外教育培训监管与服务综合平台应用管理办法" in reply.source
     assert "2025-03" in reply.source
     assert "退费" in reply.answer and "投诉" in reply.answer
+
+
+def test_the_new_entries_state_only_what_their_documents_say(faq: FaqService) -> None:
+    # Keeping children in during breaks: the 2021 provisions (Order No. 50) forbid it.
+    recess = faq.answer("five.recess", "zh")
+    assert "不得对学生在课间及其他非教学时间的正当交流、游戏、出教室活动" in recess.answer
+    assert recess.source.startswith("《未成年人学校保护规定》（教育部令第50号）")
+    # Eye exercises twice a day were only a pilot's rule; the 2018 plan's parents' duties stay.
+    eyesight = faq.answer("five.eyesight", "zh").answer
+    assert "眼保健操" not in eyesight and "纠正孩子不良用眼行为" in eyesight
+    # Lotteries: the 2019 opinion's own words, and no promise about children not drawn.
+    places = faq.answer("exams.school_places", "zh").answer
+    assert "对报名人数超过招生计划的，实行电脑随机录取" in places
+    assert "回到公办学校" not in places
+    # Home tutors: the 2021 notice's cases, and no ruling on a given family.
+    tutors = faq.answer("training.private_tutors", "zh").answer
+    assert "不具备教师资格的人员违规开展学科类培训" in tutors
+    assert "可能属于这些情形" in tutors and "不是校外培训" not in tutors
+    # Refunds: no national refund rule, and the opinion's funding words.
+    refunds = faq.answer("afterschool.fee_refunds", "zh").answer
+    assert "采取财政补贴、服务性收费或代收费等方式" in refunds and "没有统一的退费细则" in refunds
