@@ -1,0 +1,207 @@
+"""The ways parents' questions used to go wrong, one class at a time, each asserted with the
+explanation ``ask --json`` prints (what was mended, which words counted, why the band)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import pytest
+
+from bot.config import MatchingConfig, load_config
+from bot.faq import FaqService
+from bot.matching.matcher import Matcher
+from bot.matching.segment import Segmenter
+from bot.matching.typos import Mend, TypoMender
+
+
+@cache
+def service() -> FaqService:
+    return FaqService.from_config(load_config(None, environ={}))
+
+
+def explained(question: str) -> dict[str, object]:
+    """What ``python -m bot ask --json QUESTION`` prints."""
+    return service().matcher.match(question).as_json()
+
+
+def explain(question: str) -> dict[str, object]:
+    found = explained(question)["explain"]
+    assert isinstance(found, dict)
+    return found
+
+
+# ---- slips of the keyboard: same sound, look-alike characters ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "typed", "read", "entry"),
+    [
+        ("五向管理是什么", "五向管理", "五项管理", "policy.five_management"),
+        ("幼小街接班还能上吗", "幼小街接", "幼小衔接", "training.preschool"),
+        ("孩子睡眼不足怎么办", "睡眼", "睡眠", "five.sleep"),
+        ("怎么巨报违规补课", "巨报", "举报", "report.how_to"),
+        ("寒加能补课吗", "寒加", "寒假", "training.holidays_ban"),
+        ("拖管班合法吗", "拖管班", "托管班", None),
+        ("举报可以匿明吗", "匿明", "匿名", "report.anonymity"),
+        ("周未能上数学课吗", "周未", "周末", "training.holidays_ban"),
+    ],
+)
+def test_a_slip_is_mended_and_shown(
+    question: str, typed: str, read: str, entry: str | None
+) -> None:
+    result = explained(question)
+    mended = explain(question)["mended"]
+    assert isinstance(mended, dict)
+    assert any(t.endswith(typed) and r.endswith(read) for t, r in mended.items()), mended
+    if entry is not None:
+        assert (result["band"], result["id"]) == ("answer", entry)
+
+
+def mender(words: list[str], dictionary: set[str], guessed: bool = True) -> TypoMender:
+    def spans(run: str) -> list[tuple[int, int]]:
+        return [(0, len(run))] if guessed else []
+
+    return TypoMender(words, dictionary.__contains__, spans)
+
+
+def test_a_same_sound_slip_is_mended_only_where_the_segmenter_guessed() -> None:
+    assert mender(["举报"], set()).mend("巨报") == ("举报", (Mend("巨报", "举报"),))
+    # Where the segmenter knew every word, a same-sound reading is not made.
+    assert mender(["举报"], set(), guessed=False).mend("巨报") == ("巨报", ())
+
+
+def test_a_look_alike_is_mended_without_a_guess() -> None:
+    assert mender(["周末"], set(), guessed=False).mend("周未") == ("周末", (Mend("周未", "周末"),))
+
+
+def test_a_common_word_and_a_knowledge_base_word_are_left_as_typed() -> None:
+    # The segmenter knew 老公 and 不管, so "公不" is no slip for 公布.
+    assert mender(["公布"], {"老公", "不管"}, guessed=False).mend("老公不管") == ("老公不管", ())
+    assert mender(["公布"], set()).mend("老公") == ("老公", ())
+    assert segmenter().made_up_spans("老公不管") == []
+    assert mender(["寒假", "举报"], set()).mend("寒假举报") == ("寒假举报", ())
+
+
+def test_two_possible_readings_are_a_guess_not_a_mend() -> None:
+    # 巨 sounds like both 举 and 拒: nothing is changed.
+    assert mender(["举报", "拒报"], set()).mend("巨报") == ("巨报", ())
+
+
+# ---- colloquial fillers glued onto words ----------------------------------------------------
+
+
+def segmenter() -> Segmenter:
+    return service().matcher.segmenter
+
+
+def test_a_filler_glued_to_a_word_comes_apart() -> None:
+    # jieba's guess "娃报" is the concept 学生 (娃) and the verb 报.
+    terms = segmenter().terms("娃报了个周末数学班")
+    assert "娃报" not in terms and {"学生", "报", "周末", "学科类"} <= set(terms)
+    assert explained("娃报了个周末数学班咋整")["id"] == "training.holidays_ban"
+
+
+def test_a_dictionary_word_is_not_read_as_a_compound_of_knowledge_base_words() -> None:
+    assert segmenter().known_parts("身份证", service().matcher.idf) == []
+    assert explained("身份证丢了怎么办")["band"] == "none"
+
+
+# ---- English with words the knowledge base does not know -----------------------------------
+
+
+def test_english_unknown_words_do_not_drown_the_known_ones() -> None:
+    question = "Can my kid attend a weekend maths tutoring class in Chaoyang?"
+    result = explained(question)
+    assert (result["band"], result["id"]) == ("answer", "training.holidays_ban")
+    terms = explain(question)["terms"]
+    assert isinstance(terms, list) and {"chaoyang", "周末", "学科类"} <= set(terms)
+
+
+# ---- out of scope, on words shared with the knowledge base ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "redirect"),
+    [
+        ("帮我写一篇作文", "outside.study_help"),
+        ("怎么让孩子爱上阅读", "outside.study_help"),
+        ("孩子数学不好怎么辅导", "outside.study_help"),
+        ("娃晚上老哭闹不睡觉怎么哄", "outside.parenting"),
+        ("孩子叛逆不听话怎么办", "outside.parenting"),
+        ("孩子在学校被欺负了", "outside.safety"),
+        ("居住证怎么办", None),
+        ("推荐个洗衣机", None),
+    ],
+)
+def test_out_of_scope_is_declined_and_says_where_to_go(question: str, redirect: str | None) -> None:
+    result = explained(question)
+    assert (result["band"], result["id"]) == ("none", None)
+    reason = explain(question)["reason"]
+    assert explain(question)["redirect"] == redirect
+    assert isinstance(reason, str)
+    if redirect is None:
+        assert reason.startswith("top ") and "<" in reason
+    else:
+        assert reason.startswith(f"outside topic {redirect} scored")
+
+
+# ---- the gaps the knowledge base had ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "entry"),
+    [
+        ("学校周末叫学生回去补课", "school.holiday_classes"),
+        ("小升初划片怎么划", "exams.school_places"),
+        ("民办学校为什么要摇号", "exams.school_places"),
+        ("大学生做家教违规吗", "training.private_tutors"),
+        ("老师让家长群里打卡", "homework.group_checkins"),
+        ("孩子近视了学校管吗", "five.eyesight"),
+        ("课间十分钟不让出教室", "five.recess"),
+        ("课后服务费能退吗", "afterschool.fee_refunds"),
+    ],
+)
+def test_the_former_gaps_are_answered(question: str, entry: str) -> None:
+    result = explained(question)
+    assert (result["band"], result["id"]) == ("answer", entry), result["candidates"]
+
+
+# ---- bands and their reasons ----------------------------------------------------------------
+
+
+def test_an_answer_names_its_score_and_its_lead() -> None:
+    result = explained("课间十分钟不让出教室")
+    reason = explain("课间十分钟不让出教室")["reason"]
+    assert result["band"] == "answer" and isinstance(reason, str)
+    assert reason.startswith("top ") and ">= 50" in reason and "ahead by" in reason
+    [top, *_] = result["candidates"]  # type: ignore[misc]
+    assert set(top) == {"id", "score", "words", "chars"}
+
+
+def test_a_close_call_suggests_both_and_says_so() -> None:
+    result = explained("退费")
+    assert result["band"] == "suggest" and result["id"] is None
+    assert "close call" in str(explain("退费")["reason"])
+
+
+def test_one_word_needs_a_clear_owner() -> None:
+    # "老师" is in many entries: no answer on it alone, whatever the scores.
+    assert explained("老师")["band"] != "answer"
+
+
+def test_the_thresholds_decide_the_band() -> None:
+    kb = service().kb
+    strict = Matcher(kb, MatchingConfig(answer_score=99.0, suggest_score=98.0))
+    lenient = Matcher(kb, MatchingConfig(answer_score=30.0, suggest_score=20.0, answer_margin=0))
+    question = "课后服务到几点结束"
+    assert strict.match(question).band in ("suggest", "none")
+    assert lenient.match(question).band == "answer"
+
+
+def test_two_topics_are_both_answered_and_explained() -> None:
+    question = "课后服务收费吗 几点结束"
+    result = service().matcher.match(question)
+    assert result.band == "answer" and result.second is not None
+    assert {result.candidates[0].id, result.second.id} == {"afterschool.fees", "afterschool.hours"}
+    assert explain(question)["second"] == result.second.id
+    assert str(explain(question)["reason"]).startswith("two topics: ")
