@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import re
 import sqlite3
 import subprocess
 import sys
@@ -82,6 +83,28 @@ def test_eval_prints_failures_then_summary(
     assert code == 0
     assert lines[0].startswith("FAIL '周末能上英语补习班吗': expected five.sleep")
     assert lines[-1] == "in-scope top-1: 50.0% (1/2)  out-of-scope rejected: 100.0% (1/1)"
+
+
+def test_eval_baseline_prints_both_side_by_side(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    cases = tmp_path / "cases.yaml"
+    cases.write_text(
+        "cases:\n"
+        '  - {q: "周末能上英语补习班吗", expect: training.holidays_ban}\n'
+        '  - {q: "课后服务到几点", expect: afterschool.hours}\n'
+        '  - {q: "今天天气怎么样", expect: null}\n',
+        encoding="utf-8",
+    )
+    code, out, _ = run(capsys, "eval", str(cases), "--baseline")
+    assert code == 0
+    matcher, lowest, balanced = out.strip().splitlines()[-3:]
+    assert matcher.split()[0] == "matcher" and "in-scope top-1: 100.0% (2/2)" in matcher
+    assert lowest.startswith("baseline, lowest threshold ")
+    assert balanced.startswith("baseline, threshold balanced ")
+    for line in (lowest, balanced):
+        assert "in-scope top-1: " in line and "out-of-scope rejected: " in line
+        assert re.search(r"\[p >= 0\.\d+\]$", line)
 
 
 def test_kb_check_clean(capsys: pytest.CaptureFixture[str]) -> None:
