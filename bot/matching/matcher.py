@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Literal, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -39,6 +39,7 @@ from bot.matching.typos import Mend, TypoMender
 
 Band = Literal["answer", "suggest", "none"]
 Floats = npt.NDArray[np.float64]
+T = TypeVar("T", float, Floats)
 
 # Blend weights of the words channel's three signals (sum to 1), and the share of the final
 # score the chars channel brings; tuned on the development sets.
@@ -48,7 +49,7 @@ FUZZY_WEIGHT = 0.20
 CHARS_SHARE = 0.3
 CHARS_DRAG = 0.0
 # Only the best few entries by overlap get the (costlier) fuzzy comparison and a ranking.
-SHORTLIST = 12
+SHORTLIST = 6
 # A known word found inside an unknown one ("识字" in "识字班") counts for this share of its weight.
 PART_CREDIT = 0.7
 UNKNOWN_CHAR_WEIGHT = 0.5
@@ -284,7 +285,7 @@ class Matcher:
         ranked = []
         for index in (int(e) for e in shortlist):
             word_score = float(words[index]) + self._fuzzy(index, query_text)
-            score = float(_blend(np.array(word_score), chars[index]))
+            score = float(_blend(word_score, float(chars[index])))
             ranked.append(Candidate(self.entry_ids[index], score, word_score, float(chars[index])))
         ranked.sort(key=lambda c: (-c.score, c.id))
         return ranked
@@ -322,9 +323,9 @@ class Matcher:
         return MatchResult("none", top, shown, terms, mends=mends, reason=reason)
 
 
-def _blend(words: Floats, chars: Floats) -> Floats:
-    """The final score: the words channel, lifted by the chars channel where the spelling is
-    closer than the words say (a slip, a badly cut word) and never pulled down by it (the
-    concepts know better than the spelling what a question is about)."""
-    blended: Floats = words + CHARS_SHARE * np.maximum(chars - words, 0.0) - CHARS_DRAG * words
+def _blend(words: T, chars: T) -> T:
+    """The final score (of every entry, or of one): the words channel, lifted by the chars
+    channel where the spelling is closer than the words say (a slip, a badly cut word) and never
+    pulled down by it (the concepts know better than the spelling what a question is about)."""
+    blended: T = words + CHARS_SHARE * np.maximum(chars - words, 0.0) - CHARS_DRAG * words
     return blended
