@@ -127,41 +127,44 @@ class Matcher:
         self.entry_index = {key: i for i, key in enumerate(self.entry_ids)}
         self.outside_ids = frozenset(k for k in self.entry_ids if kb.entries[k].scope == "outside")
         self._share: dict[str, float] = {}
-        self._build([self._entry_documents(kb.entries[key]) for key in self.entry_ids])
-        self._build_chars()
+        # Each entry's texts, normalised once for every index built from them.
+        texts = [self._entry_texts(kb.entries[key]) for key in self.entry_ids]
+        self._build([self._entry_documents(entry_texts) for entry_texts in texts])
+        self._build_chars(texts)
         self.mender = TypoMender(
-            self._surface_words(), self.segmenter.is_dictionary_word, self.segmenter.made_up_spans
+            self._surface_words(texts),
+            self.segmenter.is_dictionary_word,
+            self.segmenter.made_up_spans,
         )
 
     def _entry_texts(self, entry: Entry) -> list[str]:
-        return [entry.question.zh, entry.question.en, *entry.phrasings, " ".join(entry.keywords)]
+        texts = [entry.question.zh, entry.question.en, *entry.phrasings, " ".join(entry.keywords)]
+        return [normalize(text) for text in texts]
 
-    def _build_chars(self) -> None:
-        texts: list[str] = []
+    def _build_chars(self, texts: list[list[str]]) -> None:
+        documents: list[str] = []
         starts: list[int] = []
-        for key in self.entry_ids:
-            starts.append(len(texts))
-            entry_texts = [normalize(t) for t in self._entry_texts(self.kb.entries[key])]
-            texts.extend(t for t in entry_texts if t)
-            if len(texts) == starts[-1]:
-                texts.append("")
-        self.chars = CharIndex(texts)
+        for entry_texts in texts:
+            starts.append(len(documents))
+            documents.extend(t for t in entry_texts if t)
+            if len(documents) == starts[-1]:
+                documents.append("")
+        self.chars = CharIndex(documents)
         self.char_starts = np.array(starts, dtype=np.int64)
 
-    def _surface_words(self) -> set[str]:
+    def _surface_words(self, texts: list[list[str]]) -> set[str]:
         """Every word as the knowledge base writes it, for mending slips towards them."""
         words = set(self.segmenter.concepts) | set(self.segmenter.concept_words)
-        for entry in self.kb.entries.values():
-            words.update(normalize(k) for k in entry.keywords)
-            for text in self._entry_texts(entry):
-                words.update(self.segmenter.surface_words(text))
+        for key, entry_texts in zip(self.entry_ids, texts, strict=True):
+            words.update(normalize(k) for k in self.kb.entries[key].keywords)
+            for text in entry_texts:
+                words.update(self.segmenter.surface_words(text, normalized=True))
         return words
 
-    def _entry_documents(self, entry: Entry) -> list[frozenset[str]]:
-        texts = self._entry_texts(entry)
+    def _entry_documents(self, texts: list[str]) -> list[frozenset[str]]:
         docs: list[frozenset[str]] = []
         for text in texts:
-            terms = self.segmenter.analyze(text) if text else []
+            terms = self.segmenter.analyze(text, normalized=True) if text else []
             for term in terms:
                 self._share[term.text] = max(self._share.get(term.text, 0.0), term.unknown_share)
             if terms:
@@ -210,7 +213,7 @@ class Matcher:
 
     def match(self, question: str) -> MatchResult:
         text, mends = self.mender.mend(normalize(question))
-        terms = self.segmenter.analyze(text)
+        terms = self.segmenter.analyze(text, normalized=True)
         if not terms:
             return MatchResult("none", 0.0, (), (), reason="no words to match")
         weights = self._query_weights(terms)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 
 import opencc
 
@@ -23,9 +22,6 @@ _LONE_PLUS = re.compile(r"(?<!\d)\+|\+(?!\d)")
 _SPACES = re.compile(r"\s+")
 
 
-# The knowledge base's texts are normalised by several steps of the build, and a question by
-# the mender and the segmenter: each text is worked out once.
-@lru_cache(maxsize=1 << 16)
 def normalize(text: str) -> str:
     """Return the comparable form of ``text``: simplified, lowercase, words and digits only."""
     text = unicodedata.normalize("NFKC", text)

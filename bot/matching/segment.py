@@ -64,8 +64,9 @@ class Segmenter:
         """The ordered concept-folded terms of ``text`` without stopwords."""
         return [term.text for term in self.analyze(text)]
 
-    def analyze(self, text: str) -> list[Term]:
-        text = normalize(text)
+    def analyze(self, text: str, *, normalized: bool = False) -> list[Term]:
+        """The terms of ``text`` (``normalized``: it has been through ``normalize`` already)."""
+        text = text if normalized else normalize(text)
         if self._phrases is not None:
             text = self._phrases.sub(lambda m: f" {self.concepts[m.group(0)]} ", text)
         out: list[Term] = []
@@ -78,12 +79,12 @@ class Segmenter:
                     out.append(Term(folded, CONTENT if is_concept else share))
         return out
 
-    def surface_words(self, text: str) -> list[str]:
+    def surface_words(self, text: str, *, normalized: bool = False) -> list[str]:
         """The topic words of ``text`` as written (cut, not folded): no fillers, pronouns or
         particles."""
         return [
             word
-            for chunk in normalize(text).split()
+            for chunk in (text if normalized else normalize(text)).split()
             for word, share in self._words(chunk)
             if word not in self.stopwords and (share > FILLER or word in self.concepts)
         ]
