@@ -97,6 +97,8 @@ class Inbox:
         self._finished: list[tuple[int, bool]] = []
         self._batching = store.exclusive
         self._flush_soon: asyncio.Task[None] | None = None
+        # One flush at a time: close() waits for the one under way before the store closes.
+        self._flushing = asyncio.Lock()
 
     # --- arrive ---
 
@@ -170,6 +172,10 @@ class Inbox:
 
     async def flush(self) -> None:
         """Commit the done marks (and deferred chat state) of handled updates now."""
+        async with self._flushing:
+            await self._flush()
+
+    async def _flush(self) -> None:
         finished, self._finished = self._finished, []
         if not finished:
             return
