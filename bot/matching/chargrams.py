@@ -65,6 +65,20 @@ class CharIndex:
         self._starts = np.concatenate(([0], np.cumsum(df))).astype(np.int64)
         self.size = n
 
+    def centroid_norms(self, starts: npt.NDArray[np.int64]) -> Floats:
+        """The length of each group's summed document vectors, the groups being the documents
+        from ``starts[i]`` to ``starts[i + 1]`` (1 for a group with no grams), so that a
+        group's summed cosines divided by it is the cosine with the group's centroid."""
+        groups = len(starts)
+        group_of = np.searchsorted(starts, self._docs, side="right") - 1
+        gram_of = np.repeat(np.arange(len(self._starts) - 1), np.diff(self._starts))
+        keys, inverse = np.unique(gram_of * groups + group_of, return_inverse=True)
+        sums = np.bincount(inverse, self._values)
+        squares = np.bincount(keys % groups, sums * sums, minlength=groups)
+        norms: Floats = np.sqrt(squares)
+        norms[norms == 0] = 1.0
+        return norms
+
     def cosines(self, text: str) -> Floats:
         """Cosine similarity (0-1) of ``text`` with every document."""
         known: list[int] = []

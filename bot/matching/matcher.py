@@ -88,6 +88,8 @@ class MatchResult:
     reason: str = ""
     # A second topic the question asks about as well (answered beside the first).
     second: Candidate | None = None
+    # The entry whose texts taken together are spelled most like the question.
+    spelled: str | None = None
 
     @property
     def entry_id(self) -> str | None:
@@ -113,6 +115,7 @@ class MatchResult:
                 "mended": {m.typed: m.read for m in self.mends},
                 "redirect": self.redirect,
                 "second": self.second.id if self.second else None,
+                "spelled": self.spelled,
             },
         }
 
@@ -151,6 +154,7 @@ class Matcher:
                 documents.append("")
         self.chars = CharIndex(documents)
         self.char_starts = np.array(starts, dtype=np.int64)
+        self.char_centroid_norms = self.chars.centroid_norms(self.char_starts)
 
     def _surface_words(self, texts: list[list[str]]) -> set[str]:
         """Every word as the knowledge base writes it, for mending slips towards them."""
@@ -218,7 +222,7 @@ class Matcher:
             return MatchResult("none", 0.0, (), (), reason="no words to match")
         weights = self._query_weights(terms)
         found = tuple(sorted(weights))
-        ranked = self._rank(weights, text)
+        ranked, spelled = self._rank(weights, text)
         if not ranked:
             return MatchResult("none", 0.0, (), found, mends=mends, reason="no shared words")
         best = ranked[0]
@@ -226,7 +230,8 @@ class Matcher:
             reason = f"outside topic {best.id} scored {best.score:.0f}"
             return MatchResult("none", best.score, (), found, best.id, mends, reason)
         candidates = tuple(c for c in ranked if c.id not in self.outside_ids)
-        result = self._band(candidates, found, mends, one_word=len(weights) == 1)
+        result = self._band(candidates, found, mends, spelled, one_word=len(weights) == 1)
+        result = replace(result, spelled=spelled)
         if result.band != "none" and len(weights) > 1:
             top = candidates[0]
             for other in candidates[1 : self.settings.max_suggestions]:
@@ -266,8 +271,11 @@ class Matcher:
                 weights[term.text] = weight
         return weights
 
-    def _rank(self, weights: dict[str, float], text: str) -> list[Candidate]:
-        """The shortlisted entries, best first, with each channel's score (0-100)."""
+    def _rank(self, weights: dict[str, float], text: str) -> tuple[list[Candidate], str]:
+        """The shortlisted entries, best first, with each channel's score (0-100); and the entry
+        whose texts taken together are spelled most like the question (the cosine with the
+        centroid of its documents' character vectors, a view of the whole entry where the
+        chars channel scores its best document)."""
         query_weight = sum(weights.values())
         overlap = np.zeros(len(self.doc_weights))
         known = np.zeros(len(self.entry_ids))
@@ -277,11 +285,14 @@ class Matcher:
                 overlap[docs] += weight
                 known[self.entry_postings[term]] += weight
         if not known.any():
-            return []
+            return [], ""
         dice = 2 * overlap / (query_weight + self.doc_weights)
         best_dice = np.maximum.reduceat(dice, self.entry_starts)
         words = 100 * (DICE_WEIGHT * best_dice + COVERAGE_WEIGHT * known / query_weight)
-        chars = 100 * np.maximum.reduceat(self.chars.cosines(text), self.char_starts)
+        cosines = self.chars.cosines(text)
+        chars = 100 * np.maximum.reduceat(cosines, self.char_starts)
+        whole = np.add.reduceat(cosines, self.char_starts) / self.char_centroid_norms
+        spelled = self.entry_ids[int(np.argmax(whole))]
         blended = _blend(words, chars)
         shortlist = np.argpartition(blended, -SHORTLIST)[-SHORTLIST:]
         query_text = " ".join(sorted(weights))
@@ -291,7 +302,7 @@ class Matcher:
             score = float(_blend(word_score, float(chars[index])))
             ranked.append(Candidate(self.entry_ids[index], score, word_score, float(chars[index])))
         ranked.sort(key=lambda c: (-c.score, c.id))
-        return ranked
+        return ranked, spelled
 
     def _fuzzy(self, entry: int, query_text: str) -> float:
         start, end = int(self.entry_starts[entry]), self.entry_ends[entry]
@@ -305,6 +316,7 @@ class Matcher:
         candidates: tuple[Candidate, ...],
         terms: tuple[str, ...],
         mends: tuple[Mend, ...],
+        spelled: str,
         *,
         one_word: bool = False,
     ) -> MatchResult:
@@ -317,6 +329,13 @@ class Matcher:
         runner_up = candidates[1].score if len(candidates) > 1 else 0.0
         if top >= settings.answer_score and top - runner_up >= margin:
             reason = f"top {top:.0f} >= {settings.answer_score:.0f}, ahead by {top - runner_up:.0f}"
+            return MatchResult("answer", top, shown, terms, mends=mends, reason=reason)
+        if top >= settings.suggest_score and not one_word and candidates[0].id == spelled:
+            # A close call the spelling of the whole entry settles: two views agree on it.
+            reason = (
+                f"top {top:.0f} >= {settings.suggest_score:.0f}, ahead by {top - runner_up:.0f},"
+                f" and spelled most like the question"
+            )
             return MatchResult("answer", top, shown, terms, mends=mends, reason=reason)
         if top >= settings.suggest_score:
             suggestions = tuple(c for c in shown if c.score >= settings.suggest_score)

@@ -35,7 +35,7 @@ def test_ask_json_contract(capsys: pytest.CaptureFixture[str]) -> None:
     # Each candidate's two channels, and what decided the band.
     assert all(set(c) == {"id", "score", "words", "chars"} for c in result["candidates"])
     explain = result["explain"]
-    assert set(explain) == {"reason", "terms", "mended", "redirect", "second"}
+    assert set(explain) == {"reason", "terms", "mended", "redirect", "second", "spelled"}
     assert explain["reason"].startswith("top ")
     assert "周末" in explain["terms"]
 

@@ -184,6 +184,23 @@ def test_a_close_call_suggests_both_and_says_so() -> None:
     assert "close call" in str(explain("退费")["reason"])
 
 
+def test_a_close_call_the_whole_entry_is_spelled_like_is_answered() -> None:
+    # homework.in_school scores within 2 of homework.time_limits on words, but the time limits'
+    # texts taken together are spelled most like the question: two views agree.
+    question = "初二作业每天写到半夜 超时了吧"
+    result = explained(question)
+    [top, runner_up, *_] = result["candidates"]  # type: ignore[misc]
+    assert top["score"] - runner_up["score"] < 3
+    assert (result["band"], result["id"]) == ("answer", "homework.time_limits")
+    assert explain(question)["spelled"] == "homework.time_limits"
+    assert "spelled most like the question" in str(explain(question)["reason"])
+
+
+def test_a_close_call_on_one_word_is_not_settled_by_spelling() -> None:
+    # "退费" alone: tutoring refunds or after-school fees? Ask, whatever the spelling says.
+    assert explained("退费")["band"] == "suggest"
+
+
 def test_one_word_needs_a_clear_owner() -> None:
     # "老师" is in many entries: no answer on it alone, whatever the scores.
     assert explained("老师")["band"] != "answer"
