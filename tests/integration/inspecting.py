@@ -233,3 +233,16 @@ async def bot_running_with_clock(room: Staffroom, config: Config) -> AsyncIterat
             yield harness
         finally:
             room.harness = None
+
+
+@asynccontextmanager
+async def running_staffroom(emu: BotApiEmulator, folder: Path) -> AsyncIterator[Staffroom]:
+    """A staffroom with the real Application running on its config, reading its clock."""
+    room = staffroom(emu)
+    async with bot_running_with_clock(room, room.config(folder)):
+        yield room
+
+
+def button_data(message: JsonDict) -> list[str]:
+    """The callback data of a message's buttons, row by row."""
+    return [b.get("callback_data", "") for b in inline_buttons(message)]

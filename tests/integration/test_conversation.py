@@ -7,21 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.emulator import BotApiEmulator, inline_buttons
-from bot.emulator.state import JsonDict
+from bot.emulator import BotApiEmulator
 from tests.integration.conftest import Harness
-from tests.integration.inspecting import Staffroom, bot_running_with_clock, staffroom
-
-
-def button_data(message: JsonDict) -> list[str]:
-    return [b.get("callback_data", "") for b in inline_buttons(message)]
+from tests.integration.inspecting import Staffroom, button_data, running_staffroom
 
 
 @pytest.fixture
 async def room(emu: BotApiEmulator, tmp_path: Path) -> AsyncIterator[Staffroom]:
-    room = staffroom(emu)
-    async with bot_running_with_clock(room, room.config(tmp_path)):
-        yield room
+    async with running_staffroom(emu, tmp_path) as running:
+        yield running
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
-"""/teach through the emulator: a supervisor turns a missed question into a phrasing, every
-instance answers it at once, the teach is audited and undoable, and only staff may teach."""
+"""/teach through the emulator: a supervisor turns a missed question into a phrasing, the
+instance that taught answers it at once and the others within the refresh interval, the teach
+is audited and undoable, and only staff may teach."""
 
 from __future__ import annotations
 
@@ -9,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.emulator import BotApiEmulator, FakeUser, inline_buttons
+from bot.emulator import BotApiEmulator, FakeUser
 from bot.emulator.state import JsonDict
 from tests.conftest import NO_POSTGRESQL, POSTGRESQL_URL, Query
 from tests.integration.conftest import Harness
-from tests.integration.inspecting import Staffroom, bot_running_with_clock, staffroom
+from tests.integration.inspecting import Staffroom, button_data, running_staffroom, staffroom
 from tests.integration.test_instances import two_instances
 
 # A question the shipped knowledge base does not answer, about homework check-ins.
@@ -21,15 +22,10 @@ MISSED = "班级小管家每天要交口算截图"
 ENTRY = "homework.group_checkins"
 
 
-def button_data(message: JsonDict) -> list[str]:
-    return [b.get("callback_data", "") for b in inline_buttons(message)]
-
-
 @pytest.fixture
 async def room(emu: BotApiEmulator, tmp_path: Path) -> AsyncIterator[Staffroom]:
-    room = staffroom(emu)
-    async with bot_running_with_clock(room, room.config(tmp_path)):
-        yield room
+    async with running_staffroom(emu, tmp_path) as running:
+        yield running
 
 
 async def offered(bot: Harness, supervisor: FakeUser, question: str) -> JsonDict:

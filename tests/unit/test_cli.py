@@ -67,17 +67,23 @@ def test_ask_in_english(capsys: pytest.CaptureFixture[str]) -> None:
     assert "Source:" in out
 
 
-def test_eval_prints_failures_then_summary(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
-    cases = tmp_path / "cases.yaml"
+def cases_file(folder: Path, case: tuple[str, str]) -> Path:
+    """An eval file: one weekend-tutoring question answered right, ``case``, one out of scope."""
+    cases = folder / "cases.yaml"
     cases.write_text(
         "cases:\n"
         '  - {q: "周末能上英语补习班吗", expect: training.holidays_ban}\n'
-        '  - {q: "周末能上英语补习班吗", expect: five.sleep}\n'
+        f'  - {{q: "{case[0]}", expect: {case[1]}}}\n'
         '  - {q: "今天天气怎么样", expect: null}\n',
         encoding="utf-8",
     )
+    return cases
+
+
+def test_eval_prints_failures_then_summary(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    cases = cases_file(tmp_path, ("周末能上英语补习班吗", "five.sleep"))
     code, out, _ = run(capsys, "eval", str(cases))
     lines = out.strip().splitlines()
     assert code == 0
@@ -88,14 +94,7 @@ def test_eval_prints_failures_then_summary(
 def test_eval_baseline_prints_both_side_by_side(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    cases = tmp_path / "cases.yaml"
-    cases.write_text(
-        "cases:\n"
-        '  - {q: "周末能上英语补习班吗", expect: training.holidays_ban}\n'
-        '  - {q: "课后服务到几点", expect: afterschool.hours}\n'
-        '  - {q: "今天天气怎么样", expect: null}\n',
-        encoding="utf-8",
-    )
+    cases = cases_file(tmp_path, ("课后服务到几点", "afterschool.hours"))
     code, out, _ = run(capsys, "eval", str(cases), "--baseline")
     assert code == 0
     matcher, lowest, balanced = out.strip().splitlines()[-3:]
