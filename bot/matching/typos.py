@@ -122,8 +122,11 @@ class TypoMender:
             if _differences(word, typed) == 1:
                 found.add(word)
         for i, character in enumerate(typed):
+            look_alikes = self._look_alike.get(character)
+            if look_alikes is None:
+                continue  # most characters have no look-alike listed
             for word in self._by_pattern.get(_pattern(typed, i), ()):
-                if word[i] in self._look_alike.get(character, ""):
+                if word[i] in look_alikes:
                     found.add(word)
         # Two readings are a guess, not a mend.
         return found.pop() if len(found) == 1 else None
