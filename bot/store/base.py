@@ -59,6 +59,21 @@ class TicketRecord:
     closed_at: datetime | None
     resolved_at: datetime | None = None  # when it reached an outcome
     outcome: str | None = None  # the outcome text the reporter is told
+    # What the registry said of the institution when the ticket came in (see TicketInstitution).
+    institution_id: int | None = None
+    institution_status: str | None = None
+    institution_snapshot: str | None = None  # JSON object
+
+
+@dataclass(frozen=True)
+class TicketInstitution:
+    """The registry's word on a ticket's institution at one moment: the institution matched
+    (None if none was), its status then ('not_found', 'unconfirmed' without one), and what
+    the card shows of it (JSON)."""
+
+    institution_id: int | None
+    status: str
+    snapshot: str = "{}"
 
 
 @dataclass(frozen=True)
@@ -75,6 +90,7 @@ class NewTicket:
     claim_due_at: datetime | None
     created_at: datetime
     resolve_due_at: datetime | None = None
+    registry: TicketInstitution | None = None  # the registry's word, when it had one
 
 
 @dataclass(frozen=True)
@@ -319,6 +335,58 @@ class OperationsFigures:
     tickets_by_status: dict[str, int]
     claim_overdue: int
     resolve_overdue: int
+
+
+@dataclass(frozen=True, slots=True)
+class InstitutionRecord:
+    """One institution of the bureau's registry (白名单 / 黑名单)."""
+
+    id: int
+    match_key: str
+    name: str
+    aliases: tuple[str, ...]
+    credit_code: str | None
+    licence_number: str | None
+    licence_issuer: str
+    kind: str
+    form: str
+    district: str
+    address: str
+    status: str
+    status_since: str | None  # YYYY-MM-DD
+    status_reason: str
+    supervised_fees: bool | None
+    source: str
+    listed_on: str | None  # YYYY-MM-DD
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class InstitutionChange:
+    """One entry of the registry's audit trail; ``match_key`` names the institution (it may
+    be added in the same unit of work, before it has an id)."""
+
+    match_key: str
+    at: datetime
+    actor: str
+    change: str  # added / updated / status
+    status: str
+    reason: str = ""
+    ticket_id: int | None = None
+    details: str = "{}"  # JSON: field -> [before, after]
+
+
+@dataclass(frozen=True)
+class InstitutionChangeRecord:
+    id: int
+    institution_id: int
+    at: datetime
+    actor: str
+    change: str
+    status: str
+    reason: str
+    ticket_id: int | None
+    details: str
 
 
 # --- The unit of work --------------------------------------------------------------------------
@@ -646,10 +714,44 @@ class VerdictTables(Protocol):
         ...
 
 
+class RegistryTables(Protocol):
+    """The registry of institutions; every change bumps the registry's version."""
+
+    async def registry_version(self) -> int: ...
+    async def bump_registry_version(self, now: datetime) -> None: ...
+    async def all_institutions(self) -> list[InstitutionRecord]: ...
+    async def institution_by_id(self, institution_id: int) -> InstitutionRecord | None: ...
+    async def institution_by_match_key(self, match_key: str) -> InstitutionRecord | None: ...
+    async def add_institutions(self, rows: Sequence[InstitutionRecord]) -> None:
+        """Insert many at once (their ``id`` is ignored: the database numbers them)."""
+        ...
+
+    async def update_institutions(self, rows: Sequence[InstitutionRecord]) -> None:
+        """Overwrite many at once, by ``id``."""
+        ...
+
+    async def add_institution_changes(self, changes: Sequence[InstitutionChange]) -> None: ...
+    async def institution_changes(self, institution_id: int) -> list[InstitutionChangeRecord]: ...
+    async def tickets_about_institution(
+        self, institution_id: int, limit: int
+    ) -> list[TicketRecord]:
+        """Tickets linked to the institution, newest first."""
+        ...
+
+    async def set_ticket_institution(self, ticket_id: int, registry: TicketInstitution) -> None: ...
+    async def most_substantiated_institutions(
+        self, queues: Sequence[str], start: datetime, end: datetime, limit: int
+    ) -> list[tuple[int, int]]:
+        """``(institution id, substantiated tickets)`` for tickets of ``queues`` received in
+        [start, end), most first."""
+        ...
+
+
 class Transaction(
     OperationsTables,
     TicketTables,
     VerdictTables,
+    RegistryTables,
     DraftTables,
     DeliveryTables,
     ThrottleTables,

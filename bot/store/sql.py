@@ -9,6 +9,7 @@ reaches its database in one go.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +22,9 @@ from bot.store.base import (
     FaqLogEntry,
     FileInfo,
     InboxRecord,
+    InstitutionChange,
+    InstitutionChangeRecord,
+    InstitutionRecord,
     NewAuditEntry,
     NewEvent,
     NewMessage,
@@ -34,6 +38,7 @@ from bot.store.base import (
     SealedColumn,
     StoredFile,
     ThrottleSlot,
+    TicketInstitution,
     TicketRecord,
     TicketTiming,
     VerdictRecord,
@@ -117,10 +122,10 @@ class SqlTransaction:
         row = await self._one(
             "INSERT INTO tickets (number, year, seq, idempotency_key, status, queue, category,"
             " district, institution, description, details, claim_due_at, resolve_due_at,"
-            " created_at, updated_at)"
+            " created_at, updated_at, institution_id, institution_status, institution_snapshot)"
             " SELECT ? || '-' || CAST(year AS TEXT) || '-'"
             " || substr('00000', length(CAST(last_seq AS TEXT))) || CAST(last_seq AS TEXT),"
-            " year, last_seq, ?, 'new', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+            " year, last_seq, ?, 'new', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
             " FROM ticket_counters WHERE year = ?"
             " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, number",
             (
@@ -136,6 +141,7 @@ class SqlTransaction:
                 _db_time_or_none(ticket.resolve_due_at),
                 created,
                 created,
+                *_registry_values(ticket.registry),
                 ticket.year,
             ),
         )
@@ -1016,11 +1022,117 @@ class SqlTransaction:
             resolve_overdue=int(overdue[1] or 0) if overdue else 0,
         )
 
+    # --- the registry of institutions ---
+
+    async def _many(self, sql: str, rows: Sequence[Params]) -> None:
+        """One statement for many rows, in one go (the writes held back are sent first)."""
+        if rows:
+            await self.flush()
+            self.started = True
+            await self._run_many(sql, rows)
+
+    async def _run_many(self, sql: str, rows: Sequence[Params]) -> None:
+        raise NotImplementedError
+
+    async def registry_version(self) -> int:
+        row = await self._one("SELECT version FROM registry_version WHERE id = 1")
+        return int(row[0]) if row else 0
+
+    async def bump_registry_version(self, now: datetime) -> None:
+        self._write(
+            "UPDATE registry_version SET version = version + 1, changed_at = ? WHERE id = 1",
+            (to_db_time(now),),
+        )
+
+    async def all_institutions(self) -> list[InstitutionRecord]:
+        return [_institution(r) for r in await self._rows(f"{INSTITUTION_SELECT} ORDER BY id")]
+
+    async def institution_by_id(self, institution_id: int) -> InstitutionRecord | None:
+        row = await self._one(f"{INSTITUTION_SELECT} WHERE id = ?", (institution_id,))
+        return None if row is None else _institution(row)
+
+    async def institution_by_match_key(self, match_key: str) -> InstitutionRecord | None:
+        row = await self._one(f"{INSTITUTION_SELECT} WHERE match_key = ?", (match_key,))
+        return None if row is None else _institution(row)
+
+    async def add_institutions(self, rows: Sequence[InstitutionRecord]) -> None:
+        await self._many(
+            f"INSERT INTO institutions ({INSTITUTION_FIELDS}) VALUES ({_marks(_FIELD_NAMES)})",
+            [_institution_values(r) for r in rows],
+        )
+
+    async def update_institutions(self, rows: Sequence[InstitutionRecord]) -> None:
+        assignments = ", ".join(f"{name} = ?" for name in _FIELD_NAMES)
+        await self._many(
+            f"UPDATE institutions SET {assignments} WHERE id = ?",
+            [(*_institution_values(r), r.id) for r in rows],
+        )
+
+    async def add_institution_changes(self, changes: Sequence[InstitutionChange]) -> None:
+        await self._many(
+            "INSERT INTO institution_changes (institution_id, at, actor, change, status, reason,"
+            " ticket_id, details) SELECT id, ?, ?, ?, ?, ?, ?, ? FROM institutions"
+            " WHERE match_key = ?",
+            [
+                (
+                    to_db_time(c.at),
+                    c.actor,
+                    c.change,
+                    c.status,
+                    c.reason,
+                    c.ticket_id,
+                    c.details,
+                    c.match_key,
+                )
+                for c in changes
+            ],
+        )
+
+    async def institution_changes(self, institution_id: int) -> list[InstitutionChangeRecord]:
+        rows = await self._rows(
+            "SELECT id, institution_id, at, actor, change, status, reason, ticket_id, details"
+            " FROM institution_changes WHERE institution_id = ? ORDER BY id",
+            (institution_id,),
+        )
+        return [
+            InstitutionChangeRecord(r[0], r[1], _time(r[2]), r[3], r[4], r[5], r[6], r[7], r[8])
+            for r in rows
+        ]
+
+    async def tickets_about_institution(
+        self, institution_id: int, limit: int
+    ) -> list[TicketRecord]:
+        rows = await self._rows(
+            f"{TICKET_SELECT} WHERE institution_id = ? ORDER BY created_at DESC, id DESC LIMIT ?",
+            (institution_id, limit),
+        )
+        return _tickets(rows)
+
+    async def set_ticket_institution(self, ticket_id: int, registry: TicketInstitution) -> None:
+        self._write(
+            "UPDATE tickets SET institution_id = ?, institution_status = ?,"
+            " institution_snapshot = ? WHERE id = ?",
+            (*_registry_values(registry), ticket_id),
+        )
+
+    async def most_substantiated_institutions(
+        self, queues: Sequence[str], start: datetime, end: datetime, limit: int
+    ) -> list[tuple[int, int]]:
+        rows = await self._rows(
+            "SELECT institution_id, COUNT(*) AS substantiated FROM tickets"
+            " WHERE institution_id IS NOT NULL AND disposition = 'substantiated'"
+            f" AND queue IN ({_marks(queues)}) AND created_at >= ? AND created_at < ?"
+            " GROUP BY institution_id ORDER BY substantiated DESC, institution_id LIMIT ?",
+            (*queues, to_db_time(start), to_db_time(end), limit),
+        )
+        return [(int(r[0]), int(r[1])) for r in rows]
+
 
 TICKET_SELECT = (
     "SELECT id, number, status, queue, category, district, institution, description, details,"
     " disposition, claimed_by, claimed_at, claim_due_at, resolve_due_at, created_at, updated_at,"
-    " closed_at, resolved_at, outcome FROM tickets"
+    " closed_at, resolved_at, outcome, institution_id, institution_status, institution_snapshot"
+    " FROM tickets"
 )
 # Literal lists, not parameters: SQLite uses a partial index only when the query repeats its
 # condition word for word.
@@ -1066,6 +1178,9 @@ def _ticket(row: Row | None) -> TicketRecord | None:
         closed_at=from_db_time(row["closed_at"]),
         resolved_at=from_db_time(row["resolved_at"]),
         outcome=row["outcome"],
+        institution_id=row["institution_id"],
+        institution_status=row["institution_status"],
+        institution_snapshot=row["institution_snapshot"],
     )
 
 
@@ -1080,6 +1195,80 @@ def _verdict(row: Row) -> VerdictRecord:
         comment=row[6],
         supervisors_told_at=from_db_time(row[7]),
     )
+
+
+_FIELD_NAMES = (
+    "match_key",
+    "name",
+    "aliases",
+    "credit_code",
+    "licence_number",
+    "licence_issuer",
+    "kind",
+    "form",
+    "district",
+    "address",
+    "status",
+    "status_since",
+    "status_reason",
+    "supervised_fees",
+    "source",
+    "listed_on",
+    "updated_at",
+)
+INSTITUTION_FIELDS = ", ".join(_FIELD_NAMES)
+INSTITUTION_SELECT = f"SELECT id, {INSTITUTION_FIELDS} FROM institutions"
+
+
+def _institution(row: Row) -> InstitutionRecord:
+    return InstitutionRecord(
+        id=row["id"],
+        match_key=row["match_key"],
+        name=row["name"],
+        aliases=tuple(json.loads(row["aliases"])),
+        credit_code=row["credit_code"],
+        licence_number=row["licence_number"],
+        licence_issuer=row["licence_issuer"],
+        kind=row["kind"],
+        form=row["form"],
+        district=row["district"],
+        address=row["address"],
+        status=row["status"],
+        status_since=row["status_since"],
+        status_reason=row["status_reason"],
+        supervised_fees=None if row["supervised_fees"] is None else bool(row["supervised_fees"]),
+        source=row["source"],
+        listed_on=row["listed_on"],
+        updated_at=_time(row["updated_at"]),
+    )
+
+
+def _institution_values(record: InstitutionRecord) -> tuple[Any, ...]:
+    return (
+        record.match_key,
+        record.name,
+        json.dumps(list(record.aliases), ensure_ascii=False),
+        record.credit_code,
+        record.licence_number,
+        record.licence_issuer,
+        record.kind,
+        record.form,
+        record.district,
+        record.address,
+        record.status,
+        record.status_since,
+        record.status_reason,
+        record.supervised_fees,
+        record.source,
+        record.listed_on,
+        to_db_time(record.updated_at),
+    )
+
+
+def _registry_values(registry: TicketInstitution | None) -> tuple[Any, ...]:
+    if registry is None:
+        return (None, None, None)
+    return (registry.institution_id, registry.status, registry.snapshot)
 
 
 def _tickets(rows: Sequence[Row]) -> list[TicketRecord]:

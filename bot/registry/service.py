@@ -1,0 +1,344 @@
+"""The registry service: lookups from memory, imports and status changes through the store.
+
+Lookups never touch the database: they read an in-memory index built from the registry at one
+version. Every change (an import, an inspector's resolution) bumps the version row in the
+same commit, so each instance, and the CLI's imports into a running bot's database, is noticed
+by :meth:`Registry.refresh` (one small query), which rebuilds the index off the event loop and
+swaps it in; until then, and while an import is being written, lookups answer from the old one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+
+from bot.registry.importing import (
+    ImportPlan,
+    ListDefaults,
+    plan_import,
+    read_rows,
+)
+from bot.registry.index import RegistryIndex
+from bot.registry.model import (
+    NOT_FOUND,
+    UNCONFIRMED,
+    ChangeItem,
+    InstitutionForm,
+    InstitutionHistory,
+    InstitutionKind,
+    InstitutionStatus,
+    LookupResult,
+    TicketItem,
+)
+from bot.store.base import (
+    InstitutionChange,
+    InstitutionRecord,
+    Store,
+    TicketInstitution,
+    TicketRecord,
+    Transaction,
+)
+from bot.tickets.outbox import utc_now
+
+log = logging.getLogger(__name__)
+
+# Earlier tickets shown with one institution.
+HISTORY_TICKETS = 20
+
+
+@dataclass(frozen=True)
+class DraftChoice:
+    """What a report's "who" step settled with the registry, kept in the draft:
+    ``ask`` (waiting for the reporter to confirm ``ids``), ``id`` (confirmed ``ids[0]``),
+    ``not_found``, ``unsure`` (offered ``ids``, reporter not sure), or nothing checked."""
+
+    state: str = ""
+    ids: tuple[int, ...] = ()
+
+    def encode(self) -> str:
+        return f"{self.state}:{','.join(map(str, self.ids))}" if self.state else ""
+
+    @classmethod
+    def parse(cls, text: str) -> DraftChoice:
+        state, _, ids = text.partition(":")
+        if state not in ("ask", "id", "not_found", "unsure"):
+            return cls()
+        try:
+            return cls(state, tuple(int(i) for i in ids.split(",") if i))
+        except ValueError:
+            return cls()
+
+
+class Registry:
+    def __init__(self, store: Store, districts: Mapping[str, str]) -> None:
+        """``districts``: every name a district goes by → its id (as routing uses them)."""
+        self._store = store
+        self._districts = dict(districts)
+        self._index = RegistryIndex((), 0, self._districts)
+        self._rebuilding = asyncio.Lock()
+
+    # --- reading ---
+
+    @property
+    def index(self) -> RegistryIndex:
+        return self._index
+
+    def lookup(self, name: str, district: str = "") -> LookupResult:
+        return self._index.lookup(name, district)
+
+    def institution(self, institution_id: int) -> InstitutionRecord | None:
+        return self._index.by_id(institution_id)
+
+    async def refresh(self) -> bool:
+        """Rebuild the index if the registry changed since it was built; True if it did."""
+        async with self._rebuilding:
+            async with self._store.transaction(readonly=True) as tx:
+                version = await tx.registry_version()
+                if version == self._index.version:
+                    return False
+                records = await tx.all_institutions()
+            index = await asyncio.to_thread(RegistryIndex, records, version, self._districts)
+            self._index = index
+        log.info("registry index: %d institutions (version %d)", len(index), version)
+        return True
+
+    async def history(self, institution_id: int) -> InstitutionHistory | None:
+        async with self._store.transaction(readonly=True) as tx:
+            record = await tx.institution_by_id(institution_id)
+            if record is None:
+                return None
+            changes = await tx.institution_changes(institution_id)
+            tickets = await tx.tickets_about_institution(institution_id, HISTORY_TICKETS)
+            numbers = {t.id: t.number for t in tickets}
+            for change in changes:
+                if change.ticket_id is not None and change.ticket_id not in numbers:
+                    linked = await tx.ticket_by_id(change.ticket_id)
+                    numbers[change.ticket_id] = linked.number if linked else "?"
+        return InstitutionHistory(
+            institution=record,
+            changes=tuple(
+                ChangeItem(
+                    c.at.isoformat(),
+                    c.actor,
+                    c.change,
+                    c.status,
+                    c.reason,
+                    numbers.get(c.ticket_id) if c.ticket_id is not None else None,
+                )
+                for c in changes
+            ),
+            tickets=tuple(_ticket_item(t) for t in tickets),
+        )
+
+    async def top_substantiated(
+        self, queues: Sequence[str], start: datetime, end: datetime, limit: int = 5
+    ) -> list[tuple[InstitutionRecord, int]]:
+        """Institutions with the most substantiated tickets received in [start, end)."""
+        if not queues:
+            return []
+        async with self._store.transaction(readonly=True) as tx:
+            counts = await tx.most_substantiated_institutions(queues, start, end, limit)
+            found = [(await tx.institution_by_id(i), n) for i, n in counts]
+        return [(record, n) for record, n in found if record is not None]
+
+    # --- changing ---
+
+    async def import_file(
+        self,
+        path: Path,
+        defaults: ListDefaults,
+        *,
+        actor: str,
+        now: datetime | None = None,
+        apply: bool = True,
+    ) -> ImportPlan:
+        """Read, check and plan ``path`` against the registry, then (``apply``) write the plan
+        in one transaction. Raises :class:`ImportRefused` for a bad file (nothing changes)."""
+        now = now or utc_now()
+        rows = await asyncio.to_thread(read_rows, path, defaults)
+        async with self._store.transaction(readonly=True) as tx:
+            existing = await tx.all_institutions()
+        plan = await asyncio.to_thread(
+            plan_import, rows, existing, actor=actor, now=now, district_id=self._fold_district
+        )
+        if apply and (plan.added or plan.updated):
+            async with self._store.transaction() as tx:
+                await tx.add_institutions(plan.added)
+                await tx.update_institutions([after for _, after in plan.updated])
+                await tx.add_institution_changes(plan.changes)
+                await tx.bump_registry_version(now)
+        return plan
+
+    def _fold_district(self, name: str) -> str:
+        return self._index.district_id(name) if name else ""
+
+    async def set_status_in(
+        self,
+        tx: Transaction,
+        ticket: TicketRecord,
+        status: InstitutionStatus,
+        reason: str,
+        actor: str,
+        now: datetime,
+    ) -> InstitutionRecord:
+        """An inspector's resolution changes the status of the ticket's institution, in the
+        resolution's unit of work; a ticket whose institution is not in the registry adds it
+        (an unlicensed institution closed down goes on the black list) and is linked to it."""
+        since = now.date().isoformat()
+        current = (
+            await tx.institution_by_id(ticket.institution_id) if ticket.institution_id else None
+        )
+        if current is None:
+            record = _from_ticket(ticket, status, reason, since, now, self._fold_district)
+            await tx.add_institutions([record])
+            await tx.add_institution_changes([_status_change(record, "added", actor, now, ticket)])
+            added = await tx.institution_by_match_key(record.match_key)
+            assert added is not None, "added in this unit of work"
+            link = TicketInstitution(
+                added.id, ticket.institution_status or NOT_FOUND, _snapshot_of(ticket)
+            )
+            await tx.set_ticket_institution(ticket.id, link)
+            await tx.bump_registry_version(now)
+            return added
+        after = replace(
+            current, status=status, status_since=since, status_reason=reason, updated_at=now
+        )
+        await tx.update_institutions([after])
+        details: dict[str, object] = {"status": [current.status, str(status)]}
+        await tx.add_institution_changes(
+            [_status_change(after, "status", actor, now, ticket, details)]
+        )
+        await tx.bump_registry_version(now)
+        return after
+
+
+async def earlier_tickets(
+    store: Store, institution_id: int, *, except_ticket: int | None = None, limit: int = 20
+) -> list[TicketRecord]:
+    """Tickets about the registry's institution ``institution_id`` (by registry id, not by
+    name), newest first, leaving out ``except_ticket``: repeat offenders."""
+    async with store.transaction(readonly=True) as tx:
+        tickets = await tx.tickets_about_institution(institution_id, limit + 1)
+    return [t for t in tickets if t.id != except_ticket][:limit]
+
+
+async def ticket_registry(tx: Transaction, choice: str) -> TicketInstitution | None:
+    """What a new ticket records of the registry, from its draft's choice, read in the
+    submission's own unit of work (the status at that moment)."""
+    parsed = DraftChoice.parse(choice)
+    if parsed.state == "not_found":
+        return TicketInstitution(None, NOT_FOUND)
+    if parsed.state in ("ask", "unsure"):
+        names = [r.name for r in [await tx.institution_by_id(i) for i in parsed.ids] if r]
+        return TicketInstitution(
+            None, UNCONFIRMED, json.dumps({"offered": names}, ensure_ascii=False)
+        )
+    if parsed.state == "id" and parsed.ids:
+        record = await tx.institution_by_id(parsed.ids[0])
+        if record is not None:
+            return TicketInstitution(record.id, record.status, snapshot(record))
+    return None
+
+
+def snapshot(record: InstitutionRecord) -> str:
+    """What a card shows of the institution, as it was at that moment."""
+    return json.dumps(
+        {
+            "name": record.name,
+            "district": record.district,
+            "status": record.status,
+            "since": record.status_since,
+            "reason": record.status_reason,
+            "kind": record.kind,
+            "licence": record.licence_number,
+        },
+        ensure_ascii=False,
+    )
+
+
+def _snapshot_of(ticket: TicketRecord) -> str:
+    return ticket.institution_snapshot or "{}"
+
+
+def _ticket_item(ticket: TicketRecord) -> TicketItem:
+    return TicketItem(
+        ticket.number,
+        ticket.created_at.isoformat(),
+        ticket.status,
+        ticket.disposition,
+        ticket.queue,
+    )
+
+
+def _from_ticket(
+    ticket: TicketRecord,
+    status: InstitutionStatus,
+    reason: str,
+    since: str,
+    now: datetime,
+    fold_district: object,
+) -> InstitutionRecord:
+    address = _address(ticket)
+    return InstitutionRecord(
+        id=0,
+        match_key=f"ticket:{ticket.number}",
+        name=ticket.institution.strip(),
+        aliases=(),
+        credit_code=None,
+        licence_number=None,
+        licence_issuer="",
+        kind=InstitutionKind.UNKNOWN,
+        form=InstitutionForm.UNKNOWN,
+        district=ticket.district,
+        address=address,
+        status=status,
+        status_since=since,
+        status_reason=reason,
+        supervised_fees=None,
+        source=ticket.number,
+        listed_on=since,
+        updated_at=now,
+    )
+
+
+def _address(ticket: TicketRecord) -> str:
+    try:
+        answers = json.loads(ticket.details)
+    except ValueError:
+        return ""
+    value = answers.get("address", "") if isinstance(answers, dict) else ""
+    return value if isinstance(value, str) else ""
+
+
+def _status_change(
+    record: InstitutionRecord,
+    change: str,
+    actor: str,
+    now: datetime,
+    ticket: TicketRecord,
+    details: dict[str, object] | None = None,
+) -> InstitutionChange:
+    return InstitutionChange(
+        match_key=record.match_key,
+        at=now,
+        actor=actor,
+        change=change,
+        status=record.status,
+        reason=record.status_reason,
+        ticket_id=ticket.id,
+        details=json.dumps(details or {}, ensure_ascii=False),
+    )
+
+
+__all__ = [
+    "DraftChoice",
+    "Registry",
+    "earlier_tickets",
+    "snapshot",
+    "ticket_registry",
+]
