@@ -39,7 +39,7 @@ from bot.front_door import replay_left_behind, replay_unfinished
 from bot.i18n import LANGUAGES, text
 from bot.services import Services
 from bot.store import StoreError
-from handlers import delivery, errors, gatekeepers, inspector, parent, reporter
+from handlers import delivery, errors, gatekeepers, inspector, parent, registry, reporter
 from handlers.context import HotlineContext
 
 log = logging.getLogger(__name__)
@@ -206,6 +206,8 @@ def _register_handlers(app: Application) -> None:  # type: ignore[type-arg]
     # free text.
     inspector.register(app, group=FEATURES_GROUP)
     reporter.register(app, flows_group=FLOWS_GROUP, features_group=FEATURES_GROUP)
+    # "这家机构正规吗?" before the parents' other free text.
+    registry.register(app, group=FEATURES_GROUP)
     parent.register(app, group=FEATURES_GROUP)
     # Last in the group: answer any button press nobody above recognised.
     app.add_handler(CallbackQueryHandler(parent.unknown_button), FEATURES_GROUP)
@@ -242,8 +244,18 @@ async def _close_services(app: Application) -> None:  # type: ignore[type-arg]
     await services.close()
 
 
-PRIVATE_COMMANDS = ("start", "report", "status", "cancel", "ask", "help", "lang", "about")
-GROUP_COMMANDS = ("ask", "help")
+PRIVATE_COMMANDS = (
+    "start",
+    "report",
+    "status",
+    "cancel",
+    "ask",
+    "check",
+    "help",
+    "lang",
+    "about",
+)
+GROUP_COMMANDS = ("ask", "check", "help")
 
 
 async def _publish_commands(app: Application) -> None:  # type: ignore[type-arg]

@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from bot.inspection.services import InspectionServices
     from bot.key_rotation import Rotated
 
+    from bot.registry import ImportPlan, ListDefaults
+
 Command = Callable[[argparse.Namespace, Config], int]
 
 
@@ -164,6 +166,48 @@ def build_parser() -> argparse.ArgumentParser:
     db_commands.add_parser("migrate", help="apply pending migrations (upgrades)").set_defaults(
         handler=cmd_db_migrate
     )
+
+    registry_bench = bench_commands.add_parser(
+        "registry", help="institution registry: import, name lookups, lookups during an import"
+    )
+    registry_bench.add_argument(
+        "--institutions", type=_at_least_one, default=100_000, help="institutions imported"
+    )
+    registry_bench.add_argument(
+        "--storage",
+        type=_storage_url,
+        metavar="URL",
+        help="postgresql://... (a fresh schema, dropped after); default: a fresh SQLite file",
+    )
+    registry_bench.set_defaults(handler=cmd_bench_registry)
+
+    registry = commands.add_parser(
+        "registry", help="the bureau's registry of tutoring institutions (白名单 / 黑名单)"
+    )
+    registry_commands = registry.add_subparsers(
+        dest="registry_command", required=True, metavar="registry-command"
+    )
+    registry_import = registry_commands.add_parser(
+        "import", help="add and update institutions from a CSV or XLSX list (Chinese headers)"
+    )
+    registry_import.add_argument("file", type=Path, help="the list: .csv or .xlsx")
+    registry_import.add_argument(
+        "--status", help="status of rows that leave 状态 empty (e.g. 白名单 for a white list)"
+    )
+    registry_import.add_argument("--source", default="", help="whose list (default: 来源 column)")
+    registry_import.add_argument("--date", help="the list's date, e.g. 2026-03-01")
+    registry_import.add_argument(
+        "--dry-run", action="store_true", help="check and show the changes, write nothing"
+    )
+    registry_import.set_defaults(handler=cmd_registry_import)
+    registry_export = registry_commands.add_parser(
+        "export", help="every institution as CSV or XLSX (imports again unchanged)"
+    )
+    registry_export.add_argument(
+        "--format", choices=["csv", "xlsx"], help="default: from --output's suffix, else csv"
+    )
+    registry_export.add_argument("--output", type=Path, help="default: registry-<date>.<format>")
+    registry_export.set_defaults(handler=cmd_registry_export)
 
     export = commands.add_parser(
         "export", help="tickets of a period as CSV or XLSX (audited as the operator 'cli')"
@@ -574,3 +618,93 @@ async def _brief(config: Config, period: Period, language: Language) -> tuple[by
     names = chart_names(config.inspection, language, district_label)
     pdf, pages = render_brief_pdf(data, names, inspection.calendar.tz, inspection.clock())
     return pdf, pages.total
+
+
+def cmd_registry_import(args: argparse.Namespace, config: Config) -> int:
+    from bot.registry import ImportRefused
+    from bot.registry.importing import describe_plan
+
+    try:
+        defaults = _list_defaults(args)
+        plan = asyncio.run(_registry_import(config, args.file, defaults, apply=not args.dry_run))
+    except ImportRefused as refused:
+        for problem in refused.problems:
+            print(problem, file=sys.stderr)
+        print(f"refused: {len(refused.problems)} problem(s); nothing changed", file=sys.stderr)
+        return 1
+    for line in describe_plan(plan):
+        print(line)
+    if args.dry_run:
+        print("dry run: nothing changed", file=sys.stderr)
+    return 0
+
+
+def _list_defaults(args: argparse.Namespace) -> ListDefaults:
+    from bot.registry import ImportRefused
+    from bot.registry.importing import ListDefaults, list_date
+    from bot.registry.model import STATUS_WORDS, status_from_word
+
+    status = None
+    if args.status:
+        status = status_from_word(args.status)
+        if status is None:
+            known = "、".join(words[0] for words in STATUS_WORDS.values())
+            raise ImportRefused([f"--status {args.status!r}: unknown status (known: {known})"])
+    try:
+        listed_on = list_date(args.date) if args.date else None
+    except ValueError as exc:
+        raise ImportRefused([f"--date {args.date!r}: {exc}"]) from None
+    return ListDefaults(
+        status=status,
+        source=args.source,
+        listed_on=listed_on,
+    )
+
+
+async def _registry_import(
+    config: Config, path: Path, defaults: ListDefaults, *, apply: bool
+) -> ImportPlan:
+    from bot.registry import Registry
+    from bot.store import open_store
+
+    store = await open_store(config.storage, config.base_dir)
+    try:
+        registry = Registry(store, config.district_names)
+        await registry.refresh()
+        return await registry.import_file(path, defaults, actor=f"import:{path.name}", apply=apply)
+    finally:
+        await store.close()
+
+
+def cmd_registry_export(args: argparse.Namespace, config: Config) -> int:
+    from bot.registry import Registry
+    from bot.store import open_store
+    from bot.tickets.outbox import utc_now
+
+    output: Path | None = args.output
+    file_format = args.format or (output.suffix.lstrip(".").lower() if output else "csv")
+    if file_format not in ("csv", "xlsx"):
+        print(f"error: --format: csv or xlsx, not {file_format!r}", file=sys.stderr)
+        return 2
+    output = output or Path(f"registry-{utc_now().date()}.{file_format}")
+
+    async def export() -> bytes:
+        store = await open_store(config.storage, config.base_dir)
+        try:
+            return await Registry(store, config.district_names).export(file_format)
+        finally:
+            await store.close()
+
+    data = asyncio.run(export())
+    output.write_bytes(data)
+    print(f"wrote {output} ({len(data):,} bytes)", file=sys.stderr)
+    return 0
+
+
+def cmd_bench_registry(args: argparse.Namespace, config: Config) -> int:
+    from bot.bench.registry import bench_registry
+    from bot.bench.report import print_table
+
+    figures = asyncio.run(bench_registry(config, args.institutions, storage=args.storage))
+    print_table("bench registry", _flat(figures))
+    return 0

@@ -20,6 +20,7 @@ from bot.inspection.services import InspectionServices, build_inspection_service
 from bot.metrics import Metrics
 from bot.privacy import Sealer, keyed_hash, load_privacy_keys
 from bot.questions import QuestionLog
+from bot.registry import Registry
 from bot.store import Store, StoreError, open_store
 from bot.tickets.outbox import OutboxDispatcher, Send, utc_now
 from bot.tickets.services import TicketServices, build_ticket_services
@@ -56,6 +57,7 @@ class Services:
     _questions: QuestionLog | None = None
     _inbox: Inbox | None = None
     _inspection: InspectionServices | None = None
+    _registry: Registry | None = None
     # What time it is for deadlines, digests and the outbox (tests set a clock of their own
     # before the services open).
     clock: Callable[[], datetime] = utc_now
@@ -107,11 +109,17 @@ class Services:
     def inspection(self) -> InspectionServices:
         return _ready(self._inspection, "inspection services")
 
+    @property
+    def registry(self) -> Registry:
+        return _ready(self._registry, "registry")
+
     async def open(self, config: Config) -> None:
         self._config = config
         self._faq = FaqService.from_config(config)
         self._store = await open_store(config.storage, config.base_dir)
         keys = load_privacy_keys(config.keys_path)
+        self._registry = Registry(self._store, config.district_names)
+        await self._registry.refresh()
         inspection = build_inspection_services(
             self._store,
             config.inspection,
@@ -119,6 +127,7 @@ class Services:
             keys,
             clock=self.clock,
             followup=config.followup,
+            registry=self._registry,
         )
         self._inspection = inspection
         # New tickets are routed to a queue with deadlines, and possible duplicates are noted
@@ -156,6 +165,8 @@ class Services:
             from bot.health import serve_monitoring  # aiohttp, only when asked for
 
             self.start_task(serve_monitoring(self), name="monitoring")
+
+        self.start_task(self._refresh_registry_forever(), name="registry-refresh")
 
     def start_task(self, loop: Coroutine[Any, Any, None], *, name: str) -> None:
         """Run a background loop until the bot stops."""
@@ -207,6 +218,15 @@ class Services:
                 # One bad round must not end reminders for good: log it, try next round.
                 log.exception("deadline watch round failed")
             await asyncio.sleep(self.inspection.settings.watch_seconds)
+
+    async def _refresh_registry_forever(self) -> None:
+        """Notice registry changes made elsewhere (the CLI, another instance)."""
+        while True:
+            await asyncio.sleep(self.config.registry.refresh_seconds)
+            try:
+                await self.registry.refresh()
+            except StoreError:
+                log.warning("registry check skipped: the database is busy", exc_info=True)
 
     async def watch_deadlines(self) -> tuple[int, int]:
         """Queue the reminders and escalations due now and, once the digest time has come,

@@ -26,6 +26,12 @@ from bot.inspection.texts import FIGURE_NAMES, headline_values
 from handlers.common import reply_html, send_html
 from handlers.context import HotlineContext
 from handlers.inspector_buttons import staff_button
+from handlers.registry_staff import (
+    institution_command,
+    institution_status_arg,
+    registry_changed,
+    top_institutions_text,
+)
 from handlers.staff_requests import (
     Request,
     admitted,
@@ -68,6 +74,7 @@ STAFF_COMMANDS = (
     "stats",
     "export",
     "brief",
+    "institution",
 )
 # Parents use "/ask <question>" too: only "/ask <ticket number> ..." is the inspectors'.
 ASK_THE_REPORTER = re.compile(r"^/ask(@\w+)?\s+[A-Za-z]{1,8}-?\d{4}-?\d{1,6}(\s|$)", re.IGNORECASE)
@@ -250,12 +257,20 @@ async def resolve_command(update: Update, context: HotlineContext, request: Requ
     """``/resolve N disposition outcome``: the outcome is what the reporter reads."""
     number = number_arg(context, request)
     disposition = parse_disposition(request.args[1]) if len(request.args) > 1 else None
-    outcome = request.rest(2)
-    if number is None or disposition is None or not outcome:
+    named, institution = institution_status_arg(request.args[2:3])
+    outcome = request.rest(3 if named else 2)
+    if number is None or disposition is None or not outcome or (named and not institution):
         await usage(context, request, "resolve")
         return
     desk = context.services.inspection.desk
-    result = await desk.resolve(request.user_id, number, disposition, outcome, once=request.once)
+    result = await desk.resolve(
+        request.user_id,
+        number,
+        disposition,
+        outcome,
+        institution_status=institution,
+        once=request.once,
+    )
     if isinstance(result, Denied):
         await refused(context, request, result)
         return
@@ -263,6 +278,8 @@ async def resolve_command(update: Update, context: HotlineContext, request: Requ
     done = text(
         request.language, "inspector.resolved", ticket_number=html.escape(number), disposition=label
     )
+    if institution is not None:
+        done += "\n" + await registry_changed(context, request.language, institution)
     await reply(context, request, done)
     context.services.wake_outbox()  # the reporter's notice, if they opted in
     await refresh_cards(context, number)
@@ -332,6 +349,9 @@ async def stats_command(update: Update, context: HotlineContext, request: Reques
         await refused(context, request, figures)
         return
     await reply(context, request, stats_text(context, request.language, figures))
+    top = await top_institutions_text(context, request, period)
+    if top:
+        await reply(context, request, top)
     # matplotlib is loaded only when a chart is first asked for (it weighs tens of MB), and
     # drawing takes a moment of CPU: off the event loop, so other chats are not held up.
     from bot.inspection.charts import render_stats_png
@@ -485,6 +505,7 @@ COMMANDS: dict[str, StaffHandler] = {
     "stats": stats_command,
     "export": export_command,
     "brief": brief_command,
+    "institution": institution_command,
 }
 
 

@@ -35,6 +35,7 @@ from bot.tickets.form import (
 )
 from bot.tickets.model import Reason, Refused, ReportAccepted, ReportDraft, ReportRepeated
 from bot.tickets.outbox import utc_now
+from handlers import report_registry
 from handlers.common import answer_press, language_of, send_html, t
 from handlers.context import HotlineContext
 from handlers.evidence import fetch_evidence, incoming_file
@@ -180,7 +181,13 @@ async def take_text(
             lead = t(update, context, "report.too_long", limit=problem.limit, length=problem.length)
         await send_step(update, context, draft, lead=lead)
         return
-    await advance(update, context, key, with_answer(draft, step, message.text.strip()))
+    draft = with_answer(draft, step, message.text.strip())
+    if step == Step.WHO:
+        draft, asked = await report_registry.check_institution(update, context, draft)
+        if asked:  # the reporter confirms the registry's match with a button first
+            await context.services.tickets.drafts.save(key, draft, utc_now())
+            return
+    await advance(update, context, key, draft)
 
 
 def wrong_kind(message: Message) -> str:
@@ -443,6 +450,20 @@ async def choose_option(
     await advance(update, context, key, with_answer(draft, step, choice))
 
 
+async def institution_answer(
+    update: Update, context: HotlineContext, key: str, draft: ReportDraft, answer: str
+) -> None:
+    """Yes / no / not sure to "您说的是 ××吗?" (see :mod:`handlers.report_registry`)."""
+    updated = report_registry.answered(update, context, draft, answer)
+    if updated is None:
+        await send_step(update, context, draft, lead=t(update, context, "report.button_old"))
+        return
+    lead = report_registry.noted(update, context, updated)
+    draft = at(updated, position_of(updated).following())
+    await context.services.tickets.drafts.save(key, draft, utc_now())
+    await send_step(update, context, draft, lead=lead)
+
+
 async def evidence_done(
     update: Update, context: HotlineContext, key: str, draft: ReportDraft, _: str
 ) -> None:
@@ -599,6 +620,7 @@ async def _drop_keyboard(update: Update) -> None:
 ACTIONS: dict[str, tuple[Action, Step | None]] = {
     "cat": (choose_option, Step.CATEGORY),
     "dist": (choose_option, Step.DISTRICT),
+    "inst": (institution_answer, Step.WHO),
     "evdone": (evidence_done, Step.EVIDENCE),
     "nocontact": (no_contact, Step.CONTACT),
     "edit": (show_edit_choices, Step.REVIEW),

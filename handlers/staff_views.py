@@ -26,8 +26,10 @@ from bot.inspection.model import (
     TimelineItem,
     staff_user_id,
 )
+from bot.registry.model import RegistryNote
 from bot.services import Services
 from bot.tickets.model import OPEN_STATUSES, REPORTER, SYSTEM, TicketStatus
+from handlers.registry import earlier_line, registry_line
 
 STAFF_LANGUAGE = "zh"
 # Further answers of the report form, shown under the form's own field names.
@@ -152,6 +154,9 @@ async def card_text(
             summary=html.escape(card.summary or "-"),
         )
     )
+    registry = registry_line(lang, card.registry)
+    if registry is not None:
+        lines.append(registry)
     if card.claimed_by is not None:
         chats = staff_chats(config, card.queue)
         holder = await staff_name(bot, services, card.claimed_by, chats)
@@ -279,6 +284,7 @@ async def details_text(bot: Bot, services: Services, language: str, details: Tic
             resolve_due=local_time(config, summary.resolve_due_at),
         ),
     ]
+    lines += [line for line in registry_lines(language, details.registry) if line]
     if summary.overdue:
         lines.append(text(language, "ticket.overdue"))
     lines += _report_lines(language, details)
@@ -292,6 +298,10 @@ async def details_text(bot: Bot, services: Services, language: str, details: Tic
     count = len(details.evidence) + sum(len(s.evidence) for s in details.supporting)
     lines.append(text(language, "ticket.evidence", count=count))
     return "\n".join(lines)
+
+
+def registry_lines(language: str, note: RegistryNote | None) -> list[str | None]:
+    return [registry_line(language, note), earlier_line(language, note)]
 
 
 def _report_lines(language: str, details: TicketDetails) -> list[str]:

@@ -11,6 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from bot.registry.model import RegistryNote
 from bot.store.base import FileInfo
 from bot.tickets.model import TicketStatus
 
@@ -76,6 +77,10 @@ class Denial(StrEnum):
     NOTHING_TO_MERGE = "nothing_to_merge"
     ALREADY_DONE = "already_done"  # the same command, handled again after a restart
     BUTTON_INVALID = "button_invalid"  # callback data no keyboard of ours carries
+    # an institution's registry status changes only with a substantiated outcome ...
+    REGISTRY_NEEDS_SUBSTANTIATED = "registry_needs_substantiated"
+    # ... of a ticket that names an institution
+    REGISTRY_NO_INSTITUTION = "registry_no_institution"
 
 
 @dataclass(frozen=True)
@@ -202,6 +207,8 @@ class TicketDetails:
     # Whether the reporter opted in to notices; who they are is never known here.
     reporter_notified: bool = False
     verdicts: tuple[VerdictItem, ...] = ()
+    # What the registry said of the institution when the ticket came in.
+    registry: RegistryNote | None = None
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from bot.inspection.settings import InspectionSettings
 from bot.inspection.views import QueueViews
 from bot.inspection.workdays import WorkingCalendar
 from bot.privacy import PrivacyKeys
+from bot.registry.service import Registry
 from bot.store.base import Store
 from bot.tickets.lifecycle import Lifecycle
 from bot.tickets.outbox import utc_now
@@ -50,6 +51,7 @@ def build_inspection_services(
     *,
     clock: Clock = utc_now,
     followup: FollowupSettings | None = None,
+    registry: Registry | None = None,
 ) -> InspectionServices:
     """Pass ``services.router.place`` to :func:`bot.tickets.services.build_ticket_services`
     as ``place=`` so intake routes new tickets."""
@@ -67,6 +69,7 @@ def build_inspection_services(
         audit,
         clock=clock,
         max_text_chars=ticket_settings.limits.max_text_chars,
+        registry=registry,
     )
     duplicates = DuplicateFinder(settings.duplicates)
     return InspectionServices(

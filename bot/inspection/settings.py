@@ -120,9 +120,12 @@ class RoutingRule:
     queue: str
     categories: tuple[str, ...] = (WILDCARD,)
     districts: tuple[str, ...] = (WILDCARD,)
+    # The registry's word on the named institution (approved ... not_found, unconfirmed);
+    # "*" matches any, and tickets the registry said nothing about.
+    registry: tuple[str, ...] = (WILDCARD,)
 
     def __post_init__(self) -> None:
-        if not self.categories or not self.districts:
+        if not self.categories or not self.districts or not self.registry:
             raise ValueError("a routing rule needs categories and districts ('*' for any)")
 
 
@@ -183,6 +186,12 @@ DEFAULT_ROUTING = (
     RoutingRule("market", categories=("prepaid_fees", "advertising")),
     # No licence, or subject classes dressed up as something else: several departments at once.
     RoutingRule("joint", categories=("unlicensed", "disguised_tutoring")),
+    # Classes by an institution the registry does not list, or lists as closed down: the same.
+    RoutingRule(
+        "joint",
+        categories=("holiday_classes", "online_hours", "preschool"),
+        registry=("not_found", "revoked", "blacklisted"),
+    ),
     # The district's education bureau ...
     RoutingRule(f"edu-{DISTRICT_PLACEHOLDER}", categories=EDUCATION_CATEGORIES),
     # ... or, for a district the defaults do not know, the city's education commission.

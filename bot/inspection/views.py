@@ -25,6 +25,7 @@ from bot.inspection.model import (
     TimelineItem,
     VerdictItem,
 )
+from bot.registry.service import registry_note
 from bot.store.base import (
     AuditRecord,
     EventRecord,
@@ -192,6 +193,10 @@ class QueueViews:
         return None
 
 
+# Other tickets about the same institution listed in a ticket's details.
+EARLIER_TICKETS_SHOWN = 10
+
+
 async def _details(tx: Transaction, ticket: TicketRecord, now: datetime) -> TicketDetails:
     merged_into = await tx.merge_target(ticket.id)
     return TicketDetails(
@@ -220,6 +225,7 @@ async def _details(tx: Transaction, ticket: TicketRecord, now: datetime) -> Tick
             )
             for v in await tx.verdicts(ticket.id)
         ),
+        registry=await registry_note(tx, ticket, earlier=EARLIER_TICKETS_SHOWN),
     )
 
 

@@ -3,6 +3,7 @@ and what a lookup returns."""
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -81,6 +82,26 @@ FORM_WORDS: dict[InstitutionForm, tuple[str, ...]] = {
 }  # fmt: skip
 
 
+def status_from_word(word: str) -> InstitutionStatus | None:
+    """A status from the bureau's words or the English ids: "黑名单", "吊销", "blacklisted"."""
+    folded = word.strip().lower().replace("-", "_")
+    return next((s for s, words in STATUS_WORDS.items() if folded in words), None)
+
+
+# An inspector's resolution may name the institution's new status: "机构:黑名单" (a
+# full-width colon folds to this one).
+RESOLUTION_PREFIXES = ("机构:", "institution:", "inst:")
+
+
+def resolution_status(word: str) -> InstitutionStatus | None:
+    """``机构:黑名单`` → blacklisted; None when ``word`` is not of that form."""
+    folded = unicodedata.normalize("NFKC", word).strip().lower()
+    for prefix in RESOLUTION_PREFIXES:
+        if folded.startswith(prefix):
+            return status_from_word(folded.removeprefix(prefix))
+    return None
+
+
 @dataclass(frozen=True)
 class Match:
     institution: InstitutionRecord
@@ -130,3 +151,18 @@ class TicketItem:
     status: str
     disposition: str | None
     queue: str
+
+
+@dataclass(frozen=True)
+class RegistryNote:
+    """What a ticket recorded of the registry when it came in, for its card and details."""
+
+    institution_id: int | None
+    status: str  # an InstitutionStatus, NOT_FOUND or UNCONFIRMED
+    name: str = ""
+    since: str = ""
+    reason: str = ""
+    kind: str = ""
+    licence: str = ""
+    offered: tuple[str, ...] = ()  # names offered to a reporter who was not sure
+    earlier: tuple[str, ...] = ()  # other tickets about the same institution (numbers)

@@ -33,6 +33,7 @@ from bot.registry.model import (
     InstitutionKind,
     InstitutionStatus,
     LookupResult,
+    RegistryNote,
     TicketItem,
 )
 from bot.store.base import (
@@ -43,7 +44,6 @@ from bot.store.base import (
     TicketRecord,
     Transaction,
 )
-from bot.tickets.outbox import utc_now
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +135,14 @@ class Registry:
             tickets=tuple(_ticket_item(t) for t in tickets),
         )
 
+    async def export(self, file_format: str) -> bytes:
+        """Every institution, as ``csv`` or ``xlsx``."""
+        from bot.registry.exporting import to_csv, to_xlsx
+
+        async with self._store.transaction(readonly=True) as tx:
+            records = await tx.all_institutions()
+        return to_xlsx(records) if file_format == "xlsx" else to_csv(records)
+
     async def top_substantiated(
         self, queues: Sequence[str], start: datetime, end: datetime, limit: int = 5
     ) -> list[tuple[InstitutionRecord, int]]:
@@ -159,7 +167,10 @@ class Registry:
     ) -> ImportPlan:
         """Read, check and plan ``path`` against the registry, then (``apply``) write the plan
         in one transaction. Raises :class:`ImportRefused` for a bad file (nothing changes)."""
-        now = now or utc_now()
+        if now is None:
+            from bot.tickets.outbox import utc_now  # bot.tickets imports this module
+
+            now = utc_now()
         rows = await asyncio.to_thread(read_rows, path, defaults)
         async with self._store.transaction(readonly=True) as tx:
             existing = await tx.all_institutions()
@@ -243,6 +254,34 @@ async def ticket_registry(tx: Transaction, choice: str) -> TicketInstitution | N
         if record is not None:
             return TicketInstitution(record.id, record.status, snapshot(record))
     return None
+
+
+async def registry_note(
+    tx: Transaction, ticket: TicketRecord, *, earlier: int = 0
+) -> RegistryNote | None:
+    """What ``ticket`` recorded of the registry, with up to ``earlier`` other tickets about the
+    same institution (by registry id)."""
+    if ticket.institution_status is None:
+        return None
+    try:
+        shown = json.loads(ticket.institution_snapshot or "{}")
+    except ValueError:
+        shown = {}
+    others: tuple[str, ...] = ()
+    if earlier and ticket.institution_id is not None:
+        found = await tx.tickets_about_institution(ticket.institution_id, earlier + 1)
+        others = tuple(t.number for t in found if t.id != ticket.id)[:earlier]
+    return RegistryNote(
+        institution_id=ticket.institution_id,
+        status=ticket.institution_status,
+        name=str(shown.get("name") or ""),
+        since=str(shown.get("since") or ""),
+        reason=str(shown.get("reason") or ""),
+        kind=str(shown.get("kind") or ""),
+        licence=str(shown.get("licence") or ""),
+        offered=tuple(str(n) for n in shown.get("offered", ())),
+        earlier=others,
+    )
 
 
 def snapshot(record: InstitutionRecord) -> str:

@@ -173,6 +173,8 @@ class ReportDraft:
     # Further answers the conversation asks for (when, address, how they learned of it ...).
     answers: dict[str, str] = field(default_factory=dict)
     wants_updates: bool = False
+    # What the "who" step settled with the institutions' registry (bot.registry.DraftChoice).
+    registry: str = ""
     # Evidence already cleaned and kept with the draft (loaded, not saved, with the draft).
     evidence: tuple[FileInfo, ...] = ()
     # When the reporter last touched the draft (loaded, not saved: saving sets it).
