@@ -53,15 +53,17 @@ _REGION = re.compile(r"^[\u4e00-\u9fff]{2,3}(?:省|市)")
 _MIN_REST = 3
 
 
+_ENDING = re.compile("(?:" + "|".join(map(re.escape, _ENDINGS)) + ")$")
+
+
 def institution_key(name: str) -> str:
-    key = normalize(name).replace(" ", "")
-    stripped = True
-    while stripped:
-        stripped = False
-        for ending in _ENDINGS:
-            if key.endswith(ending) and len(key) > len(ending):
-                key = key[: -len(ending)]
-                stripped = True
+    return without_endings(normalize(name).replace(" ", ""))
+
+
+def without_endings(key: str) -> str:
+    """A normalised name without its company-form endings (never all of it)."""
+    while (ending := _ENDING.search(key)) is not None and ending.start() > 0:
+        key = key[: ending.start()]
     return key
 
 

@@ -14,7 +14,7 @@ import io
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
@@ -211,12 +211,16 @@ def _parse_row(
     problems: list[str] = []
     for index, column in columns.items():
         cell = cells[index] if index < len(cells) else None
-        if _text(cell) == "":
+        text = _text(cell)
+        if not text:
             continue
         try:
-            values[column] = _value(column, cell)
+            if len(text) > MAX_TEXT_CHARS:
+                raise ValueError(f"longer than {MAX_TEXT_CHARS} characters")
+            parse = _PARSERS.get(column)
+            values[column] = text if parse is None else parse(text, cell)
         except ValueError as exc:
-            problems.append(f"{COLUMNS[column][0]} {_text(cell)!r}: {exc}")
+            problems.append(f"{COLUMNS[column][0]} {text!r}: {exc}")
     if not values.get(Column.NAME):
         problems.append(f"{COLUMNS[Column.NAME][0]} is empty")
     if Column.STATUS not in values and defaults.status is not None:
@@ -226,27 +230,6 @@ def _parse_row(
     if Column.LISTED_ON not in values and defaults.listed_on:
         values[Column.LISTED_ON] = defaults.listed_on
     return (None if problems else ImportRow(line, values)), problems
-
-
-def _value(column: Column, cell: Any) -> Any:
-    text = _text(cell)
-    if len(text) > MAX_TEXT_CHARS:
-        raise ValueError(f"longer than {MAX_TEXT_CHARS} characters")
-    if column == Column.ALIASES:
-        return tuple(a.strip() for a in _ALIAS_SPLIT.split(text) if a.strip())
-    if column == Column.CREDIT_CODE:
-        return credit_code(text)
-    if column == Column.STATUS:
-        return _word(text, STATUS_WORDS, "status")
-    if column == Column.KIND:
-        return _word(text, KIND_WORDS, "kind")
-    if column == Column.FORM:
-        return _word(text, FORM_WORDS, "form")
-    if column in (Column.STATUS_SINCE, Column.LISTED_ON):
-        return list_date(cell)
-    if column == Column.SUPERVISED_FEES:
-        return _yes_no(text)
-    return text
 
 
 def credit_code(text: str) -> str:
@@ -300,6 +283,20 @@ def _yes_no(text: str) -> bool:
     if folded in _NO:
         return False
     raise ValueError("是 or 否 is expected")
+
+
+# How each column's text becomes a value (text, and the cell as the file held it); columns
+# not listed keep their text.
+_PARSERS: dict[Column, Callable[[str, Any], Any]] = {
+    Column.ALIASES: lambda text, _: tuple(a.strip() for a in _ALIAS_SPLIT.split(text) if a.strip()),
+    Column.CREDIT_CODE: lambda text, _: credit_code(text),
+    Column.STATUS: lambda text, _: _word(text, STATUS_WORDS, "status"),
+    Column.KIND: lambda text, _: _word(text, KIND_WORDS, "kind"),
+    Column.FORM: lambda text, _: _word(text, FORM_WORDS, "form"),
+    Column.STATUS_SINCE: lambda _, cell: list_date(cell),
+    Column.LISTED_ON: lambda _, cell: list_date(cell),
+    Column.SUPERVISED_FEES: lambda text, _: _yes_no(text),
+}
 
 
 # --- planning the changes -----------------------------------------------------------------------

@@ -1,0 +1,242 @@
+"""Benchmark: the registry of institutions at 100,000 entries.
+
+A generated list (brand names of two or three characters drawn from common name characters,
+registered names with a city, a district and a company-form ending, valid credit codes, one in
+ten blacklisted or suspended) is imported through the same code as ``registry import``. Then:
+
+* the index build after the import (what every instance does when it notices a change);
+* name lookups of the ways people write names: the brand, the registered name, traditional
+  characters, a homophone typo, a district in front, and names that are not listed;
+* lookups during an import: a second list (every row again, one in ten with a new status) is
+  imported by ``python -m bot registry import`` in a child process, into the same database,
+  while this process keeps looking names up and checks the registry's version as a running bot
+  does; the figures are the lookups' latency meanwhile, the longest the event loop was held,
+  and how long after the import's end the index had the new version.
+
+The targets stand next to the figures: import ≤ 30 s, lookup p99 ≤ 5 ms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import opencc
+
+from bot.bench.report import peak_rss_mb, percentiles
+from bot.config import Config
+from bot.registry import ListDefaults, Registry
+from bot.registry.importing import COLUMNS, Column, check_character
+from bot.store import open_store
+from bot.store.settings import StorageSettings
+
+IMPORT_TARGET_S = 30.0
+LOOKUP_P99_TARGET_MS = 5.0
+LOOKUPS = 3000
+DISTRICTS = ("东城区", "西城区", "海淀区", "朝阳区", "丰台区", "石景山区", "通州区", "昌平区")
+NAME_CHARACTERS = (
+    "博学优才启明星辰跃动未来智慧思源育英华章书香明德致远卓越新航晨光阳光彩虹童心乐学"
+    "慧思睿达天行知行弘文尚德励志金榜鸿志远航锦程青苗春蕾朝阳明月清风朗润嘉禾"
+)
+ENDINGS = ("培训学校有限公司", "教育科技有限公司", "培训中心", "艺术培训学校", "教育咨询有限公司")
+KINDS = ("学科类", "文化艺术类", "体育类", "科技类", "非学科类")
+# Same sound, another character: the typo a pinyin keyboard makes.
+HOMOPHONES = {"学": "雪", "思": "斯", "才": "材", "星": "新", "达": "答", "航": "杭", "远": "源"}
+REFRESH_SECONDS = 0.5
+# The child import is given up after this long.
+MAX_WAIT_S = 300.0
+
+
+def generate_list(path: Path, count: int, seed: int, *, changed_share: float = 0.0) -> list[str]:
+    """A bureau's list as CSV; returns the brand names, one per institution."""
+    rng = random.Random(seed)
+    header = [COLUMNS[c][0] for c in Column]
+    brands: list[str] = []
+    with path.open("w", encoding="utf-8-sig", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(header)
+        for n in range(count):
+            brand = "".join(rng.choice(NAME_CHARACTERS) for _ in range(rng.choice((2, 3, 3, 4))))
+            brand += str(n)  # one brand per institution, so every lookup has one right answer
+            district = DISTRICTS[n % len(DISTRICTS)]
+            status = "白名单"
+            if rng.random() < 0.1:
+                status = rng.choice(("黑名单", "暂停办学", "吊销"))
+            if changed_share and rng.random() < changed_share:
+                status = "黑名单" if status == "白名单" else "白名单"
+            first = f"9111{n % 10000:04d}MA{n:09d}"[:17]
+            values = {
+                Column.NAME: f"北京市{district}{brand}{ENDINGS[n % len(ENDINGS)]}",
+                Column.ALIASES: brand,
+                Column.CREDIT_CODE: first + check_character(first),
+                Column.LICENCE_NUMBER: f"教民11{n:010d}号",
+                Column.LICENCE_ISSUER: f"{district}教育委员会",
+                Column.KIND: KINDS[n % len(KINDS)],
+                Column.FORM: "营利性" if n % 3 else "非营利性",
+                Column.DISTRICT: district,
+                Column.ADDRESS: f"{district}某路{n % 500}号",
+                Column.STATUS: status,
+                Column.STATUS_SINCE: "2026-03-01",
+                Column.STATUS_REASON: "" if status == "白名单" else "无证开展学科类培训",
+                Column.SUPERVISED_FEES: "是" if n % 2 else "否",
+                Column.SOURCE: f"{district}教委",
+                Column.LISTED_ON: "2026-03-15",
+            }
+            writer.writerow([values[c] for c in Column])
+            brands.append(brand)
+    return brands
+
+
+def lookup_queries(brands: list[str], seed: int) -> list[str]:
+    """The ways people write names, and a share of names not listed at all."""
+    rng = random.Random(seed)
+    to_traditional = opencc.OpenCC("s2t")
+    queries = []
+    for n in range(LOOKUPS):
+        brand = rng.choice(brands)
+        way = n % 6
+        if way == 0:
+            queries.append(brand)
+        elif way == 1:
+            queries.append(f"北京{brand}教育科技有限公司")
+        elif way == 2:
+            queries.append(to_traditional.convert(brand))
+        elif way == 3:
+            queries.append("".join(HOMOPHONES.get(c, c) for c in brand))
+        elif way == 4:
+            queries.append(f"{rng.choice(DISTRICTS)}{brand}")
+        else:
+            queries.append(f"不存在的{rng.choice(NAME_CHARACTERS)}{n}机构")
+    return queries
+
+
+@asynccontextmanager
+async def bench_database(folder: Path, storage: str | None) -> AsyncIterator[str]:
+    if storage is None or not StorageSettings(url=storage).is_postgresql:
+        yield f"sqlite:///{folder / 'registry.sqlite3'}"
+        return
+    from bot.bench.e2e import own_schema
+
+    async with own_schema(storage) as url:
+        yield url
+
+
+async def bench_registry(
+    config: Config, count: int, *, storage: str | None = None
+) -> dict[str, object]:
+    with tempfile.TemporaryDirectory(prefix="bench-registry-") as name:
+        folder = Path(name)
+        async with bench_database(folder, storage) as url:
+            return await _run(config, folder, url, count)
+
+
+async def _run(config: Config, folder: Path, url: str, count: int) -> dict[str, object]:
+    first, second = folder / "list.csv", folder / "list-update.csv"
+    brands = generate_list(first, count, seed=1)
+    generate_list(second, count, seed=1, changed_share=0.1)
+    settings = StorageSettings(url=url)
+    store = await open_store(settings, folder)
+    figures: dict[str, object] = {
+        "institutions": count,
+        "database": "PostgreSQL" if settings.is_postgresql else "SQLite",
+    }
+    try:
+        registry = Registry(store, config.district_names)
+        started = time.perf_counter()
+        plan = await registry.import_file(first, ListDefaults(), actor="import:bench")
+        figures["import s (target ≤ 30)"] = round(time.perf_counter() - started, 2)
+        figures["import added"] = len(plan.added)
+        started = time.perf_counter()
+        await registry.refresh()
+        figures["index build s"] = round(time.perf_counter() - started, 2)
+        figures["peak RSS MB after build"] = round(peak_rss_mb(), 1)
+        queries = lookup_queries(brands, seed=2)
+        figures["lookup ms (target p99 ≤ 5)"] = _lookups(registry, queries)
+        figures["found share %"] = _found_share(registry, queries)
+        figures.update(await _during_import(registry, folder, url, second, queries))
+    finally:
+        await store.close()
+    return figures
+
+
+def _lookups(registry: Registry, queries: list[str]) -> dict[str, float]:
+    samples = []
+    for query in queries:
+        started = time.perf_counter()
+        registry.lookup(query)
+        samples.append((time.perf_counter() - started) * 1000)
+    points = percentiles(samples, (50, 99))
+    return {"p50": round(points[50], 3), "p99": round(points[99], 3), "max": round(max(samples), 3)}
+
+
+def _found_share(registry: Registry, queries: list[str]) -> float:
+    """Of the queries naming a listed institution (five in six), the share answered surely."""
+    listed = [q for n, q in enumerate(queries) if n % 6 != 5]
+    sure = sum(1 for q in listed if registry.lookup(q).sure is not None)
+    return round(100 * sure / len(listed), 1)
+
+
+async def _during_import(
+    registry: Registry, folder: Path, url: str, update: Path, queries: list[str]
+) -> dict[str, object]:
+    config_file = folder / "bench-config.yaml"
+    config_file.write_text(f"storage:\n  url: '{url}'\n", encoding="utf-8")
+    version_before = registry.index.version
+    command = [sys.executable, "-m", "bot", "--config", str(config_file)]
+    child = subprocess.Popen(
+        [*command, "registry", "import", str(update)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    samples: list[float] = []
+    stalls: list[float] = []
+    refresher = asyncio.create_task(_refresh_until_new(registry, version_before))
+    started = time.perf_counter()
+    while child.poll() is None or not refresher.done():
+        for query in queries[:50]:
+            begun = time.perf_counter()
+            registry.lookup(query)
+            samples.append((time.perf_counter() - begun) * 1000)
+        begun = time.perf_counter()
+        await asyncio.sleep(0.005)
+        stalls.append((time.perf_counter() - begun) * 1000 - 5)
+        failed = child.poll() not in (None, 0)
+        if failed or time.perf_counter() - started > MAX_WAIT_S:
+            child.kill()
+            refresher.cancel()
+            _, errors = child.communicate()
+            raise RuntimeError(f"the import failed: {errors.decode(errors='replace')[-500:]}")
+    ended_at = await refresher
+    child.communicate()
+    points = percentiles(samples, (50, 99))
+    return {
+        "during import: lookups": len(samples),
+        "during import: lookup ms": {
+            "p50": round(points[50], 3),
+            "p99": round(points[99], 3),
+            "max": round(max(samples), 3),
+        },
+        "during import: longest event-loop stall ms": round(max(stalls), 1),
+        "during import: child import + noticed s": round(ended_at - started, 2),
+        "during import: new version seen": registry.index.version > version_before,
+    }
+
+
+async def _refresh_until_new(registry: Registry, version: int) -> float:
+    """Check the version as the running bot does (more often, to time it): when it moved."""
+    while True:
+        await asyncio.sleep(REFRESH_SECONDS)
+        try:
+            await registry.refresh()
+        except Exception:  # busy while the child writes (SQLite): try again, as the bot does
+            continue
+        if registry.index.version > version:
+            return time.perf_counter()
