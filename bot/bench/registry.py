@@ -21,13 +21,13 @@ from __future__ import annotations
 import asyncio
 import csv
 import random
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from subprocess import DEVNULL, PIPE
 
 import opencc
 
@@ -191,16 +191,14 @@ async def _during_import(
     config_file.write_text(f"storage:\n  url: '{url}'\n", encoding="utf-8")
     version_before = registry.index.version
     command = [sys.executable, "-m", "bot", "--config", str(config_file)]
-    child = subprocess.Popen(
-        [*command, "registry", "import", str(update)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+    child = await asyncio.create_subprocess_exec(
+        *command, "registry", "import", str(update), stdout=DEVNULL, stderr=PIPE
     )
     samples: list[float] = []
     stalls: list[float] = []
     refresher = asyncio.create_task(_refresh_until_new(registry, version_before))
     started = time.perf_counter()
-    while child.poll() is None or not refresher.done():
+    while child.returncode is None or not refresher.done():
         for query in queries[:50]:
             begun = time.perf_counter()
             registry.lookup(query)
@@ -208,14 +206,15 @@ async def _during_import(
         begun = time.perf_counter()
         await asyncio.sleep(0.005)
         stalls.append((time.perf_counter() - begun) * 1000 - 5)
-        failed = child.poll() not in (None, 0)
+        failed = child.returncode not in (None, 0)
         if failed or time.perf_counter() - started > MAX_WAIT_S:
-            child.kill()
             refresher.cancel()
-            _, errors = child.communicate()
+            if child.returncode is None:
+                child.kill()
+            _, errors = await child.communicate()
             raise RuntimeError(f"the import failed: {errors.decode(errors='replace')[-500:]}")
     ended_at = await refresher
-    child.communicate()
+    await child.communicate()
     points = percentiles(samples, (50, 99))
     return {
         "during import: lookups": len(samples),

@@ -49,8 +49,10 @@ _ENDINGS = (
 )
 # A province or city in front ("北京市", "河北省"): two or three characters and the level.
 _REGION = re.compile(r"^[\u4e00-\u9fff]{2,3}(?:省|市)")
-# What must be left of a name after a place is dropped, or the place is kept.
+# What must be left of a name after a province or city (3) or a district (2) is dropped, or
+# the place is kept: "北京市" alone is no name, "朝阳区启航" is 启航's.
 _MIN_REST = 3
+_MIN_REST_AFTER_PLACE = 2
 
 
 _ENDING = re.compile("(?:" + "|".join(map(re.escape, _ENDINGS)) + ")$")
@@ -82,6 +84,6 @@ def without_place(name: str, places: Iterable[str]) -> tuple[str, str]:
     if region and len(rest) - region.end() >= _MIN_REST:
         rest = rest[region.end() :]
     for place in places:
-        if rest.startswith(place) and len(rest) - len(place) >= _MIN_REST:
+        if rest.startswith(place) and len(rest) - len(place) >= _MIN_REST_AFTER_PLACE:
             return rest[len(place) :], place
     return rest, ""

@@ -1,0 +1,118 @@
+"""The registry through the real Application and the emulator: a parent's /check and
+"正规吗", the report form's "您说的是 ××吗?", and the card inspectors see."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.emulator import BotApiEmulator, inline_buttons
+from bot.registry import ListDefaults, Registry
+from bot.store import open_store
+from tests.integration.inspecting import Staffroom, bot_running_with_clock, staffroom
+from tests.integration.reporting import ADDRESS, WHAT, WHEN, Reporter, db_path, query, receipt_of
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "deploy" / "registry" / "example-list.csv"
+
+
+@pytest.fixture
+async def room(emu: BotApiEmulator, tmp_path: Path) -> AsyncIterator[Staffroom]:
+    room = staffroom(emu)
+    config = room.config(tmp_path)
+    store = await open_store(config.storage, config.base_dir)
+    try:  # the bureau's list, imported before the bot starts (as `registry import` does)
+        await Registry(store, config.district_names).import_file(
+            EXAMPLE, ListDefaults(), actor="import:example-list.csv"
+        )
+    finally:
+        await store.close()
+    async with bot_running_with_clock(room, config):
+        yield room
+
+
+def buttons(message: dict[str, object]) -> list[str]:
+    return [b["callback_data"] for b in inline_buttons(message)]
+
+
+async def test_a_parent_asks_whether_institutions_are_licensed(room: Staffroom) -> None:
+    parent = Reporter(room.bot, room.emu.user(first_name="家长"))
+    approved = await parent.say("学而思正规吗?")
+    assert "白名单" in approved["text"] and "教民111010870000123号" in approved["text"]
+    assert "学科类" in approved["text"] and "名单日期:2026-03-01" in approved["text"]
+    blacklisted = await parent.say("/check 博学优才")
+    assert "黑名单" in blacklisted["text"] and "2026-03-12" in blacklisted["text"]
+    assert "无证开展学科类培训" in blacklisted["text"]
+    assert buttons(blacklisted) == ["m:report"]
+    unknown = await parent.say("星光学堂有没有资质")
+    assert "没有找到“星光学堂”" in unknown["text"] and "办学许可证" in unknown["text"]
+    assert buttons(unknown) == ["m:report"]
+    await parent.press("m:report", unknown)  # the report form starts
+    await parent.say("/cancel")
+    typo = await parent.say("/check 北京学尔思教育科技有限公司")  # homophone, other ending
+    assert "北京市海淀区学而思培训学校有限公司" in typo["text"]
+
+
+async def test_close_names_are_offered_as_buttons(room: Staffroom) -> None:
+    parent = Reporter(room.bot, room.emu.user(first_name="家长"))
+    offered = await parent.say("/check 博学忧乐")
+    assert "哪一家" in offered["text"]
+    data = buttons(offered)
+    assert data[-1] == "m:report" and data[0].startswith("g:")
+    assert all(len(d.encode()) <= 64 for d in data)
+    chosen = await parent.press(data[0], offered)
+    assert "北京博学优才教育科技有限公司" in chosen["text"] and "黑名单" in chosen["text"]
+    await room.emu.forge_button_press(parent.user, offered, "g:999999")  # answered, nothing sent
+    answers = await room.answered(2)
+    assert answers[-1].get("show_alert") is True
+
+
+async def test_the_report_form_confirms_the_registry_match(room: Staffroom) -> None:
+    reporter = Reporter(room.bot, room.emu.user(first_name="王小明", username="wangxm"))
+    await reporter.begin_report("holiday_classes", "chaoyang")
+    asked = await reporter.say("博学优才")
+    assert "您说的是 北京博学优才教育科技有限公司(朝阳区)吗?" in asked["text"]
+    yes = next(d for d in buttons(asked) if ":inst:y" in d)
+    after = await reporter.press(yes.rsplit(":", 1)[-1], asked)
+    assert "已记下" in after["text"] and "3/8" not in after["text"]
+    await reporter.say(ADDRESS)
+    await reporter.say(WHEN)
+    await reporter.say(WHAT)
+    await reporter.press(":evdone")
+    await reporter.press(":nocontact")
+    receipt = await reporter.press(":ok")
+    number, _ = receipt_of(receipt)
+    [(institution_id, status)] = query(
+        db_path(room.bot.config),
+        "SELECT institution_id, institution_status FROM tickets WHERE number = ?",
+        number,
+    )
+    assert status == "blacklisted" and institution_id is not None
+    card = await room.card(room.joint, number)  # a blacklisted institution: the joint group
+    assert "登记:黑名单:2026-03-12 无证开展学科类培训,已取缔 · #" in card["text"]
+    for identity in ("王小明", "wangxm", str(reporter.user.id)):
+        assert identity not in card["text"]
+
+
+@pytest.mark.parametrize(("answer", "recorded"), [("no", "not_found"), ("unsure", "unconfirmed")])
+async def test_no_and_not_sure_are_recorded_as_such(
+    room: Staffroom, answer: str, recorded: str
+) -> None:
+    reporter = Reporter(room.bot, room.emu.user(first_name="李"))
+    await reporter.begin_report("holiday_classes", "haidian")
+    asked = await reporter.say("学而思")
+    nxt = await reporter.press(f":inst:{answer}", asked)
+    assert "2/8" not in nxt["text"]
+    await reporter.say(ADDRESS)
+    await reporter.say(WHEN)
+    await reporter.say(WHAT)
+    await reporter.press(":evdone")
+    await reporter.press(":nocontact")
+    number, _ = receipt_of(await reporter.press(":ok"))
+    [(institution_id, status)] = query(
+        db_path(room.bot.config),
+        "SELECT institution_id, institution_status FROM tickets WHERE number = ?",
+        number,
+    )
+    assert (institution_id, status) == (None, recorded)
