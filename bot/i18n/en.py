@@ -512,6 +512,8 @@ MESSAGES: dict[str, str] = {
     "inspection.export.resolved_at": "resolved_at",
     "inspection.export.resolve_due_at": "resolve_due_at",
     "inspection.export.closed_at": "closed_at",
+    "inspection.export.institution_id": "institution_id",
+    "inspection.export.institution_status": "institution_status",
     "inspection.digest.title": "[{department}] Double reduction daily digest {date}",
     "inspection.digest.queue": "{name}: {open} open, {unclaimed} unclaimed ({claim_overdue} past the claim deadline), {resolve_overdue} past the resolve deadline; last 24 h: {received} received, {resolved} resolved",
     "inspection.digest.overdue": "Overdue: {tickets}",

@@ -513,6 +513,8 @@ MESSAGES: dict[str, str] = {
     "inspection.export.resolved_at": "办结时间",
     "inspection.export.resolve_due_at": "办结时限",
     "inspection.export.closed_at": "关闭时间",
+    "inspection.export.institution_id": "登记编号",
+    "inspection.export.institution_status": "登记状态",
     "inspection.digest.title": "【{department}】双减举报日报 {date}",
     "inspection.digest.queue": "{name}：在办 {open} 件，待认领 {unclaimed} 件（认领超时 {claim_overdue}），办结超时 {resolve_overdue} 件；近24小时新收 {received} 件，办结 {resolved} 件",
     "inspection.digest.overdue": "超时工单：{tickets}",

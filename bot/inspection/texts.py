@@ -50,6 +50,8 @@ EXPORT_COLUMN_IDS = (
     "resolved_at",
     "resolve_due_at",
     "closed_at",
+    "institution_id",
+    "institution_status",
     "followup",
     "reopened",
     "repeat",

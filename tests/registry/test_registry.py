@@ -5,11 +5,12 @@ change an institution's status, and what the registry never holds."""
 from __future__ import annotations
 
 import shutil
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 
 import pytest
 
+from bot.inspection.exports import export_rows
 from bot.inspection.model import Denial, Denied, Disposition
 from bot.inspection.services import build_inspection_services
 from bot.privacy import PrivacyKeys
@@ -275,6 +276,11 @@ async def test_tickets_record_the_status_then_and_routing_uses_it(
     assert first.queue == "edu-haidian"
     assert (second.institution_id, second.institution_status) == (None, NOT_FOUND)
     assert second.queue == "joint"  # not registered → the joint inspection group
+    rows = export_rows([first, second], UTC)
+    assert [row[-2:] for row in rows] == [
+        [str(xueersi.institution.id), "approved"],
+        [None, NOT_FOUND],
+    ]
     card = await inspection.cards.card(approved)
     assert card is not None and card.registry is not None
     assert card.registry.licence == "教民111010870000123号"
