@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from bot.inspection.figures import Period
     from bot.inspection.services import InspectionServices
     from bot.key_rotation import Rotated
-
     from bot.registry import ImportPlan, ListDefaults
 
 Command = Callable[[argparse.Namespace, Config], int]

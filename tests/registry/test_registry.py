@@ -136,7 +136,7 @@ async def test_a_new_list_updates_by_credit_code_and_records_the_status_change(
     registry = await imported(store)
     before = registry.lookup("博学优才").sure
     assert before is not None and before.institution.status == "blacklisted"
-    rows = f"北京市西城区跃动体育培训中心,91110102MA02QWER3F,,,吊销,,拒不整改,2026-04-02\n"
+    rows = "北京市西城区跃动体育培训中心,91110102MA02QWER3F,,,吊销,,拒不整改,2026-04-02\n"
     plan = await registry.import_file(write(tmp_path, rows), ListDefaults(), actor="import:b")
     assert (len(plan.added), len(plan.updated), plan.status_changes) == (0, 1, 1)
     await registry.refresh()
