@@ -21,6 +21,7 @@ from bot.inspection.workdays import WorkingCalendar
 from bot.kb.check import check_knowledge
 from bot.kb.loader import load_knowledge
 from bot.preflight import folder_problems, local_fact_problems, privacy_problems, telegram_problems
+from bot.registry.model import TICKET_REGISTRY_WORDS
 from bot.store.base import StoreError
 from bot.store.status import migration_status
 from bot.tickets.form import FormSettings
@@ -135,7 +136,8 @@ def _unused_rules(
         found[0]
         for category in form.categories
         for district in form.districts
-        if (found := router.placing_rule(category.id, district.id)) is not None
+        for registry in ("", *TICKET_REGISTRY_WORDS)
+        if (found := router.placing_rule(category.id, district.id, registry)) is not None
     }
     return [
         f"routing rule {index + 1} (queue {rule.queue}, categories {', '.join(rule.categories)},"

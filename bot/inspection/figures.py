@@ -30,7 +30,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 
 import numpy as np
 
-from bot.inspection.duplicates import institution_key
+from bot.matching.names import institution_key
 from bot.store.base import TicketTiming
 from bot.tickets.model import OPEN_STATUSES
 from bot.tickets.verdicts import Verdict, round_state

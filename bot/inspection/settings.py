@@ -8,9 +8,12 @@ deployment lists its own staff.
 
 from __future__ import annotations
 
+import fnmatch
 from dataclasses import dataclass, field
 from datetime import time
 from typing import Literal
+
+from bot.registry.model import TICKET_REGISTRY_WORDS
 
 Role = Literal["inspector", "supervisor", "admin", "auditor"]
 Calendar = Literal["natural", "working_days"]
@@ -127,6 +130,10 @@ class RoutingRule:
     def __post_init__(self) -> None:
         if not self.categories or not self.districts or not self.registry:
             raise ValueError("a routing rule needs categories and districts ('*' for any)")
+        unknown = [w for w in self.registry if not fnmatch.filter(TICKET_REGISTRY_WORDS, w)]
+        if unknown:
+            known = ", ".join(TICKET_REGISTRY_WORDS)
+            raise ValueError(f"registry: {', '.join(unknown)} matches none of {known} ('*': any)")
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,8 @@ class InstitutionStatus(StrEnum):
 # What a ticket records when no registry entry was matched.
 NOT_FOUND = "not_found"  # nothing in the registry matched the name
 UNCONFIRMED = "unconfirmed"  # close names were offered and the reporter was not sure
+# Every word a ticket may record of the registry (what routing rules' ``registry:`` name).
+TICKET_REGISTRY_WORDS = (*(s.value for s in InstitutionStatus), NOT_FOUND, UNCONFIRMED)
 # Statuses a parent should be warned about before paying.
 WARNING_STATUSES = frozenset(
     {InstitutionStatus.SUSPENDED, InstitutionStatus.REVOKED, InstitutionStatus.BLACKLISTED}

@@ -13,6 +13,7 @@ import pytest
 from bot.inspection.exports import export_rows
 from bot.inspection.model import Denial, Denied, Disposition
 from bot.inspection.services import build_inspection_services
+from bot.inspection.texts import EXPORT_COLUMN_IDS
 from bot.privacy import PrivacyKeys
 from bot.registry import (
     NOT_FOUND,
@@ -276,8 +277,9 @@ async def test_tickets_record_the_status_then_and_routing_uses_it(
     assert first.queue == "edu-haidian"
     assert (second.institution_id, second.institution_status) == (None, NOT_FOUND)
     assert second.queue == "joint"  # not registered → the joint inspection group
-    rows = export_rows([first, second], UTC)
-    assert [row[-2:] for row in rows] == [
+    at = EXPORT_COLUMN_IDS.index("institution_id")
+    rows = export_rows([first, second], {}, UTC)
+    assert [row[at : at + 2] for row in rows] == [
         [str(xueersi.institution.id), "approved"],
         [None, NOT_FOUND],
     ]

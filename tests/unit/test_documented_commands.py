@@ -90,7 +90,7 @@ def test_a_documented_command_line_is_accepted(command: str) -> None:
 
 def every_command() -> list[list[str]]:
     """Each leaf command of the parser, with the arguments it needs."""
-    needs = {("eval",): ["cases.yaml"]}
+    needs = {("eval",): ["cases.yaml"], ("registry", "import"): ["list.csv"]}
     found: list[list[str]] = []
 
     def walk(parser: object, path: list[str]) -> None:
