@@ -669,7 +669,6 @@ async def _registry_import(
     store = await open_store(config.storage, config.base_dir)
     try:
         registry = Registry(store, config.district_names)
-        await registry.refresh()
         return await registry.import_file(path, defaults, actor=f"import:{path.name}", apply=apply)
     finally:
         await store.close()

@@ -58,32 +58,49 @@ _MIN_REST_AFTER_PLACE = 2
 _ENDING = re.compile("(?:" + "|".join(map(re.escape, _ENDINGS)) + ")$")
 
 
+def folded(name: str) -> str:
+    """``name`` normalised, without spaces: what the functions below take."""
+    return normalize(name).replace(" ", "")
+
+
 def institution_key(name: str) -> str:
-    return without_endings(normalize(name).replace(" ", ""))
+    return without_endings(folded(name))
 
 
 def without_endings(key: str) -> str:
-    """A normalised name without its company-form endings (never all of it)."""
+    """A folded name without its company-form endings (never all of it)."""
     while (ending := _ENDING.search(key)) is not None and ending.start() > 0:
         key = key[: ending.start()]
     return key
 
 
 def region_of(name: str) -> str:
-    """The province or city a name begins with ("北京市"), or ""."""
-    region = _REGION.match(normalize(name).replace(" ", ""))
+    """The province or city a folded name begins with ("北京市"), or ""."""
+    region = _REGION.match(name)
     return region[0] if region else ""
 
 
-def without_place(name: str, places: Iterable[str]) -> tuple[str, str]:
-    """``name`` (normalised, no spaces) without a leading province or city and without one of
-    ``places`` (normalised place names, longest first: districts, and cities written without
-    "市"), and the last place dropped, if any."""
-    rest = normalize(name).replace(" ", "")
-    region = _REGION.match(rest)
-    if region and len(rest) - region.end() >= _MIN_REST:
-        rest = rest[region.end() :]
-    for place in places:
-        if rest.startswith(place) and len(rest) - len(place) >= _MIN_REST_AFTER_PLACE:
-            return rest[len(place) :], place
-    return rest, ""
+class Places:
+    """Folded place names a name may begin with (districts, and cities written without
+    "市"), found longest first with one set lookup per length."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.names = frozenset(n for n in names if n)
+        self._lengths = sorted({len(n) for n in self.names}, reverse=True)
+
+    def leading(self, name: str) -> str:
+        """The longest place ``name`` begins with that leaves a name after it, or ""."""
+        for length in self._lengths:
+            if len(name) - length >= _MIN_REST_AFTER_PLACE and name[:length] in self.names:
+                return name[:length]
+        return ""
+
+
+def without_place(name: str, places: Places) -> tuple[str, str]:
+    """A folded ``name`` without a leading province or city and without one of ``places``,
+    and the place dropped last, if any."""
+    region = _REGION.match(name)
+    if region and len(name) - region.end() >= _MIN_REST:
+        name = name[region.end() :]
+    place = places.leading(name)
+    return name[len(place) :], place

@@ -37,8 +37,7 @@ def _readings() -> dict[str, str]:
 def syllables(text: str) -> tuple[str, ...]:
     """The sound of each character of ``text`` (a character without a reading stands for
     itself): ``"学尔思"`` → ``("xue", "er", "si")``."""
-    readings = _readings()
-    return tuple(readings.get(character, character) for character in text)
+    return tuple(map(_readings().get, text, text))
 
 
 def _toneless(reading: str) -> str:

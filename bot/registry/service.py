@@ -1,10 +1,13 @@
 """The registry service: lookups from memory, imports and status changes through the store.
 
-Lookups never touch the database: they read an in-memory index built from the registry at one
-version. Every change (an import, an inspector's resolution) bumps the version row in the
-same commit, so each instance, and the CLI's imports into a running bot's database, is noticed
-by :meth:`Registry.refresh` (one small query), which rebuilds the index off the event loop and
-swaps it in; until then, and while an import is being written, lookups answer from the old one.
+Lookups never touch the database: they read an in-memory index of the registry at one version.
+Every change (an import, an inspector's resolution) bumps the version row in its commit and
+marks the institutions it touched with that version, so each instance notices changes made
+anywhere (the CLI's imports into a running bot's database too) with :meth:`Registry.refresh`:
+one small query, then only the institutions changed since, read page by page and applied to
+the index in short slices of the event loop. Lookups answer meanwhile, from each institution
+as it was or as it is now; a fresh index is built (the same way) only when a change brings a
+new place or too many new names.
 """
 
 from __future__ import annotations
@@ -12,18 +15,19 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
+from bot.matching.names import folded
 from bot.registry.importing import (
     ImportPlan,
     ListDefaults,
     plan_import,
     read_rows,
 )
-from bot.registry.index import RegistryIndex
+from bot.registry.index import RegistryIndex, Row, as_row, in_slices
 from bot.registry.model import (
     NOT_FOUND,
     UNCONFIRMED,
@@ -49,6 +53,9 @@ log = logging.getLogger(__name__)
 
 # Earlier tickets shown with one institution.
 HISTORY_TICKETS = 20
+# Institutions read per unit of work: each page is a short read, and turned into records on
+# the event loop in a few milliseconds.
+PAGE_SIZE = 500
 
 
 @dataclass(frozen=True)
@@ -79,7 +86,8 @@ class Registry:
         """``districts``: every name a district goes by → its id (as routing uses them)."""
         self._store = store
         self._districts = dict(districts)
-        self._index = RegistryIndex((), 0, self._districts)
+        self._district_ids = {folded(name): d for name, d in districts.items()}
+        self._index = RegistryIndex(0, self._districts)
         self._rebuilding = asyncio.Lock()
 
     # --- reading ---
@@ -95,17 +103,45 @@ class Registry:
         return self._index.by_id(institution_id)
 
     async def refresh(self) -> bool:
-        """Rebuild the index if the registry changed since it was built; True if it did."""
+        """Bring the index up to the registry's version; True if it changed."""
         async with self._rebuilding:
             async with self._store.transaction(readonly=True) as tx:
                 version = await tx.registry_version()
-                if version == self._index.version:
-                    return False
-                records = await tx.all_institutions()
-            index = await asyncio.to_thread(RegistryIndex, records, version, self._districts)
+            current = self._index
+            if version == current.version:
+                return False
+            if version < current.version:  # a database restored from a backup
+                current = RegistryIndex(0, self._districts)
+            changed = await self._read_rows(changed_after=current.version)
+            index = await in_slices(current.catching_up(changed, version))
+            if index is None:
+                rows = current.rows_with(changed)
+                steps = RegistryIndex.building(rows, version, self._districts)
+                index = await in_slices(steps)
+                log.info("registry index built: %d institutions (version %d)", len(index), version)
             self._index = index
-        log.info("registry index: %d institutions (version %d)", len(index), version)
+        log.info("registry index at version %d: %d changed", version, len(changed))
         return True
+
+    async def _read(self, changed_after: int = 0) -> list[InstitutionRecord]:
+        """The institutions changed after the registry version ``changed_after`` (all: 0),
+        in id order."""
+        return [record async for page in self._pages(changed_after) for record in page]
+
+    async def _read_rows(self, changed_after: int) -> list[Row]:
+        """The same for the index: each page's records made rows (and let go) at once."""
+        return [as_row(record) async for page in self._pages(changed_after) for record in page]
+
+    async def _pages(self, changed_after: int) -> AsyncIterator[list[InstitutionRecord]]:
+        """A page per unit of work: none holds the database for long."""
+        after = 0
+        while True:
+            async with self._store.transaction(readonly=True) as tx:
+                page = await tx.institutions_page(after, PAGE_SIZE, changed_after=changed_after)
+            yield page
+            if len(page) < PAGE_SIZE:
+                return
+            after = page[-1].id
 
     async def history(self, institution_id: int) -> InstitutionHistory | None:
         async with self._store.transaction(readonly=True) as tx:
@@ -139,8 +175,7 @@ class Registry:
         """Every institution, as ``csv`` or ``xlsx``."""
         from bot.registry.exporting import to_csv, to_xlsx
 
-        async with self._store.transaction(readonly=True) as tx:
-            records = await tx.all_institutions()
+        records = await self._read()
         return to_xlsx(records) if file_format == "xlsx" else to_csv(records)
 
     async def top_substantiated(
@@ -172,21 +207,22 @@ class Registry:
 
             now = utc_now()
         rows = await asyncio.to_thread(read_rows, path, defaults)
-        async with self._store.transaction(readonly=True) as tx:
-            existing = await tx.all_institutions()
+        existing = await self._read()
         plan = await asyncio.to_thread(
-            plan_import, rows, existing, actor=actor, now=now, district_id=self._fold_district
+            plan_import, rows, existing, actor=actor, now=now, district_id=self._district_id
         )
         if apply and (plan.added or plan.updated):
             async with self._store.transaction() as tx:
-                await tx.add_institutions(plan.added)
-                await tx.update_institutions([after for _, after in plan.updated])
+                version = await tx.bump_registry_version(now)
+                await tx.add_institutions(plan.added, version)
+                await tx.update_institutions([after for _, after in plan.updated], version)
                 await tx.add_institution_changes(plan.changes)
-                await tx.bump_registry_version(now)
         return plan
 
-    def _fold_district(self, name: str) -> str:
-        return self._index.district_id(name) if name else ""
+    def _district_id(self, name: str) -> str:
+        """A district's id for any name it goes by; other names folded, as the index does."""
+        key = folded(name)
+        return self._district_ids.get(key, key)
 
     async def set_status_in(
         self,
@@ -204,9 +240,10 @@ class Registry:
         current = (
             await tx.institution_by_id(ticket.institution_id) if ticket.institution_id else None
         )
+        version = await tx.bump_registry_version(now)
         if current is None:
-            record = _from_ticket(ticket, status, reason, since, now, self._fold_district)
-            await tx.add_institutions([record])
+            record = _from_ticket(ticket, status, reason, since, now)
+            await tx.add_institutions([record], version)
             await tx.add_institution_changes([_status_change(record, "added", actor, now, ticket)])
             added = await tx.institution_by_match_key(record.match_key)
             assert added is not None, "added in this unit of work"
@@ -214,17 +251,15 @@ class Registry:
                 added.id, ticket.institution_status or NOT_FOUND, _snapshot_of(ticket)
             )
             await tx.set_ticket_institution(ticket.id, link)
-            await tx.bump_registry_version(now)
             return added
         after = replace(
             current, status=status, status_since=since, status_reason=reason, updated_at=now
         )
-        await tx.update_institutions([after])
+        await tx.update_institutions([after], version)
         details: dict[str, object] = {"status": [current.status, str(status)]}
         await tx.add_institution_changes(
             [_status_change(after, "status", actor, now, ticket, details)]
         )
-        await tx.bump_registry_version(now)
         return after
 
 
@@ -320,7 +355,6 @@ def _from_ticket(
     reason: str,
     since: str,
     now: datetime,
-    fold_district: object,
 ) -> InstitutionRecord:
     address = _address(ticket)
     return InstitutionRecord(

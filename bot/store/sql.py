@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -1038,14 +1039,23 @@ class SqlTransaction:
         row = await self._one("SELECT version FROM registry_version WHERE id = 1")
         return int(row[0]) if row else 0
 
-    async def bump_registry_version(self, now: datetime) -> None:
-        self._write(
-            "UPDATE registry_version SET version = version + 1, changed_at = ? WHERE id = 1",
+    async def bump_registry_version(self, now: datetime) -> int:
+        row = await self._one(
+            "UPDATE registry_version SET version = version + 1, changed_at = ? WHERE id = 1"
+            " RETURNING version",
             (to_db_time(now),),
         )
+        assert row is not None, "migration 0008 inserts the row"
+        return int(row[0])
 
-    async def all_institutions(self) -> list[InstitutionRecord]:
-        return [_institution(r) for r in await self._rows(f"{INSTITUTION_SELECT} ORDER BY id")]
+    async def institutions_page(
+        self, after_id: int, limit: int, *, changed_after: int = 0
+    ) -> list[InstitutionRecord]:
+        rows = await self._rows(
+            f"{INSTITUTION_SELECT} WHERE id > ? AND changed_in > ? ORDER BY id LIMIT ?",
+            (after_id, changed_after, limit),
+        )
+        return [_institution(r) for r in rows]
 
     async def institution_by_id(self, institution_id: int) -> InstitutionRecord | None:
         row = await self._one(f"{INSTITUTION_SELECT} WHERE id = ?", (institution_id,))
@@ -1055,17 +1065,18 @@ class SqlTransaction:
         row = await self._one(f"{INSTITUTION_SELECT} WHERE match_key = ?", (match_key,))
         return None if row is None else _institution(row)
 
-    async def add_institutions(self, rows: Sequence[InstitutionRecord]) -> None:
+    async def add_institutions(self, rows: Sequence[InstitutionRecord], version: int) -> None:
         await self._many(
-            f"INSERT INTO institutions ({INSTITUTION_FIELDS}) VALUES ({_marks(_FIELD_NAMES)})",
-            [_institution_values(r) for r in rows],
+            f"INSERT INTO institutions ({INSTITUTION_FIELDS}, changed_in)"
+            f" VALUES ({_marks(_FIELD_NAMES)}, ?)",
+            [(*_institution_values(r), version) for r in rows],
         )
 
-    async def update_institutions(self, rows: Sequence[InstitutionRecord]) -> None:
+    async def update_institutions(self, rows: Sequence[InstitutionRecord], version: int) -> None:
         assignments = ", ".join(f"{name} = ?" for name in _FIELD_NAMES)
         await self._many(
-            f"UPDATE institutions SET {assignments} WHERE id = ?",
-            [(*_institution_values(r), r.id) for r in rows],
+            f"UPDATE institutions SET {assignments}, changed_in = ? WHERE id = ?",
+            [(*_institution_values(r), version, r.id) for r in rows],
         )
 
     async def add_institution_changes(self, changes: Sequence[InstitutionChange]) -> None:
@@ -1197,50 +1208,25 @@ def _verdict(row: Row) -> VerdictRecord:
     )
 
 
-_FIELD_NAMES = (
-    "match_key",
-    "name",
-    "aliases",
-    "credit_code",
-    "licence_number",
-    "licence_issuer",
-    "kind",
-    "form",
-    "district",
-    "address",
-    "status",
-    "status_since",
-    "status_reason",
-    "supervised_fees",
-    "source",
-    "listed_on",
-    "updated_at",
-)
+# The institutions' columns after ``id``, in the record's field order (read back by position).
+_FIELD_NAMES = tuple(f.name for f in fields(InstitutionRecord))[1:]
 INSTITUTION_FIELDS = ", ".join(_FIELD_NAMES)
 INSTITUTION_SELECT = f"SELECT id, {INSTITUTION_FIELDS} FROM institutions"
 
 
+# Aliases are written by json.dumps (no surrounding spaces): decoded without the checks for them.
+_JSON = json.JSONDecoder()
+
+
 def _institution(row: Row) -> InstitutionRecord:
-    return InstitutionRecord(
-        id=row["id"],
-        match_key=row["match_key"],
-        name=row["name"],
-        aliases=tuple(json.loads(row["aliases"])),
-        credit_code=row["credit_code"],
-        licence_number=row["licence_number"],
-        licence_issuer=row["licence_issuer"],
-        kind=row["kind"],
-        form=row["form"],
-        district=row["district"],
-        address=row["address"],
-        status=row["status"],
-        status_since=row["status_since"],
-        status_reason=row["status_reason"],
-        supervised_fees=None if row["supervised_fees"] is None else bool(row["supervised_fees"]),
-        source=row["source"],
-        listed_on=row["listed_on"],
-        updated_at=_time(row["updated_at"]),
-    )
+    # By position (the SELECT lists the record's fields in its order): the registry is read
+    # a page of hundreds at a time, on the event loop.
+    values = list(row)
+    aliases, fees = values[3], values[14]
+    values[3] = () if aliases == "[]" else tuple(_JSON.raw_decode(aliases)[0])
+    values[14] = None if fees is None else bool(fees)
+    values[17] = _time(values[17])
+    return InstitutionRecord(*values)
 
 
 def _institution_values(record: InstitutionRecord) -> tuple[Any, ...]:

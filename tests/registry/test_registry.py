@@ -214,6 +214,28 @@ async def test_another_instance_notices_an_import(store: Store, reopen: Reopen) 
         await other_store.close()
 
 
+async def test_another_instance_reads_only_what_changed(
+    store: Store, reopen: Reopen, tmp_path: Path
+) -> None:
+    registry = await imported(store)
+    other_store = await reopen()
+    try:
+        other = Registry(other_store, DISTRICTS)
+        await other.refresh()
+        index = other.index
+        rows = "北京市西城区跃动体育培训中心,91110102MA02QWER3F,,,吊销,,拒不整改,2026-04-02\n"
+        await registry.import_file(write(tmp_path, rows), ListDefaults(), actor="import:b")
+        async with other_store.transaction(readonly=True) as tx:
+            changed = await tx.institutions_page(0, 100, changed_after=index.version)
+        assert [r.name for r in changed] == ["北京市西城区跃动体育培训中心"]
+        assert await other.refresh()
+        assert other.index is index  # caught up with the one change, not built again
+        found = other.lookup("跃动体育").sure
+        assert found is not None and found.institution.status == "revoked"
+    finally:
+        await other_store.close()
+
+
 async def test_export_imports_again_unchanged(store: Store, tmp_path: Path) -> None:
     registry = await imported(store)
     exported = tmp_path / "export.csv"

@@ -24,8 +24,12 @@ CREATE TABLE institutions (
     supervised_fees BOOLEAN,  -- prepaid fees in a supervised account; NULL: not said
     source TEXT NOT NULL DEFAULT '',  -- whose list
     listed_on TEXT,  -- YYYY-MM-DD, the list's date
-    updated_at TEXT NOT NULL
+    updated_at TEXT NOT NULL,
+    -- The registry version (below) whose change last touched it: an instance whose lookup
+    -- index is at version N reads only the institutions changed after N.
+    changed_in INTEGER NOT NULL
 );
+CREATE INDEX institutions_by_change ON institutions (changed_in, id);
 
 -- Every change to the registry, whoever made it (an import, an inspector's resolution).
 -- Append-only, like ticket_events.
@@ -50,8 +54,9 @@ BEGIN
     SELECT RAISE(ABORT, 'institution_changes is append-only');
 END;
 
--- Bumped by every change to the registry: instances compare it with the one their lookup
--- index was built from, and rebuild when it moved (an import by another instance or the CLI).
+-- Bumped first by every change to the registry (so the row's lock keeps writers in order):
+-- instances compare it with the one their lookup index is at, and read what changed since
+-- (an import by another instance or the CLI, a resolution).
 CREATE TABLE registry_version (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     version INTEGER NOT NULL,
