@@ -237,6 +237,7 @@ class TicketTiming:
     # The ticket's latest 回访, if its reporter was asked: until when, and what they said.
     verdict_reply_by: datetime | None = None
     verdict: str | None = None
+    institution_id: int | None = None  # the registry's entry it was linked to, if any
 
 
 @dataclass(frozen=True)

@@ -892,7 +892,7 @@ class SqlTransaction:
         rows = await self._rows(
             "SELECT t.status, t.queue, t.category, t.district, t.created_at, t.claimed_at,"
             " t.claim_due_at, t.resolved_at, t.resolve_due_at, t.number, t.institution,"
-            " t.disposition, t.reopened, v.reply_by, v.verdict FROM tickets t"
+            " t.disposition, t.reopened, v.reply_by, v.verdict, t.institution_id FROM tickets t"
             " LEFT JOIN ticket_verdicts v ON v.ticket_id = t.id AND v.round ="
             " (SELECT MAX(round) FROM ticket_verdicts WHERE ticket_id = t.id)"
             " WHERE t.created_at >= ? AND t.created_at < ?",
@@ -917,6 +917,7 @@ class SqlTransaction:
                 int(r[12]),
                 r[13] and parse(r[13]),
                 r[14],
+                r[15],
             )
             for r in rows
         ]
