@@ -12,11 +12,18 @@ from telegram import Update
 
 from bot.i18n import text
 from bot.inspection.figures import Period
-from bot.inspection.model import Action
-from bot.registry.model import RESOLUTION_PREFIXES, InstitutionStatus, resolution_status
+from bot.inspection.model import Action, Denied
+from bot.registry.model import (
+    RESOLUTION_PREFIXES,
+    ChangeItem,
+    InstitutionHistory,
+    InstitutionStatus,
+    TicketItem,
+    resolution_status,
+)
 from handlers.context import HotlineContext
 from handlers.registry import describe
-from handlers.staff_requests import Request, reply
+from handlers.staff_requests import Request, refused, reply
 from handlers.staff_views import disposition_name, local_time, status_name
 
 TOP_INSTITUTIONS = 5
@@ -51,47 +58,49 @@ async def institution_command(update: Update, context: HotlineContext, request: 
     if not wanted.isdigit() or len(wanted) > 12:
         await reply(context, request, text(language, "inspector.usage.institution"))
         return
-    history = await context.services.registry.history(int(wanted))
-    if history is None:
-        await reply(context, request, text(language, "inspector.institution_unknown", id=wanted))
+    history = await context.services.inspection.views.institution(request.user_id, int(wanted))
+    if isinstance(history, Denied):
+        await refused(context, request, history)
         return
-    config = context.services.config
-    visible = set(context.services.inspection.access.queues(request.user_id, Action.VIEW))
+    await reply(context, request, institution_text(context, language, history))
+
+
+def institution_text(context: HotlineContext, language: str, history: InstitutionHistory) -> str:
     lines = [text(language, "inspector.institution", **describe(language, history.institution))]
     lines += ["", text(language, "inspector.institution_changes")]
-    for change in history.changes:
-        reason = html.escape(change.reason)
-        if change.ticket_number:
-            reason = f"{reason} ({html.escape(change.ticket_number)})".strip()
-        lines.append(
-            text(
-                language,
-                "inspector.institution_change",
-                at=html.escape(change.at[:10]),
-                actor=html.escape(change.actor),
-                change=html.escape(change.change),
-                status=text(language, f"registry.status.{change.status}"),
-                reason=reason,
-            )
-        )
-    tickets = [t for t in history.tickets if t.queue in visible]
-    lines += ["", text(language, "inspector.institution_tickets", count=len(tickets))]
-    for ticket in tickets:
-        lines.append(
-            text(
-                language,
-                "inspector.institution_ticket",
-                ticket_number=html.escape(ticket.ticket_number),
-                received_at=local_time(config, datetime.fromisoformat(ticket.received_at)),
-                status=status_name(language, ticket.status),
-                disposition=disposition_name(language, ticket.disposition)
-                if ticket.disposition
-                else "",
-            )
-        )
-    if not tickets:
+    lines += [_change_line(language, change) for change in history.changes]
+    lines += ["", text(language, "inspector.institution_tickets", count=len(history.tickets))]
+    lines += [_ticket_line(context, language, ticket) for ticket in history.tickets]
+    if not history.tickets:
         lines.append(text(language, "inspector.institution_no_tickets"))
-    await reply(context, request, "\n".join(lines))
+    return "\n".join(lines)
+
+
+def _change_line(language: str, change: ChangeItem) -> str:
+    reason = html.escape(change.reason)
+    if change.ticket_number:
+        reason = f"{reason} ({html.escape(change.ticket_number)})".strip()
+    return text(
+        language,
+        "inspector.institution_change",
+        at=html.escape(change.at[:10]),
+        actor=html.escape(change.actor),
+        change=html.escape(change.change),
+        status=text(language, f"registry.status.{change.status}"),
+        reason=reason,
+    )
+
+
+def _ticket_line(context: HotlineContext, language: str, ticket: TicketItem) -> str:
+    disposition = ticket.disposition
+    return text(
+        language,
+        "inspector.institution_ticket",
+        ticket_number=html.escape(ticket.ticket_number),
+        received_at=local_time(context.services.config, datetime.fromisoformat(ticket.received_at)),
+        status=status_name(language, ticket.status),
+        disposition=disposition_name(language, disposition) if disposition else "",
+    )
 
 
 async def top_institutions_text(

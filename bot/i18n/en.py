@@ -567,7 +567,6 @@ MESSAGES: dict[str, str] = {
     "card.registry.offered": "unconfirmed (maybe: {names})",
     "ticket.registry_earlier": "Other tickets about this institution: {tickets}",
     "inspector.usage.institution": "Usage: <code>/institution ID</code> (the registry id is in the ticket's details)",
-    "inspector.institution_unknown": "The registry has no institution {id}.",
     "inspector.institution": "<b>#{id} {name}</b> ({district})\nStatus: {status} (since {since})\nReason: {reason}\nKind: {kind} · {form}\nCredit code: {code}\nSchool licence: {licence}\nAddress: {address}\nList: {source} {listed_on}",
     "inspector.institution_changes": "<b>Changes</b>",
     "inspector.institution_change": "{at} {actor}: {change} → {status} {reason}",
@@ -578,5 +577,6 @@ MESSAGES: dict[str, str] = {
     "inspector.stats_institutions": "<b>Institutions with the most substantiated tickets</b>\n{lines}",
     "inspector.stats_institution": "{n}. #{id} {name} ({district}): {count} substantiated, now {status}",
     "denied.registry_needs_substantiated": "Only a substantiated outcome can change an institution's registry status.",
+    "denied.institution_unknown": "The registry has no institution with that number.",
     "denied.registry_no_institution": "{ticket_number} names no institution, so there is no registry status to change.",
 }

@@ -570,7 +570,6 @@ MESSAGES: dict[str, str] = {
     "card.registry.offered": "未确认(可能是:{names})",
     "ticket.registry_earlier": "同一机构的其他举报:{tickets}",
     "inspector.usage.institution": "用法:<code>/institution 登记编号</code>(工单详情里有登记编号)",
-    "inspector.institution_unknown": "登记库中没有编号为 {id} 的机构。",
     "inspector.institution": "<b>#{id} {name}</b>({district})\n状态:{status}(自 {since})\n原因:{reason}\n类别:{kind} · {form}\n统一社会信用代码:{code}\n办学许可证:{licence}\n地址:{address}\n名单:{source} {listed_on}",
     "inspector.institution_changes": "<b>变更记录</b>",
     "inspector.institution_change": "{at} {actor}:{change} → {status} {reason}",
@@ -581,5 +580,6 @@ MESSAGES: dict[str, str] = {
     "inspector.stats_institutions": "<b>查实举报最多的机构</b>\n{lines}",
     "inspector.stats_institution": "{n}. #{id} {name}({district}):查实 {count} 件,现为{status}",
     "denied.registry_needs_substantiated": "只有“查实”的办结才能改变机构的登记状态。",
+    "denied.institution_unknown": "登记库中没有这个编号的机构。",
     "denied.registry_no_institution": "{ticket_number} 没有写明机构名称,无法改变登记状态。",
 }

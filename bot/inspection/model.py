@@ -81,6 +81,7 @@ class Denial(StrEnum):
     REGISTRY_NEEDS_SUBSTANTIATED = "registry_needs_substantiated"
     # ... of a ticket that names an institution
     REGISTRY_NO_INSTITUTION = "registry_no_institution"
+    INSTITUTION_UNKNOWN = "institution_unknown"  # no such registry entry
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,8 @@ from bot.inspection.model import (
     TimelineItem,
     VerdictItem,
 )
-from bot.registry.service import registry_note
+from bot.registry.model import InstitutionHistory
+from bot.registry.service import institution_history, registry_note
 from bot.store.base import (
     AuditRecord,
     EventRecord,
@@ -166,6 +167,24 @@ class QueueViews:
                 return tuple(files)
         denied = Denied(denial or Denial.TICKET_UNKNOWN, number)
         return await self._audit.refused(user_id, "view_evidence", now, denied, ticket=ticket)
+
+    async def institution(self, user_id: int, institution_id: int) -> InstitutionHistory | Denied:
+        """A registry entry, its changes, and the tickets about it that ``user_id`` may see
+        (repeat offenders); audited with the tickets it showed."""
+        now = self._clock()
+        queues = self.access.queues(user_id, Action.VIEW)
+        if not queues:
+            denied = Denied(Denial.NOT_ALLOWED)
+            return await self._audit.refused(user_id, "view_institution", now, denied)
+        async with self._store.transaction() as tx:
+            history = await institution_history(tx, institution_id, queues)
+            if history is not None:
+                shown = [t.ticket_number for t in history.tickets]
+                details = {"institution_id": institution_id, "tickets": shown}
+                await self._audit.record(tx, user_id, "view_institution", now, details=details)
+                return history
+        denied = Denied(Denial.INSTITUTION_UNKNOWN)
+        return await self._audit.refused(user_id, "view_institution", now, denied)
 
     async def audit_log(
         self, user_id: int, since: datetime, until: datetime, *, limit: int = 1000

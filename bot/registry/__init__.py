@@ -11,7 +11,13 @@ from bot.registry.model import (
     LookupResult,
     Match,
 )
-from bot.registry.service import DraftChoice, Registry, earlier_tickets, snapshot, ticket_registry
+from bot.registry.service import (
+    DraftChoice,
+    Registry,
+    institution_history,
+    snapshot,
+    ticket_registry,
+)
 
 __all__ = [
     "NOT_FOUND",
@@ -25,7 +31,7 @@ __all__ = [
     "LookupResult",
     "Match",
     "Registry",
-    "earlier_tickets",
+    "institution_history",
     "snapshot",
     "ticket_registry",
 ]

@@ -143,34 +143,6 @@ class Registry:
                 return
             after = page[-1].id
 
-    async def history(self, institution_id: int) -> InstitutionHistory | None:
-        async with self._store.transaction(readonly=True) as tx:
-            record = await tx.institution_by_id(institution_id)
-            if record is None:
-                return None
-            changes = await tx.institution_changes(institution_id)
-            tickets = await tx.tickets_about_institution(institution_id, HISTORY_TICKETS)
-            numbers = {t.id: t.number for t in tickets}
-            for change in changes:
-                if change.ticket_id is not None and change.ticket_id not in numbers:
-                    linked = await tx.ticket_by_id(change.ticket_id)
-                    numbers[change.ticket_id] = linked.number if linked else "?"
-        return InstitutionHistory(
-            institution=record,
-            changes=tuple(
-                ChangeItem(
-                    c.at.isoformat(),
-                    c.actor,
-                    c.change,
-                    c.status,
-                    c.reason,
-                    numbers.get(c.ticket_id) if c.ticket_id is not None else None,
-                )
-                for c in changes
-            ),
-            tickets=tuple(_ticket_item(t) for t in tickets),
-        )
-
     async def export(self, file_format: str) -> bytes:
         """Every institution, as ``csv`` or ``xlsx``."""
         from bot.registry.exporting import to_csv, to_xlsx
@@ -263,14 +235,36 @@ class Registry:
         return after
 
 
-async def earlier_tickets(
-    store: Store, institution_id: int, *, except_ticket: int | None = None, limit: int = 20
-) -> list[TicketRecord]:
-    """Tickets about the registry's institution ``institution_id`` (by registry id, not by
-    name), newest first, leaving out ``except_ticket``: repeat offenders."""
-    async with store.transaction(readonly=True) as tx:
-        tickets = await tx.tickets_about_institution(institution_id, limit + 1)
-    return [t for t in tickets if t.id != except_ticket][:limit]
+async def institution_history(
+    tx: Transaction, institution_id: int, queues: Sequence[str]
+) -> InstitutionHistory | None:
+    """An institution as the registry holds it, every change made to it, and the newest
+    tickets about it in ``queues``."""
+    record = await tx.institution_by_id(institution_id)
+    if record is None:
+        return None
+    changes = await tx.institution_changes(institution_id)
+    tickets = await tx.tickets_about_institution(institution_id, HISTORY_TICKETS, queues)
+    numbers = {t.id: t.number for t in tickets}
+    for change in changes:
+        if change.ticket_id is not None and change.ticket_id not in numbers:
+            linked = await tx.ticket_by_id(change.ticket_id)
+            numbers[change.ticket_id] = linked.number if linked else "?"
+    return InstitutionHistory(
+        institution=record,
+        changes=tuple(
+            ChangeItem(
+                c.at.isoformat(),
+                c.actor,
+                c.change,
+                c.status,
+                c.reason,
+                numbers.get(c.ticket_id) if c.ticket_id is not None else None,
+            )
+            for c in changes
+        ),
+        tickets=tuple(_ticket_item(t) for t in tickets),
+    )
 
 
 async def ticket_registry(tx: Transaction, choice: str) -> TicketInstitution | None:
@@ -411,7 +405,7 @@ def _status_change(
 __all__ = [
     "DraftChoice",
     "Registry",
-    "earlier_tickets",
+    "institution_history",
     "snapshot",
     "ticket_registry",
 ]

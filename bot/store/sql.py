@@ -1112,11 +1112,15 @@ class SqlTransaction:
         ]
 
     async def tickets_about_institution(
-        self, institution_id: int, limit: int
+        self, institution_id: int, limit: int, queues: Sequence[str] | None = None
     ) -> list[TicketRecord]:
+        if queues is not None and not queues:
+            return []
+        in_queues = "" if queues is None else f" AND queue IN ({_marks(queues)})"
         rows = await self._rows(
-            f"{TICKET_SELECT} WHERE institution_id = ? ORDER BY created_at DESC, id DESC LIMIT ?",
-            (institution_id, limit),
+            f"{TICKET_SELECT} WHERE institution_id = ?{in_queues}"
+            " ORDER BY created_at DESC, id DESC LIMIT ?",
+            (institution_id, *(queues or ()), limit),
         )
         return _tickets(rows)
 

@@ -179,7 +179,9 @@ def test_what_names_an_institution() -> None:
 
 def test_tickets_linked_to_the_registry_are_about_its_entry() -> None:
     brand = ticket(institution="学而思", institution_id=7)
-    alias = ticket(received=1, institution="学而思培优", institution_id=7)  # another name, one entry
+    alias = ticket(
+        received=1, institution="学而思培优", institution_id=7
+    )  # another name, one entry
     haidian = ticket(received=2, institution="启航", institution_id=1)
     chaoyang = ticket(received=3, institution="启航", institution_id=2)  # a branch elsewhere
     unsure = ticket(received=4, institution="学而思培训学校")  # no link: the entry its name has

@@ -4,6 +4,7 @@ change an institution's status, and what the registry never holds."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import UTC, timedelta
 from pathlib import Path
@@ -22,7 +23,6 @@ from bot.registry import (
     InstitutionStatus,
     ListDefaults,
     Registry,
-    earlier_tickets,
 )
 from bot.registry.importing import check_character
 from bot.store import Store
@@ -348,8 +348,22 @@ async def test_a_substantiated_resolution_blacklists_the_institution(
     later = await _report(
         tickets, clock, 2, "某某学堂", DraftChoice("id", (listed.institution.id,))
     )
-    found = await earlier_tickets(store, listed.institution.id)
-    assert [t.number for t in found] == [later, earlier]
+    history = await inspection.views.institution(ERIN, listed.institution.id)
+    assert not isinstance(history, Denied)
+    assert [t.ticket_number for t in history.tickets] == [later, earlier]
+    [(actor, details)] = query(
+        "SELECT actor, details FROM staff_audit WHERE action = 'view_institution'"
+    )
+    assert actor == f"inspector:{ERIN}"
+    assert json.loads(details) == {
+        "institution_id": listed.institution.id,
+        "tickets": [later, earlier],
+    }
+    # Someone who may see neither ticket's queue sees the entry, not the tickets.
+    other = await inspection.views.institution(ALICE, listed.institution.id)
+    assert not isinstance(other, Denied) and other.tickets == ()
+    unknown = await inspection.views.institution(ERIN, 999_999)
+    assert isinstance(unknown, Denied) and unknown.reason == Denial.INSTITUTION_UNKNOWN
     async with store.transaction(readonly=True) as tx:
         latest = await tx.ticket_by_number(later)
     assert latest is not None and latest.institution_status == "blacklisted"
