@@ -183,9 +183,9 @@ async def take_text(
         return
     draft = with_answer(draft, step, message.text.strip())
     if step == Step.WHO:
-        draft, asked = await report_registry.check_institution(update, context, draft)
+        draft, asked = report_registry.check_institution(update, context, draft)
         if asked:  # the reporter confirms the registry's match with a button first
-            await context.services.tickets.drafts.save(key, draft, utc_now())
+            await move_to(update, context, key, draft, position_of(draft))
             return
     await advance(update, context, key, draft)
 
@@ -265,13 +265,20 @@ async def send_step(
     update: Update, context: HotlineContext, draft: ReportDraft, *, lead: str = ""
 ) -> None:
     position = position_of(draft)
+    markup = step_markup(update, context, draft, position)
     if position.step == Step.REVIEW:
         body = review_text(update, context, draft)
     else:
         header = t(update, context, "report.step", number=position.number, total=QUESTION_COUNT)
-        body = f"{header}\n{prompt(update, context, position.step)}"
+        question = prompt(update, context, position.step)
+        # A name the registry matched waits for the reporter's yes / no / not sure.
+        if position.step == Step.WHO and (
+            asking := report_registry.confirmation(update, context, draft)
+        ):
+            question, rows = asking
+            markup = InlineKeyboardMarkup([*rows, *markup.inline_keyboard])
+        body = f"{header}\n{question}"
     text = f"{lead}\n\n{body}" if lead else body
-    markup = step_markup(update, context, draft, position)
     await send_html(context, chat_id_of(update), text, markup)
 
 
@@ -459,7 +466,7 @@ async def institution_answer(
         await send_step(update, context, draft, lead=t(update, context, "report.button_old"))
         return
     lead = report_registry.noted(update, context, updated)
-    draft = at(updated, position_of(updated).following())
+    draft = at(updated, position_of(updated).following()).applying(update.update_id)
     await context.services.tickets.drafts.save(key, draft, utc_now())
     await send_step(update, context, draft, lead=lead)
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 import html
 from dataclasses import replace
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, Update
 
-from bot.registry import DraftChoice, LookupResult, Match
+from bot.registry import DraftChoice
 from bot.tickets.model import ReportDraft
-from handlers.common import send_html, t
+from handlers.common import t
 from handlers.context import HotlineContext
 
 # Tip-offs about people or schools, not institutions: the registry has nothing to say.
@@ -30,75 +30,53 @@ def registry_consulted(draft: ReportDraft) -> bool:
     return draft.category not in NOT_ABOUT_INSTITUTIONS and bool(name) and name not in NO_NAME
 
 
-async def check_institution(
+def check_institution(
     update: Update, context: HotlineContext, draft: ReportDraft
 ) -> tuple[ReportDraft, bool]:
-    """The draft with what the registry says of its name, and whether the reporter is now
-    asked to confirm (the draft then waits at this step)."""
+    """The draft with what the registry says of its name, and whether the reporter is to be
+    asked to confirm (the draft then waits at this step: see :func:`confirmation`)."""
     if not registry_consulted(draft):
         return draft, False
     result = context.services.registry.lookup(draft.institution, draft.district)
     if result.registry_size == 0:
         return draft, False  # no list imported: "not found" would say nothing
-    offered = _offered(result)
+    offered = (result.sure,) if result.sure is not None else result.candidates
     if not offered:
         return _with(draft, DraftChoice("not_found")), False
-    draft = _with(draft, DraftChoice("ask", tuple(m.institution.id for m in offered)))
-    await _ask(update, context, draft, result)
-    return draft, True
-
-
-def _offered(result: LookupResult) -> tuple[Match, ...]:
-    return (result.sure,) if result.sure is not None else result.candidates
+    return _with(draft, DraftChoice("ask", tuple(m.institution.id for m in offered))), True
 
 
 def _with(draft: ReportDraft, choice: DraftChoice) -> ReportDraft:
     return replace(draft, registry=choice.encode())
 
 
-async def _ask(
-    update: Update, context: HotlineContext, draft: ReportDraft, result: LookupResult
-) -> None:
+def confirmation(
+    update: Update, context: HotlineContext, draft: ReportDraft
+) -> tuple[str, list[list[InlineKeyboardButton]]] | None:
+    """What a draft waiting for the reporter's confirmation asks, and its buttons: "您说的是
+    ××(海淀区)吗?" for one institution, a button each for several; None when it waits for
+    none. Made from the draft alone, so a reply lost in a crash is asked again as it was."""
+    asked = DraftChoice.parse(draft.registry)
+    if asked.state != "ask":
+        return None
+    registry = context.services.registry
+    offered = [r for r in map(registry.institution, asked.ids) if r is not None]
+    if not offered:
+        return None
+
     def button(label: str, answer: str) -> InlineKeyboardButton:
         return InlineKeyboardButton(label, callback_data=f"r:{draft.draft_id}:inst:{answer}")
 
-    if result.sure is not None:
-        record = result.sure.institution
-        body = t(
-            update,
-            context,
-            "report.registry.confirm",
-            name=html.escape(record.name),
-            district=html.escape(record.district or "-"),
-        )
-        rows = [
-            [
-                button(
-                    t(update, context, "report.registry.button.yes"), f"{YES_PREFIX}{record.id}"
-                ),
-                button(t(update, context, "report.registry.button.no"), "no"),
-                button(t(update, context, "report.registry.button.unsure"), "unsure"),
-            ]
-        ]
-    else:
-        body = t(update, context, "report.registry.choose")
-        rows = [
-            [
-                button(
-                    f"{m.institution.name}({m.institution.district or '-'})",
-                    f"{YES_PREFIX}{m.institution.id}",
-                )
-            ]
-            for m in result.candidates
-        ]
-        rows.append(
-            [
-                button(t(update, context, "report.registry.button.none"), "no"),
-                button(t(update, context, "report.registry.button.unsure"), "unsure"),
-            ]
-        )
-    assert update.effective_chat is not None
-    await send_html(context, update.effective_chat.id, body, InlineKeyboardMarkup(rows))
+    unsure = button(t(update, context, "report.registry.button.unsure"), "unsure")
+    if len(offered) == 1:
+        record = offered[0]
+        name, district = html.escape(record.name), html.escape(record.district or "-")
+        body = t(update, context, "report.registry.confirm", name=name, district=district)
+        yes = button(t(update, context, "report.registry.button.yes"), f"{YES_PREFIX}{record.id}")
+        return body, [[yes, button(t(update, context, "report.registry.button.no"), "no"), unsure]]
+    rows = [[button(f"{r.name}({r.district or '-'})", f"{YES_PREFIX}{r.id}")] for r in offered]
+    rows.append([button(t(update, context, "report.registry.button.none"), "no"), unsure])
+    return t(update, context, "report.registry.choose"), rows
 
 
 def answered(

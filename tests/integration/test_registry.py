@@ -8,27 +8,46 @@ from pathlib import Path
 
 import pytest
 
-from bot.emulator import BotApiEmulator, inline_buttons
+from bot.config import Config
+from bot.emulator import BotApiEmulator, FakeUser, inline_buttons
+from bot.emulator.state import JsonDict
 from bot.registry import ListDefaults, Registry
 from bot.store import open_store
 from tests.integration.inspecting import Staffroom, bot_running_with_clock, staffroom
-from tests.integration.reporting import ADDRESS, WHAT, WHEN, Reporter, db_path, query, receipt_of
+from tests.integration.reporting import (
+    ADDRESS,
+    WHAT,
+    WHEN,
+    Harness,
+    Reporter,
+    db_path,
+    query,
+    receipt_of,
+    until_handled,
+)
+from tests.integration.test_update_path import say_update, unfinish
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "deploy" / "registry" / "example-list.csv"
 
 
-@pytest.fixture
-async def room(emu: BotApiEmulator, tmp_path: Path) -> AsyncIterator[Staffroom]:
-    room = staffroom(emu)
+async def listed_config(room: Staffroom, tmp_path: Path) -> Config:
+    """The room's config, its database holding the bureau's list (as `registry import` leaves
+    it before the bot starts)."""
     config = room.config(tmp_path)
     store = await open_store(config.storage, config.base_dir)
-    try:  # the bureau's list, imported before the bot starts (as `registry import` does)
+    try:
         await Registry(store, config.district_names).import_file(
             EXAMPLE, ListDefaults(), actor="import:example-list.csv"
         )
     finally:
         await store.close()
-    async with bot_running_with_clock(room, config):
+    return config
+
+
+@pytest.fixture
+async def room(emu: BotApiEmulator, tmp_path: Path) -> AsyncIterator[Staffroom]:
+    room = staffroom(emu)
+    async with bot_running_with_clock(room, await listed_config(room, tmp_path)):
         yield room
 
 
@@ -116,3 +135,119 @@ async def test_no_and_not_sure_are_recorded_as_such(
         number,
     )
     assert (institution_id, status) == (None, recorded)
+
+
+async def test_a_name_changed_at_the_review_is_confirmed_then_the_review_shown(
+    room: Staffroom,
+) -> None:
+    reporter = Reporter(room.bot, room.emu.user())
+    review = await reporter.answer_until_review(category="holiday_classes", district="chaoyang")
+    assert "您说的是" not in review["text"]  # the first name is not in the registry
+    who = await reporter.press(":fix:who", await reporter.press(":edit", review))
+    asked = await reporter.say("博学优才")
+    assert "您说的是 北京博学优才教育科技有限公司(朝阳区)吗?" in asked["text"]
+    yes = next(d for d in buttons(asked) if ":inst:y" in d)
+    again = await reporter.press(yes.rsplit(":", 1)[-1], asked)
+    assert "请核对您的举报" in again["text"] and "博学优才" in again["text"]
+    assert who["message_id"] != again["message_id"]
+    number, _ = receipt_of(await reporter.press(":ok", again))
+    [(status,)] = query(
+        db_path(room.bot.config), "SELECT institution_status FROM tickets WHERE number = ?", number
+    )
+    assert status == "blacklisted"
+
+
+# --- replays after a crash: the "who" step's question and its answer apply once --------------
+
+
+async def press_update(harness: Harness, user: FakeUser, message: JsonDict, data: str) -> JsonDict:
+    """Press a button as its own update; the update as the bot received it."""
+    before = harness.sent_count(user)
+    press = await harness.emu.press_button(user, message, data)
+    await harness.emu.wait_for_messages(user.id, before + 1)
+    await until_handled(harness)
+    [(update_id,)] = query(db_path(harness.config), "SELECT MAX(update_id) FROM inbox")
+    return {"update_id": update_id, "callback_query": press}
+
+
+async def draft_of(harness: Harness, user: FakeUser) -> tuple[str, str, str, str]:
+    """Where the reporter's draft is: (step, name, address, the registry's word)."""
+    draft = await harness.services.tickets.drafts.load(
+        harness.services.tickets.reporter_key(user.id)
+    )
+    assert draft is not None
+    return draft.step, draft.institution, draft.answers.get("address", ""), draft.registry
+
+
+async def test_a_replayed_confirmation_is_not_taken_again(
+    emu: BotApiEmulator, tmp_path: Path
+) -> None:
+    """Killed after "是" was saved, before its reply went out: the press comes again at the
+    restart; it changes nothing and the reporter is shown the step they are at."""
+    room = staffroom(emu)
+    config = await listed_config(room, tmp_path)
+    user = emu.user()
+    async with bot_running_with_clock(room, config) as bot:
+        reporter = Reporter(bot, user)
+        await reporter.begin_report("holiday_classes", "chaoyang")
+        asked = await reporter.say("博学优才")
+        yes = next(d for d in buttons(asked) if ":inst:y" in d)
+        press = await press_update(bot, user, asked, yes)
+        saved = await draft_of(bot, user)
+    unfinish(config, press)
+    async with bot_running_with_clock(room, config) as bot:
+        before = bot.sent_count(user)
+        await until_handled(bot)
+        shown = await emu.wait_for_messages(user.id, before + 1)
+        assert "具体地址" in shown[-1]["text"]  # the step after the confirmation, once
+        assert bot.sent_count(user) == before + 1
+        assert await draft_of(bot, user) == saved
+        assert not any(a.get("show_alert") for a in emu.callback_answers)
+    assert saved[3].startswith("id:")
+
+
+async def test_a_replayed_name_is_not_taken_as_the_next_answer(
+    emu: BotApiEmulator, tmp_path: Path
+) -> None:
+    """The name comes again after the reporter confirmed it and the form moved on: it must not
+    be taken as the address."""
+    room = staffroom(emu)
+    config = await listed_config(room, tmp_path)
+    user = emu.user()
+    async with bot_running_with_clock(room, config) as bot:
+        reporter = Reporter(bot, user)
+        await reporter.begin_report("holiday_classes", "chaoyang")
+        name, asked = await say_update(reporter, "博学优才")
+        await reporter.press(next(d for d in buttons(asked) if ":inst:y" in d), asked)
+        saved = await draft_of(bot, user)
+    unfinish(config, name)
+    async with bot_running_with_clock(room, config) as bot:
+        await until_handled(bot)
+        assert await draft_of(bot, user) == saved
+        assert saved[1:3] == ("博学优才", "")
+        when = await Reporter(bot, user).say(ADDRESS)
+        assert "什么时间" in when["text"]
+
+
+async def test_the_question_lost_in_a_crash_is_asked_again(
+    emu: BotApiEmulator, tmp_path: Path
+) -> None:
+    """Killed after the name was saved with the registry's match, before "您说的是 ××吗?" went
+    out: the replayed name asks the same question, with its buttons, and "是" is taken."""
+    room = staffroom(emu)
+    config = await listed_config(room, tmp_path)
+    user = emu.user()
+    async with bot_running_with_clock(room, config) as bot:
+        reporter = Reporter(bot, user)
+        await reporter.begin_report("holiday_classes", "chaoyang")
+        name, first = await say_update(reporter, "博学优才")
+    unfinish(config, name)
+    async with bot_running_with_clock(room, config) as bot:
+        before = bot.sent_count(user)
+        await until_handled(bot)
+        [again] = (await emu.wait_for_messages(user.id, before + 1))[before:]
+        assert again["text"] == first["text"] and "您说的是" in again["text"]
+        assert buttons(again) == buttons(first)
+        yes = next(d for d in buttons(again) if ":inst:y" in d)
+        after = await Reporter(bot, user).press(yes.rsplit(":", 1)[-1], again)
+        assert "已记下" in after["text"] and "具体地址" in after["text"]
