@@ -346,7 +346,7 @@ def plan_import(
             added = _new_institution(row, now, fold_district, problems)
             if added is not None:
                 plan.added.append(added)
-                plan.changes.append(_change(added, "added", actor, now, {}))
+                plan.changes.append(change_entry(added, "added", actor, now))
                 known.remember(added)
             continue
         after = _updated(current, row, now)
@@ -520,9 +520,17 @@ def _plain(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
 
 
-def _change(
-    record: InstitutionRecord, change: str, actor: str, now: datetime, details: dict[str, Any]
+def change_entry(
+    record: InstitutionRecord,
+    change: str,
+    actor: str,
+    now: datetime,
+    details: Mapping[str, Any] | None = None,
+    *,
+    ticket_id: int | None = None,
 ) -> InstitutionChange:
+    """The audit trail's entry for a change that leaves ``record`` as it is; ``details``:
+    field -> [before, after]."""
     return InstitutionChange(
         match_key=record.match_key,
         at=now,
@@ -530,7 +538,8 @@ def _change(
         change=change,
         status=record.status,
         reason=record.status_reason,
-        details=json.dumps(details, ensure_ascii=False),
+        ticket_id=ticket_id,
+        details=json.dumps(details or {}, ensure_ascii=False),
     )
 
 
@@ -538,7 +547,7 @@ def _change_of(
     before: InstitutionRecord, after: InstitutionRecord, actor: str, now: datetime
 ) -> InstitutionChange:
     kind = "status" if before.status != after.status else "updated"
-    return _change(after, kind, actor, now, _differences(before, after))
+    return change_entry(after, kind, actor, now, _differences(before, after))
 
 
 def describe_plan(plan: ImportPlan, limit: int = 20) -> list[str]:

@@ -24,6 +24,7 @@ from bot.matching.names import folded
 from bot.registry.importing import (
     ImportPlan,
     ListDefaults,
+    change_entry,
     plan_import,
     read_rows,
 )
@@ -41,7 +42,6 @@ from bot.registry.model import (
     TicketItem,
 )
 from bot.store.base import (
-    InstitutionChange,
     InstitutionRecord,
     Store,
     TicketInstitution,
@@ -214,25 +214,38 @@ class Registry:
         )
         version = await tx.bump_registry_version(now)
         if current is None:
-            record = _from_ticket(ticket, status, reason, since, now)
-            await tx.add_institutions([record], version)
-            await tx.add_institution_changes([_status_change(record, "added", actor, now, ticket)])
-            added = await tx.institution_by_match_key(record.match_key)
-            assert added is not None, "added in this unit of work"
-            link = TicketInstitution(
-                added.id, ticket.institution_status or NOT_FOUND, _snapshot_of(ticket)
-            )
-            await tx.set_ticket_institution(ticket.id, link)
-            return added
+            return await _list_from_ticket(tx, ticket, status, reason, actor, now, version)
         after = replace(
             current, status=status, status_since=since, status_reason=reason, updated_at=now
         )
         await tx.update_institutions([after], version)
         details: dict[str, object] = {"status": [current.status, str(status)]}
         await tx.add_institution_changes(
-            [_status_change(after, "status", actor, now, ticket, details)]
+            [change_entry(after, "status", actor, now, details, ticket_id=ticket.id)]
         )
         return after
+
+
+async def _list_from_ticket(
+    tx: Transaction,
+    ticket: TicketRecord,
+    status: InstitutionStatus,
+    reason: str,
+    actor: str,
+    now: datetime,
+    version: int,
+) -> InstitutionRecord:
+    """Add the institution a ticket names to the registry, and link the ticket to it."""
+    record = _from_ticket(ticket, status, reason, now.date().isoformat(), now)
+    await tx.add_institutions([record], version)
+    await tx.add_institution_changes(
+        [change_entry(record, "added", actor, now, ticket_id=ticket.id)]
+    )
+    added = await tx.institution_by_match_key(record.match_key)
+    assert added is not None, "added in this unit of work"
+    link = TicketInstitution(added.id, ticket.institution_status or NOT_FOUND, _snapshot_of(ticket))
+    await tx.set_ticket_institution(ticket.id, link)
+    return added
 
 
 async def institution_history(
@@ -380,26 +393,6 @@ def _address(ticket: TicketRecord) -> str:
         return ""
     value = answers.get("address", "") if isinstance(answers, dict) else ""
     return value if isinstance(value, str) else ""
-
-
-def _status_change(
-    record: InstitutionRecord,
-    change: str,
-    actor: str,
-    now: datetime,
-    ticket: TicketRecord,
-    details: dict[str, object] | None = None,
-) -> InstitutionChange:
-    return InstitutionChange(
-        match_key=record.match_key,
-        at=now,
-        actor=actor,
-        change=change,
-        status=record.status,
-        reason=record.status_reason,
-        ticket_id=ticket.id,
-        details=json.dumps(details or {}, ensure_ascii=False),
-    )
 
 
 __all__ = [

@@ -179,20 +179,33 @@ async def draft_of(harness: Harness, user: FakeUser) -> tuple[str, str, str, str
     return draft.step, draft.institution, draft.answers.get("address", ""), draft.registry
 
 
+@pytest.fixture
+async def listed(emu: BotApiEmulator, tmp_path: Path) -> tuple[Staffroom, Config]:
+    room = staffroom(emu)
+    return room, await listed_config(room, tmp_path)
+
+
+async def name_it(bot: Harness, user: FakeUser) -> tuple[JsonDict, JsonDict]:
+    """A report about 朝阳区 whose "who" answer is 博学优才: (that update, the bot's question)."""
+    reporter = Reporter(bot, user)
+    await reporter.begin_report("holiday_classes", "chaoyang")
+    return await say_update(reporter, "博学优才")
+
+
+def yes_of(question: JsonDict) -> str:
+    return next(d for d in buttons(question) if ":inst:y" in d)
+
+
 async def test_a_replayed_confirmation_is_not_taken_again(
-    emu: BotApiEmulator, tmp_path: Path
+    emu: BotApiEmulator, listed: tuple[Staffroom, Config]
 ) -> None:
     """Killed after "是" was saved, before its reply went out: the press comes again at the
     restart; it changes nothing and the reporter is shown the step they are at."""
-    room = staffroom(emu)
-    config = await listed_config(room, tmp_path)
+    room, config = listed
     user = emu.user()
     async with bot_running_with_clock(room, config) as bot:
-        reporter = Reporter(bot, user)
-        await reporter.begin_report("holiday_classes", "chaoyang")
-        asked = await reporter.say("博学优才")
-        yes = next(d for d in buttons(asked) if ":inst:y" in d)
-        press = await press_update(bot, user, asked, yes)
+        _, asked = await name_it(bot, user)
+        press = await press_update(bot, user, asked, yes_of(asked))
         saved = await draft_of(bot, user)
     unfinish(config, press)
     async with bot_running_with_clock(room, config) as bot:
@@ -207,18 +220,15 @@ async def test_a_replayed_confirmation_is_not_taken_again(
 
 
 async def test_a_replayed_name_is_not_taken_as_the_next_answer(
-    emu: BotApiEmulator, tmp_path: Path
+    emu: BotApiEmulator, listed: tuple[Staffroom, Config]
 ) -> None:
     """The name comes again after the reporter confirmed it and the form moved on: it must not
     be taken as the address."""
-    room = staffroom(emu)
-    config = await listed_config(room, tmp_path)
+    room, config = listed
     user = emu.user()
     async with bot_running_with_clock(room, config) as bot:
-        reporter = Reporter(bot, user)
-        await reporter.begin_report("holiday_classes", "chaoyang")
-        name, asked = await say_update(reporter, "博学优才")
-        await reporter.press(next(d for d in buttons(asked) if ":inst:y" in d), asked)
+        name, asked = await name_it(bot, user)
+        await Reporter(bot, user).press(yes_of(asked), asked)
         saved = await draft_of(bot, user)
     unfinish(config, name)
     async with bot_running_with_clock(room, config) as bot:
@@ -230,17 +240,14 @@ async def test_a_replayed_name_is_not_taken_as_the_next_answer(
 
 
 async def test_the_question_lost_in_a_crash_is_asked_again(
-    emu: BotApiEmulator, tmp_path: Path
+    emu: BotApiEmulator, listed: tuple[Staffroom, Config]
 ) -> None:
     """Killed after the name was saved with the registry's match, before "您说的是 ××吗?" went
     out: the replayed name asks the same question, with its buttons, and "是" is taken."""
-    room = staffroom(emu)
-    config = await listed_config(room, tmp_path)
+    room, config = listed
     user = emu.user()
     async with bot_running_with_clock(room, config) as bot:
-        reporter = Reporter(bot, user)
-        await reporter.begin_report("holiday_classes", "chaoyang")
-        name, first = await say_update(reporter, "博学优才")
+        name, first = await name_it(bot, user)
     unfinish(config, name)
     async with bot_running_with_clock(room, config) as bot:
         before = bot.sent_count(user)
@@ -248,6 +255,5 @@ async def test_the_question_lost_in_a_crash_is_asked_again(
         [again] = (await emu.wait_for_messages(user.id, before + 1))[before:]
         assert again["text"] == first["text"] and "您说的是" in again["text"]
         assert buttons(again) == buttons(first)
-        yes = next(d for d in buttons(again) if ":inst:y" in d)
-        after = await Reporter(bot, user).press(yes.rsplit(":", 1)[-1], again)
+        after = await Reporter(bot, user).press(yes_of(again).rsplit(":", 1)[-1], again)
         assert "已记下" in after["text"] and "具体地址" in after["text"]

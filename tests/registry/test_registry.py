@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import dataclass
 from datetime import UTC, timedelta
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 
 from bot.inspection.exports import export_rows
 from bot.inspection.model import Denial, Denied, Disposition
-from bot.inspection.services import build_inspection_services
+from bot.inspection.services import InspectionServices, build_inspection_services
 from bot.inspection.texts import EXPORT_COLUMN_IDS
 from bot.privacy import PrivacyKeys
 from bot.registry import (
@@ -27,7 +28,7 @@ from bot.registry import (
 from bot.registry.importing import check_character
 from bot.store import Store
 from bot.tickets.model import ReportAccepted, ReportDraft
-from bot.tickets.services import build_ticket_services
+from bot.tickets.services import TicketServices, build_ticket_services
 from tests.conftest import Query, Reopen
 from tests.inspection.conftest import ALICE, ERIN, REPORTER_ID, Clock, organisation, ticket_settings
 
@@ -248,49 +249,51 @@ async def test_export_imports_again_unchanged(store: Store, tmp_path: Path) -> N
 # --- tickets, routing and resolutions -----------------------------------------------------------
 
 
-async def _bureau(store: Store, keys: PrivacyKeys, registry: Registry, clock: Clock):  # type: ignore[no-untyped-def]
+@dataclass
+class Bureau:
+    """The example list imported, and the services that take and work tip-offs."""
+
+    registry: Registry
+    clock: Clock
+    inspection: InspectionServices
+    tickets: TicketServices
+
+    async def report(self, n: int, institution: str, choice: DraftChoice) -> str:
+        """The number of a tip-off about ``institution`` whose "who" step settled ``choice``."""
+        draft = ReportDraft(
+            draft_id=f"d{n}",
+            category="holiday_classes",
+            district="haidian",
+            institution=institution,
+            description="周末上数学课",
+            registry=choice.encode(),
+        )
+        key = self.tickets.reporter_key(REPORTER_ID)
+        result = await self.tickets.intake.submit_report(
+            draft, key, f"d{n}", self.clock(), reply_chat_id=REPORTER_ID
+        )
+        assert isinstance(result, ReportAccepted)
+        return result.ticket_number
+
+
+async def bureau(store: Store, keys: PrivacyKeys) -> Bureau:
+    registry, clock = await imported(store), Clock()
     inspection = build_inspection_services(
         store, organisation(), ticket_settings(), keys, clock=clock, registry=registry
     )
     tickets = build_ticket_services(store, ticket_settings(), keys, place=inspection.router.place)
-    return inspection, tickets
-
-
-async def _report(
-    tickets,
-    clock: Clock,
-    n: int,
-    institution: str,
-    choice: DraftChoice,
-    category: str = "holiday_classes",
-) -> str:  # type: ignore[no-untyped-def]
-    draft = ReportDraft(
-        draft_id=f"d{n}",
-        category=category,
-        district="haidian",
-        institution=institution,
-        description="周末上数学课",
-        registry=choice.encode(),
-    )
-    key = tickets.reporter_key(REPORTER_ID)
-    result = await tickets.intake.submit_report(
-        draft, key, f"d{n}", clock(), reply_chat_id=REPORTER_ID
-    )
-    assert isinstance(result, ReportAccepted)
-    return result.ticket_number
+    return Bureau(registry, clock, inspection, tickets)
 
 
 async def test_tickets_record_the_status_then_and_routing_uses_it(
     store: Store, keys: PrivacyKeys
 ) -> None:
-    registry, clock = await imported(store), Clock()
-    inspection, tickets = await _bureau(store, keys, registry, clock)
+    office = await bureau(store, keys)
+    registry, inspection = office.registry, office.inspection
     xueersi = registry.lookup("学而思").sure
     assert xueersi is not None
-    approved = await _report(
-        tickets, clock, 1, "学而思", DraftChoice("id", (xueersi.institution.id,))
-    )
-    unknown = await _report(tickets, clock, 2, "某某学堂", DraftChoice("not_found"))
+    approved = await office.report(1, "学而思", DraftChoice("id", (xueersi.institution.id,)))
+    unknown = await office.report(2, "某某学堂", DraftChoice("not_found"))
     async with store.transaction(readonly=True) as tx:
         first = await tx.ticket_by_number(approved)
         second = await tx.ticket_by_number(unknown)
@@ -313,9 +316,9 @@ async def test_tickets_record_the_status_then_and_routing_uses_it(
 async def test_a_substantiated_resolution_blacklists_the_institution(
     store: Store, keys: PrivacyKeys, query: Query
 ) -> None:
-    registry, clock = await imported(store), Clock()
-    inspection, tickets = await _bureau(store, keys, registry, clock)
-    earlier = await _report(tickets, clock, 1, "某某学堂", DraftChoice("not_found"))
+    office = await bureau(store, keys)
+    registry, clock, inspection = office.registry, office.clock, office.inspection
+    earlier = await office.report(1, "某某学堂", DraftChoice("not_found"))
     desk = inspection.desk
     assert not isinstance(await desk.claim(ERIN, earlier), Denied)
     refused = await desk.resolve(
@@ -345,9 +348,7 @@ async def test_a_substantiated_resolution_blacklists_the_institution(
         "SELECT actor, change, status FROM institution_changes WHERE ticket_id IS NOT NULL"
     ) == [(f"inspector:{ERIN}", "added", "blacklisted")]
     # Repeat offenders: the next report about it is linked by registry id.
-    later = await _report(
-        tickets, clock, 2, "某某学堂", DraftChoice("id", (listed.institution.id,))
-    )
+    later = await office.report(2, "某某学堂", DraftChoice("id", (listed.institution.id,)))
     history = await inspection.views.institution(ERIN, listed.institution.id)
     assert not isinstance(history, Denied)
     assert [t.ticket_number for t in history.tickets] == [later, earlier]
@@ -375,9 +376,9 @@ async def test_a_substantiated_resolution_blacklists_the_institution(
 async def test_the_registry_holds_institutions_never_reporters(
     store: Store, keys: PrivacyKeys, query: Query
 ) -> None:
-    registry, clock = await imported(store), Clock()
-    inspection, tickets = await _bureau(store, keys, registry, clock)
-    number = await _report(tickets, clock, 1, "某某学堂", DraftChoice("not_found"))
+    office = await bureau(store, keys)
+    inspection = office.inspection
+    number = await office.report(1, "某某学堂", DraftChoice("not_found"))
     await inspection.desk.claim(ERIN, number)
     await inspection.desk.resolve(
         ERIN,
@@ -390,7 +391,7 @@ async def test_the_registry_holds_institutions_never_reporters(
         query("SELECT * FROM institution_changes")
     )
     assert str(REPORTER_ID) not in dumped
-    assert tickets.reporter_key(REPORTER_ID) not in dumped
+    assert office.tickets.reporter_key(REPORTER_ID) not in dumped
     assert "reporter" not in dumped
     assert "周末上数学课" not in dumped  # the report's text stays with the ticket
 
@@ -398,9 +399,9 @@ async def test_the_registry_holds_institutions_never_reporters(
 async def test_a_resolution_of_someone_elses_queue_changes_no_status(
     store: Store, keys: PrivacyKeys, query: Query
 ) -> None:
-    registry, clock = await imported(store), Clock()
-    inspection, tickets = await _bureau(store, keys, registry, clock)
-    number = await _report(tickets, clock, 1, "某某学堂", DraftChoice("not_found"))
+    office = await bureau(store, keys)
+    inspection = office.inspection
+    number = await office.report(1, "某某学堂", DraftChoice("not_found"))
     result = await inspection.desk.resolve(
         ALICE,
         number,
