@@ -668,7 +668,7 @@ async def _registry_import(
 
     store = await open_store(config.storage, config.base_dir)
     try:
-        registry = Registry(store, config.district_names)
+        registry = Registry.of(store, config)
         return await registry.import_file(path, defaults, actor=f"import:{path.name}", apply=apply)
     finally:
         await store.close()
@@ -689,7 +689,7 @@ def cmd_registry_export(args: argparse.Namespace, config: Config) -> int:
     async def export() -> bytes:
         store = await open_store(config.storage, config.base_dir)
         try:
-            return await Registry(store, config.district_names).export(file_format)
+            return await Registry.of(store, config).export(file_format)
         finally:
             await store.close()
 

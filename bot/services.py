@@ -118,7 +118,7 @@ class Services:
         self._faq = FaqService.from_config(config)
         self._store = await open_store(config.storage, config.base_dir)
         keys = load_privacy_keys(config.keys_path)
-        self._registry = Registry(self._store, config.district_names)
+        self._registry = Registry.of(self._store, config)
         await self._registry.refresh()
         inspection = build_inspection_services(
             self._store,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import html
 import unicodedata
 from collections.abc import Sequence
-from datetime import datetime
 
 from telegram import Update
 
@@ -24,7 +23,7 @@ from bot.registry.model import (
 from handlers.context import HotlineContext
 from handlers.registry import describe
 from handlers.staff_requests import Request, refused, reply
-from handlers.staff_views import disposition_name, local_time, status_name
+from handlers.staff_views import disposition_name, local_time, staff_name, status_name
 
 TOP_INSTITUTIONS = 5
 
@@ -62,13 +61,15 @@ async def institution_command(update: Update, context: HotlineContext, request: 
     if isinstance(history, Denied):
         await refused(context, request, history)
         return
-    await reply(context, request, institution_text(context, language, history))
+    await reply(context, request, await institution_text(context, language, history))
 
 
-def institution_text(context: HotlineContext, language: str, history: InstitutionHistory) -> str:
+async def institution_text(
+    context: HotlineContext, language: str, history: InstitutionHistory
+) -> str:
     lines = [text(language, "inspector.institution", **describe(language, history.institution))]
     lines += ["", text(language, "inspector.institution_changes")]
-    lines += [_change_line(language, change) for change in history.changes]
+    lines += [await _change_line(context, language, change) for change in history.changes]
     lines += ["", text(language, "inspector.institution_tickets", count=len(history.tickets))]
     lines += [_ticket_line(context, language, ticket) for ticket in history.tickets]
     if not history.tickets:
@@ -76,19 +77,28 @@ def institution_text(context: HotlineContext, language: str, history: Institutio
     return "\n".join(lines)
 
 
-def _change_line(language: str, change: ChangeItem) -> str:
+async def _change_line(context: HotlineContext, language: str, change: ChangeItem) -> str:
     reason = html.escape(change.reason)
     if change.ticket_number:
         reason = f"{reason} ({html.escape(change.ticket_number)})".strip()
     return text(
         language,
         "inspector.institution_change",
-        at=html.escape(change.at[:10]),
-        actor=html.escape(change.actor),
-        change=html.escape(change.change),
+        at=local_time(context.services.config, change.at),
+        actor=await _changed_by(context, language, change.actor),
+        change=text(language, f"registry.change.{change.change}"),
         status=text(language, f"registry.status.{change.status}"),
         reason=reason,
     )
+
+
+async def _changed_by(context: HotlineContext, language: str, actor: str) -> str:
+    """Who made a change: the list it was imported from, or the staff member by name."""
+    kind, _, rest = actor.partition(":")
+    if kind == "import":
+        return text(language, "registry.changed_by_import", file=html.escape(rest))
+    chats = context.services.config.inspection.staff_chat_ids()
+    return await staff_name(context.bot, context.services, actor, chats)
 
 
 def _ticket_line(context: HotlineContext, language: str, ticket: TicketItem) -> str:
@@ -97,7 +107,7 @@ def _ticket_line(context: HotlineContext, language: str, ticket: TicketItem) -> 
         language,
         "inspector.institution_ticket",
         ticket_number=html.escape(ticket.ticket_number),
-        received_at=local_time(context.services.config, datetime.fromisoformat(ticket.received_at)),
+        received_at=local_time(context.services.config, ticket.received_at),
         status=status_name(language, ticket.status),
         disposition=disposition_name(language, disposition) if disposition else "",
     )

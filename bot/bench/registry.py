@@ -162,7 +162,7 @@ async def _run(config: Config, folder: Path, url: str, count: int) -> dict[str, 
         "database": "PostgreSQL" if settings.is_postgresql else "SQLite",
     }
     try:
-        registry = Registry(store, config.district_names)
+        registry = Registry.of(store, config)
         started = time.perf_counter()
         plan = await registry.import_file(first, ListDefaults(), actor="import:bench")
         figures["import s (target ≤ 30)"] = round(time.perf_counter() - started, 2)

@@ -327,10 +327,12 @@ def plan_import(
     actor: str,
     now: datetime,
     district_id: Any = None,
+    today: str | None = None,
 ) -> ImportPlan:
     """Compare ``rows`` with the registry; raises :class:`ImportRefused` on conflicts (two rows
     naming one institution differently, one row naming two institutions, a new institution
     without a status)."""
+    today = today or now.date().isoformat()  # the local date a status takes effect
     fold_district = district_id or (lambda name: normalize(name).replace(" ", ""))
     known = _KnownInstitutions(existing, fold_district)
     distinct = _without_repeats(rows, fold_district)
@@ -343,13 +345,13 @@ def plan_import(
             problems.append(f"{row.line}: {exc}")
             continue
         if current is None:
-            added = _new_institution(row, now, fold_district, problems)
+            added = _new_institution(row, now, today, fold_district, problems)
             if added is not None:
                 plan.added.append(added)
                 plan.changes.append(change_entry(added, "added", actor, now))
                 known.remember(added)
             continue
-        after = _updated(current, row, now)
+        after = _updated(current, row, now, today)
         if after == current:
             plan.unchanged += 1
             continue
@@ -453,7 +455,7 @@ class _KnownInstitutions:
 
 
 def _new_institution(
-    row: ImportRow, now: datetime, fold_district: Any, problems: list[str]
+    row: ImportRow, now: datetime, today: str, fold_district: Any, problems: list[str]
 ) -> InstitutionRecord | None:
     status = row.get(Column.STATUS)
     if status is None:
@@ -485,7 +487,7 @@ def _new_institution(
         district=row.get(Column.DISTRICT) or "",
         address=row.get(Column.ADDRESS) or "",
         status=status,
-        status_since=row.get(Column.STATUS_SINCE) or listed_on or now.date().isoformat(),
+        status_since=row.get(Column.STATUS_SINCE) or listed_on or today,
         status_reason=row.get(Column.STATUS_REASON) or "",
         supervised_fees=row.get(Column.SUPERVISED_FEES),
         source=row.get(Column.SOURCE) or "",
@@ -494,11 +496,13 @@ def _new_institution(
     )
 
 
-def _updated(current: InstitutionRecord, row: ImportRow, now: datetime) -> InstitutionRecord:
+def _updated(
+    current: InstitutionRecord, row: ImportRow, now: datetime, today: str
+) -> InstitutionRecord:
     given = {c.value: row.get(c) for c in Column if row.get(c) is not None}
     after = replace(current, **given)
     if after.status != current.status and row.get(Column.STATUS_SINCE) is None:
-        since = row.get(Column.LISTED_ON) or now.date().isoformat()
+        since = row.get(Column.LISTED_ON) or today
         after = replace(after, status_since=since)
     if after.status != current.status and row.get(Column.STATUS_REASON) is None:
         after = replace(after, status_reason="")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from bot.store.base import InstitutionRecord
@@ -138,8 +139,8 @@ class InstitutionHistory:
 
 @dataclass(frozen=True)
 class ChangeItem:
-    at: str  # ISO time
-    actor: str
+    at: datetime
+    actor: str  # "import:<file name>", or the staff member's "inspector:<id>"
     change: str
     status: str
     reason: str
@@ -149,7 +150,7 @@ class ChangeItem:
 @dataclass(frozen=True)
 class TicketItem:
     ticket_number: str
-    received_at: str  # ISO time
+    received_at: datetime
     status: str
     disposition: str | None
     queue: str

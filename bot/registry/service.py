@@ -17,8 +17,9 @@ import json
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.matching.names import folded
 from bot.registry.importing import (
@@ -48,6 +49,9 @@ from bot.store.base import (
     TicketRecord,
     Transaction,
 )
+
+if TYPE_CHECKING:
+    from bot.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -82,13 +86,21 @@ class DraftChoice:
 
 
 class Registry:
-    def __init__(self, store: Store, districts: Mapping[str, str]) -> None:
-        """``districts``: every name a district goes by → its id (as routing uses them)."""
+    def __init__(self, store: Store, districts: Mapping[str, str], tz: tzinfo = UTC) -> None:
+        """``districts``: every name a district goes by → its id (as routing uses them);
+        ``tz``: the bureau's local time, whose date a status change takes effect on."""
         self._store = store
+        self._tz = tz
         self._districts = dict(districts)
         self._district_ids = {folded(name): d for name, d in districts.items()}
         self._index = RegistryIndex(0, self._districts)
         self._rebuilding = asyncio.Lock()
+
+    @classmethod
+    def of(cls, store: Store, config: Config) -> Registry:
+        """The registry with the config's districts and local time."""
+        local = timezone(timedelta(hours=config.tickets.utc_offset_hours))
+        return cls(store, config.district_names, local)
 
     # --- reading ---
 
@@ -181,7 +193,13 @@ class Registry:
         rows = await asyncio.to_thread(read_rows, path, defaults)
         existing = await self._read()
         plan = await asyncio.to_thread(
-            plan_import, rows, existing, actor=actor, now=now, district_id=self._district_id
+            plan_import,
+            rows,
+            existing,
+            actor=actor,
+            now=now,
+            district_id=self._district_id,
+            today=self._today(now),
         )
         if apply and (plan.added or plan.updated):
             async with self._store.transaction() as tx:
@@ -190,6 +208,9 @@ class Registry:
                 await tx.update_institutions([after for _, after in plan.updated], version)
                 await tx.add_institution_changes(plan.changes)
         return plan
+
+    def _today(self, now: datetime) -> str:
+        return now.astimezone(self._tz).date().isoformat()
 
     def _district_id(self, name: str) -> str:
         """A district's id for any name it goes by; other names folded, as the index does."""
@@ -208,13 +229,14 @@ class Registry:
         """An inspector's resolution changes the status of the ticket's institution, in the
         resolution's unit of work; a ticket whose institution is not in the registry adds it
         (an unlicensed institution closed down goes on the black list) and is linked to it."""
-        since = now.date().isoformat()
+        since = self._today(now)
         current = (
             await tx.institution_by_id(ticket.institution_id) if ticket.institution_id else None
         )
         version = await tx.bump_registry_version(now)
         if current is None:
-            return await _list_from_ticket(tx, ticket, status, reason, actor, now, version)
+            listed = _from_ticket(ticket, status, reason, since, now)
+            return await _list_from_ticket(tx, listed, ticket, actor, now, version)
         after = replace(
             current, status=status, status_since=since, status_reason=reason, updated_at=now
         )
@@ -228,15 +250,13 @@ class Registry:
 
 async def _list_from_ticket(
     tx: Transaction,
+    record: InstitutionRecord,
     ticket: TicketRecord,
-    status: InstitutionStatus,
-    reason: str,
     actor: str,
     now: datetime,
     version: int,
 ) -> InstitutionRecord:
     """Add the institution a ticket names to the registry, and link the ticket to it."""
-    record = _from_ticket(ticket, status, reason, now.date().isoformat(), now)
     await tx.add_institutions([record], version)
     await tx.add_institution_changes(
         [change_entry(record, "added", actor, now, ticket_id=ticket.id)]
@@ -267,7 +287,7 @@ async def institution_history(
         institution=record,
         changes=tuple(
             ChangeItem(
-                c.at.isoformat(),
+                c.at,
                 c.actor,
                 c.change,
                 c.status,
@@ -349,7 +369,7 @@ def _snapshot_of(ticket: TicketRecord) -> str:
 def _ticket_item(ticket: TicketRecord) -> TicketItem:
     return TicketItem(
         ticket.number,
-        ticket.created_at.isoformat(),
+        ticket.created_at,
         ticket.status,
         ticket.disposition,
         ticket.queue,

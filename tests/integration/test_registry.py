@@ -36,7 +36,7 @@ async def listed_config(room: Staffroom, tmp_path: Path) -> Config:
     config = room.config(tmp_path)
     store = await open_store(config.storage, config.base_dir)
     try:
-        await Registry(store, config.district_names).import_file(
+        await Registry.of(store, config).import_file(
             EXAMPLE, ListDefaults(), actor="import:example-list.csv"
         )
     finally:
@@ -155,6 +155,45 @@ async def test_a_name_changed_at_the_review_is_confirmed_then_the_review_shown(
         db_path(room.bot.config), "SELECT institution_status FROM tickets WHERE number = ?", number
     )
     assert status == "blacklisted"
+
+
+async def test_a_resolution_blacklists_and_parents_and_inspectors_see_it(room: Staffroom) -> None:
+    reporter = Reporter(room.bot, room.emu.user())
+    await reporter.begin_report("holiday_classes", "haidian")
+    asked = await reporter.say("学而思")
+    await reporter.press(yes_of(asked).rsplit(":", 1)[-1], asked)
+    for answer in (ADDRESS, WHEN, WHAT):
+        await reporter.say(answer)
+    await reporter.press(":evdone")
+    await reporter.press(":nocontact")
+    number, _ = receipt_of(await reporter.press(":ok"))
+    [(queue, institution_id)] = query(
+        db_path(room.bot.config),
+        "SELECT queue, institution_id FROM tickets WHERE number = ?",
+        number,
+    )
+    assert queue == "edu-haidian"  # approved then: the district's bureau
+    await room.command(room.alice, f"/claim {number}")
+    [done] = await room.command(
+        room.alice, f"/resolve {number} 查实 机构:黑名单 超前超纲培训,已依法取缔"
+    )
+    assert "已办结" in done["text"] and "机构登记已改为:黑名单" in done["text"]
+    parent = Reporter(room.bot, room.emu.user(first_name="家长"))
+    now = await parent.say("/check 学而思")
+    assert "黑名单" in now["text"] and "超前超纲培训,已依法取缔" in now["text"]
+    [history] = await room.command(room.alice, f"/institution {institution_id}")
+    assert f"#{institution_id} 北京市海淀区学而思培训学校有限公司" in history["text"]
+    assert f"超前超纲培训,已依法取缔 ({number})" in history["text"]  # the change and its ticket
+    assert f"{number}" in history["text"].split("工单")[-1]
+    [(details,)] = query(
+        db_path(room.bot.config),
+        "SELECT details FROM staff_audit WHERE action = 'view_institution'",
+    )
+    assert number in details
+    await room.emu.send_text(room.carol, "/stats 30d", chat=room.supervisors)
+    top = await room.wait_for_text(room.supervisors, "查实举报最多的机构")
+    assert f"#{institution_id} 北京市海淀区学而思培训学校有限公司" in top["text"]
+    assert "查实 1 件" in top["text"]
 
 
 # --- replays after a crash: the "who" step's question and its answer apply once --------------
