@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.i18n import text
-from bot.registry import InstitutionKind, LookupResult
+from bot.registry import InstitutionKind, LookupResult, Registry
 from bot.registry.model import (
     NOT_FOUND,
     UNCONFIRMED,
@@ -29,10 +30,19 @@ from handlers.context import HotlineContext
 # "学而思正规吗" "学而思这家机构有没有资质?" "学而思是不是黑机构" "學而思合法嗎"
 CHECK_QUESTION = re.compile(
     r"^\s*(?P<name>.{2,60}?)\s*(?:这家|這家|这个|這個)?\s*(?:培训)?(?:机构|機構|学校|學校)?\s*"
-    r"(?:是不是|是否|有没有|有沒有|有无|有無|在不在|有)?\s*"
-    r"(?:正规|正規|合法|靠谱|靠譜|资质|資質|办学许可证?|辦學許可證?|办学资质|证照|證照|"
+    r"(?:是不是|是否|有没有|有沒有|有无|有無|在不在|在|有)?\s*"
+    r"(?P<word>正规|正規|合法|靠谱|靠譜|资质|資質|办学许可证?|辦學許可證?|办学资质|证照|證照|"
     r"在白名单|白名单上|上白名单|白名單|黑名单|黑名單|黑机构|黑機構|被取缔|被取締)"
     r"\s*(?:的)?\s*(?:机构|機構)?\s*(?:吗|嗎|么|麼|嘛|呢|不)?\s*[??。.!!]*\s*$"
+)
+# "合法吗" and "靠谱吗" are asked of practices as often ("周末补课合法吗"): such a question is
+# the registry's only when it lists the name, and the FAQ's otherwise.
+WEAK_WORDS = frozenset({"合法", "靠谱", "靠譜"})
+# Words no institution's name holds but questions do ("怎么查补习班是不是正规的", "给孩子报的班
+# 靠谱吗"): the question is the FAQ's.
+NOT_A_NAME = re.compile(
+    "怎么|怎麼|怎样|怎樣|如何|咋|哪|什么|什麼|为什么|為什麼|能不能|可不可以|是否|孩子|娃|我|你|这|這|"
+    "那个|那個|一个|一個|报班|報班|报名|報名|推荐|推薦|旗号|旗號"
 )
 # Button data: g:<registry id>
 BUTTON = re.compile(r"^g:(\d{1,12})$")
@@ -42,11 +52,38 @@ MAX_NAME_CHARS = 60
 
 
 def register(app: Application, group: int) -> None:  # type: ignore[type-arg]
-    """Before the parents' free text in the same group: the question is taken here first."""
-    app.add_handler(CommandHandler("check", check_command), group)
+    """Before the parents' free text in the same group: a question about an institution is
+    taken here first, any other goes on to the FAQ. New messages only (an edited one is not
+    answered again)."""
+    new = filters.UpdateType.MESSAGE
+    app.add_handler(CommandHandler("check", check_command, filters=new), group)
     app.add_handler(CallbackQueryHandler(check_button, pattern=r"^g:"), group)
-    asked = filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND
-    app.add_handler(MessageHandler(asked & filters.Regex(CHECK_QUESTION), check_question), group)
+    asked = new & filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND
+    about = _AboutAnInstitution(lambda: app.bot_data.registry)
+    app.add_handler(MessageHandler(asked & about, check_question), group)
+
+
+def institution_asked(text: str, registry: Registry) -> str | None:
+    """The institution a parent asks about ("学而思正规吗" → "学而思"), or None when the
+    question is about something else ("怎么查补习班是不是正规的", "周末补课合法吗")."""
+    match = CHECK_QUESTION.match(text)
+    if match is None:
+        return None
+    name = match["name"].strip()[:MAX_NAME_CHARS]
+    if NOT_A_NAME.search(name):
+        return None
+    if match["word"] in WEAK_WORDS and registry.lookup(name).found_nothing:
+        return None
+    return name
+
+
+class _AboutAnInstitution(filters.MessageFilter):
+    def __init__(self, registry: Callable[[], Registry]) -> None:
+        super().__init__(name="about_an_institution")
+        self._registry = registry  # read when a message comes: the services are open by then
+
+    def filter(self, message: Message) -> bool:
+        return institution_asked(message.text or "", self._registry()) is not None
 
 
 async def check_command(update: Update, context: HotlineContext) -> None:
@@ -62,10 +99,9 @@ async def check_command(update: Update, context: HotlineContext) -> None:
 
 async def check_question(update: Update, context: HotlineContext) -> None:
     message = update.effective_message
-    match = CHECK_QUESTION.match(message.text or "") if message else None
-    if match is None:
-        return
-    await answer_check(update, context, match["name"].strip()[:MAX_NAME_CHARS])
+    name = institution_asked(message.text or "", context.services.registry) if message else None
+    if name is not None:
+        await answer_check(update, context, name)
 
 
 async def answer_check(update: Update, context: HotlineContext, name: str) -> None:

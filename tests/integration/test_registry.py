@@ -71,6 +71,21 @@ async def test_a_parent_asks_whether_institutions_are_licensed(room: Staffroom) 
     await parent.say("/cancel")
     typo = await parent.say("/check 北京学尔思教育科技有限公司")  # homophone, other ending
     assert "北京市海淀区学而思培训学校有限公司" in typo["text"]
+    how = await parent.say("怎么查补习班是不是正规的")  # not about one institution: the FAQ's
+    assert "来源" in how["text"] and "没有找到" not in how["text"]
+
+
+async def test_an_edited_question_is_not_answered_again(room: Staffroom) -> None:
+    parent = room.emu.user(first_name="家长")
+    for asked in ("/check 学而思", "学而思正规吗"):
+        answered = len(room.emu.messages(parent.id)) + 1
+        sent = await room.emu.send_text(parent, asked)
+        [answer] = (await room.emu.wait_for_messages(parent.id, answered))[answered - 1 :]
+        assert "学而思" in answer["text"]
+        await room.emu.edit_text(parent, sent, asked.replace("学而思", "博学优才"))
+        await room.settle()
+        later = room.emu.messages(parent.id)[answered:]
+        assert not any("博学优才" in m.get("text", "") for m in later)
 
 
 async def test_close_names_are_offered_as_buttons(room: Staffroom) -> None:

@@ -29,6 +29,7 @@ from bot.registry.importing import check_character
 from bot.store import Store
 from bot.tickets.model import ReportAccepted, ReportDraft
 from bot.tickets.services import TicketServices, build_ticket_services
+from handlers.registry import institution_asked
 from tests.conftest import Query, Reopen
 from tests.inspection.conftest import ALICE, ERIN, REPORTER_ID, Clock, organisation, ticket_settings
 
@@ -169,6 +170,31 @@ async def test_the_ways_people_write_a_name_find_it(store: Store, written: str) 
     found = registry.lookup(written).sure
     assert found is not None, registry.lookup(written)
     assert found.institution.name == "北京市海淀区学而思培训学校有限公司"
+
+
+@pytest.mark.parametrize(
+    ("question", "name"),
+    [
+        ("学而思正规吗", "学而思"),
+        ("学而思这家机构有没有资质?", "学而思"),
+        ("博学优才是不是黑机构", "博学优才"),
+        ("跃动篮球在白名单上吗", "跃动篮球"),
+        ("星光学堂有没有资质", "星光学堂"),  # not listed: the registry says what that means
+        ("學而思合法嗎", "學而思"),
+        # Questions about practices, or how to check: the FAQ's.
+        ("怎么查补习班是不是正规的", None),
+        ("怎么知道一个培训机构是不是正规的", None),
+        ("想给娃报个班 怕是野鸡机构 咋知道正不正规", None),
+        ("打着夏令营旗号上数学课合法吗", None),
+        ("眾籌私教合法嗎", None),  # "合法吗" of a name the registry does not list
+        ("这家机构正规吗", None),
+    ],
+)
+async def test_questions_about_an_institution_are_told_from_others(
+    store: Store, question: str, name: str | None
+) -> None:
+    registry = await imported(store)
+    assert institution_asked(question, registry) == name
 
 
 async def test_a_wrong_character_is_offered_not_claimed(store: Store) -> None:
