@@ -21,6 +21,7 @@ generators of small steps, so the event loop runs them between other work
 from __future__ import annotations
 
 import asyncio
+import itertools
 import operator
 import sys
 import time
@@ -106,8 +107,8 @@ class RegistryIndex:
         """An empty index; ``districts``: every name a district goes by → its id."""
         self.version = version
         self.listed_on: str | None = None  # the newest list date in the registry
-        self._configured = {folded(name): d for name, d in districts.items()}
-        self._districts = dict(self._configured)  # folded district name -> id
+        self._district_names = dict(districts)
+        self._districts = {folded(name): d for name, d in districts.items()}  # folded -> id
         self._places = Places(())
         self._rows: list[Row] = []  # institutions' fields, by position
         self._owner_of: dict[int, int] = {}  # registry id -> position in _rows
@@ -147,10 +148,9 @@ class RegistryIndex:
             index._add(row, postings)
             if n % STEP_RECORDS == 0:
                 yield
-        for n, (character, keys) in enumerate(postings.items()):
+        for character, keys in postings.items():
             index._postings[character] = np.asarray(keys, dtype=np.int32)
-            if n % STEP_RECORDS == 0:
-                yield
+            yield  # a common character's list holds tens of thousands
         return index
 
     def catching_up(self, changed: Sequence[Row], version: int) -> Steps[RegistryIndex | None]:
@@ -175,11 +175,17 @@ class RegistryIndex:
         self.version = version
         return self
 
-    def rows_with(self, changed: Sequence[Row]) -> list[Row]:
-        """Every institution held, the ``changed`` ones as they are now, for a fresh build."""
-        rows = {row[_ID]: row for row in self._rows}
-        rows.update((row[_ID], row) for row in changed)
-        return list(rows.values())
+    def rebuilding(self, changed: Sequence[Row], version: int) -> Steps[RegistryIndex]:
+        """The steps that build a fresh index of this one's institutions, the ``changed``
+        ones as they are now; the last returns it."""
+        rows: dict[int, Row] = {}
+        for n, row in enumerate(itertools.chain(self._rows, changed)):
+            rows[row[_ID]] = row  # by id: a changed one replaces the one held
+            if n % (STEP_RECORDS * 64) == 0:
+                yield
+        return (
+            yield from RegistryIndex.building(list(rows.values()), version, self._district_names)
+        )
 
     def _places_of(self, row: Row) -> set[str]:
         """The places an institution brings: its district, and the city its name begins with."""

@@ -127,9 +127,7 @@ class Registry:
             changed = await self._read_rows(changed_after=current.version)
             index = await in_slices(current.catching_up(changed, version))
             if index is None:
-                rows = current.rows_with(changed)
-                steps = RegistryIndex.building(rows, version, self._districts)
-                index = await in_slices(steps)
+                index = await in_slices(current.rebuilding(changed, version))
                 log.info("registry index built: %d institutions (version %d)", len(index), version)
             self._index = index
         log.info("registry index at version %d: %d changed", version, len(changed))
