@@ -217,7 +217,8 @@ def _found_share(registry: Registry, queries: list[str]) -> float:
 class _Parents:
     """Parents' questions arriving every ``ASK_EVERY_S`` on the event loop: how long each
     lookup took, and how late each question was taken up. Lateness is the event loop held by
-    other work (this thread's CPU time meanwhile) or the process waiting for a CPU."""
+    other work or the process waiting for a CPU: the loop thread's CPU time over the wait (the
+    sleep and the lateness) tells them apart."""
 
     def __init__(self, registry: Registry, queries: list[str]) -> None:
         self._registry, self._queries = registry, queries
@@ -253,8 +254,8 @@ class _Parents:
             "lookup ms": _spread([w for w, _ in self.lookups]),
             "lookup ms p99 CPU": round(percentiles([c for _, c in self.lookups], (99,))[99], 3),
             "longest event-loop stall ms": round(wall, 1),
-            "longest stall, loop on CPU ms": round(cpu, 1),
-            "longest loop busy (CPU) ms": round(max(c for _, c in self.late), 1),
+            "longest stall: loop CPU in that wait ms": round(cpu, 1),
+            "most loop CPU in one wait ms": round(max(c for _, c in self.late), 1),
             "longest garbage-collector pass ms": round(max(self.gc_pauses), 1),
         }
 
