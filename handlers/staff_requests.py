@@ -11,7 +11,9 @@ from __future__ import annotations
 import html
 import logging
 import re
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from telegram import Message, Update
 from telegram.constants import ChatType, ParseMode
@@ -64,6 +66,8 @@ async def admitted(update: Update, context: HotlineContext, action: str) -> Requ
     if user is None or chat is None:
         return None
     inspection = context.services.inspection
+    # Someone who joined on another instance a moment ago is recognised here at once.
+    await inspection.organisation.refresh_for(user.id)
     language = language_of(update, context)
     private = chat.type == ChatType.PRIVATE
     refusal = None
@@ -81,6 +85,22 @@ async def admitted(update: Update, context: HotlineContext, action: str) -> Requ
     message = update.effective_message if update.callback_query is None else None
     args = tuple(context.args or ())
     return Request(user.id, chat.id, private, language, message, args, applied_once(update))
+
+
+StaffHandler = Callable[[Update, HotlineContext, Request], Awaitable[None]]
+
+
+def staff_only(
+    action: str, handler: StaffHandler
+) -> Callable[[Update, HotlineContext], Coroutine[Any, Any, None]]:
+    """The handler, behind the staff gate (:func:`admitted`)."""
+
+    async def gate(update: Update, context: HotlineContext) -> None:
+        request = await admitted(update, context, action)
+        if request is not None:
+            await handler(update, context, request)
+
+    return gate
 
 
 async def tell(update: Update, context: HotlineContext, html_text: str) -> None:
@@ -191,9 +211,10 @@ async def refresh_cards(context: HotlineContext, number: str) -> None:
     card = await cards.card(number) if posted else None
     if card is None:
         return
-    home = queue_chat(context.services.config, card.queue)
+    home = queue_chat(context.services, card.queue)
     for place in posted:
-        here = place.chat_id == home
+        # A person's own chat (a duty ping) shows the ticket wherever it is.
+        here = place.chat_id == home or place.chat_id > 0
         body = await card_text(context.bot, context.services, card, in_its_queue=here)
         markup = card_markup(card, in_its_queue=here)
         try:

@@ -15,7 +15,7 @@ from bot.inspection.settings import InspectionSettings, Member, Role
 from bot.store.base import TicketRecord
 from bot.tickets.model import TicketStatus, inspector
 
-__all__ = ["CLAIMING_ROLES", "ROLE_ACTIONS", "Access", "Action", "claimers_of"]
+__all__ = ["CLAIMING_ROLES", "ROLE_ACTIONS", "Access", "Action", "claimers_of", "supervisors_of"]
 
 # Actions only the claim holder may take on a claimed ticket (supervisors may override).
 HOLDER_ACTIONS = frozenset(
@@ -51,9 +51,17 @@ _WORK = frozenset(
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     "inspector": _WORK,
     "supervisor": _WORK
-    | {Action.REOPEN, Action.OVERRIDE_CLAIM, Action.STATS, Action.EXPORT, Action.BRIEF},
+    | {
+        Action.REOPEN,
+        Action.OVERRIDE_CLAIM,
+        Action.STATS,
+        Action.EXPORT,
+        Action.BRIEF,
+        Action.VIEW_STAFF,
+        Action.MANAGE_STAFF,
+    },
     "admin": frozenset(Action),
-    "auditor": frozenset({Action.VIEW, Action.STATS, Action.AUDIT_LOG}),
+    "auditor": frozenset({Action.VIEW, Action.STATS, Action.AUDIT_LOG, Action.VIEW_STAFF}),
 }
 
 # Roles that take tickets: a queue without one of them cannot keep a ticket.
@@ -73,6 +81,12 @@ def _listings(settings: InspectionSettings, queue_id: str) -> Iterator[Member]:
 
 def claimers_of(settings: InspectionSettings, queue_id: str) -> frozenset[int]:
     return frozenset(m.user_id for m in _listings(settings, queue_id) if m.role in CLAIMING_ROLES)
+
+
+def supervisors_of(settings: InspectionSettings, queue_id: str) -> tuple[int, ...]:
+    """The supervisors whose role covers ``queue_id``, as listed (queue, department, all)."""
+    listed = [m.user_id for m in _listings(settings, queue_id) if m.role == "supervisor"]
+    return tuple(dict.fromkeys(reversed(listed)))
 
 
 class Access:

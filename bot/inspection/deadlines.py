@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from bot.inspection.organisation import Organisation
 from bot.inspection.pacing import enqueue_paced
 from bot.inspection.settings import InspectionSettings
 from bot.store.base import NewEvent, Store, TicketRecord, Transaction
@@ -56,10 +57,14 @@ class DeadlineNotice:
 
 
 class DeadlineWatch:
-    def __init__(self, store: Store, settings: InspectionSettings, *, batch: int = 1000) -> None:
+    def __init__(self, store: Store, organisation: Organisation, *, batch: int = 1000) -> None:
         self._store = store
-        self.settings = settings
+        self._org = organisation
         self._batch = batch
+
+    @property
+    def settings(self) -> InspectionSettings:
+        return self._org.settings
 
     async def due_notifications(self, now: datetime) -> list[DeadlineNotice]:
         """Queue every reminder and escalation due at ``now`` not queued before; return them."""

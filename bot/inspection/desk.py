@@ -26,8 +26,10 @@ from bot.inspection.model import (
     QuestionSent,
     Transferred,
 )
+from bot.inspection.organisation import Organisation
 from bot.inspection.pacing import enqueue_paced
 from bot.inspection.routing import Router
+from bot.inspection.settings import InspectionSettings
 from bot.store.base import Store, TicketRecord, Transaction
 from bot.tickets.lifecycle import Lifecycle, StatusChanged
 from bot.tickets.model import OPEN_STATUSES, MessageKind, Reason, Refused, TicketStatus
@@ -60,7 +62,7 @@ class InspectionDesk:
     def __init__(
         self,
         store: Store,
-        access: Access,
+        organisation: Organisation,
         router: Router,
         lifecycle: Lifecycle,
         audit: AuditTrail,
@@ -69,13 +71,20 @@ class InspectionDesk:
         max_text_chars: int = 3000,
     ) -> None:
         self._store = store
-        self.access = access
-        self.settings = access.settings
+        self._org = organisation
         self._router = router
         self._lifecycle = lifecycle
         self._audit = audit
         self._clock = clock
         self._max_text_chars = max_text_chars
+
+    @property
+    def access(self) -> Access:
+        return self._org.access
+
+    @property
+    def settings(self) -> InspectionSettings:
+        return self._org.settings
 
     # --- claims ---
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot.inspection.model import Clock
+from bot.inspection.organisation import Organisation
 from bot.inspection.pacing import enqueue_paced
 from bot.inspection.settings import InspectionSettings
 from bot.store.base import NewEvent, Store, TicketRecord, Transaction, VerdictRecord
@@ -61,17 +62,21 @@ class Followups:
     def __init__(
         self,
         store: Store,
-        settings: InspectionSettings,
+        organisation: Organisation,
         followup: FollowupSettings,
         pepper: bytes,
         *,
         clock: Clock = utc_now,
     ) -> None:
         self._store = store
-        self.settings = settings
+        self._org = organisation
         self.followup = followup
         self._pepper = pepper
         self._clock = clock
+
+    @property
+    def settings(self) -> InspectionSettings:
+        return self._org.settings
 
     async def give(self, ref: VerdictRef, verdict: Verdict) -> VerdictSaved | Refused:
         """The reporter's answer, once per round, while its days last."""

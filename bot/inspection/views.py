@@ -25,6 +25,8 @@ from bot.inspection.model import (
     TimelineItem,
     VerdictItem,
 )
+from bot.inspection.organisation import Organisation
+from bot.inspection.settings import InspectionSettings
 from bot.store.base import (
     AuditRecord,
     EventRecord,
@@ -42,18 +44,26 @@ class QueueViews:
     def __init__(
         self,
         store: Store,
-        access: Access,
+        organisation: Organisation,
         audit: AuditTrail,
         duplicates: DuplicateFinder,
         *,
         clock: Clock = utc_now,
     ) -> None:
         self._store = store
-        self.access = access
+        self._org = organisation
         self._audit = audit
         self._duplicates = duplicates
         self._clock = clock
-        self._page_size = access.settings.page_size
+        self._page_size = organisation.config.page_size
+
+    @property
+    def access(self) -> Access:
+        return self._org.access
+
+    @property
+    def settings(self) -> InspectionSettings:
+        return self._org.settings
 
     async def open_tickets(
         self, user_id: int, *, queue: str | None = None, page: int = 0
@@ -132,12 +142,10 @@ class QueueViews:
                 return ()
             return await self._flag_in(tx, ticket, now)
 
-    async def flag_new_ticket(self, tx: Transaction, ticket_id: int, now: datetime) -> None:
-        """The same, as intake's hook inside the unit of work that writes the ticket: the
+    async def flag_ticket(self, tx: Transaction, ticket: TicketRecord, now: datetime) -> None:
+        """The same, inside the unit of work that writes the ticket (intake's hook): the
         note is then there before the ticket's card can be posted."""
-        ticket = await tx.ticket_by_id(ticket_id)
-        if ticket is not None:
-            await self._flag_in(tx, ticket, now)
+        await self._flag_in(tx, ticket, now)
 
     async def _flag_in(
         self, tx: Transaction, ticket: TicketRecord, now: datetime

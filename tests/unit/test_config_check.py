@@ -111,7 +111,7 @@ def test_a_broken_deployment_names_every_problem(
     assert "error: database: cannot connect to postgresql://nobody@127.0.0.1:1/none" in said
     # The organisation.
     assert any(
-        w.startswith("warning: the default queue intake (受理值班) lacks a group chat (chat_id)")
+        w.startswith("warning: the default queue intake (受理值班) lacks a group chat (chat_id, or")
         for w in warnings
     )
     assert any("routing rule 3 (queue nowhere" in w for w in warnings)
@@ -133,8 +133,8 @@ def test_organisation_warnings_name_the_queue_and_the_rule() -> None:
     warnings = organisation_warnings(settings, FormSettings())
     # The defaults list no chats and no staff: every queue is warned about, and the duty desk.
     assert (
-        "queue edu-haidian (海淀区教育局): no group chat (chat_id): its cards are posted nowhere"
-        in warnings
+        "queue edu-haidian (海淀区教育局): no group chat (chat_id, or /bind edu-haidian in the"
+        " group): its cards are posted nowhere" in warnings
     )
     assert any(w.startswith("queue market (市场监管局): nobody who can claim") for w in warnings)
     assert any(w.startswith("the default queue intake (受理值班) lacks") for w in warnings)
