@@ -8,11 +8,13 @@ bind, and audits every change and refusal.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import logging
 
 from telegram import ChatMember, Update
 from telegram.constants import ChatType
+from telegram.error import TelegramError
 from telegram.ext import Application, ChatMemberHandler, CommandHandler, MessageHandler, filters
 
 from bot.i18n import text
@@ -87,7 +89,7 @@ async def bind_command(update: Update, context: HotlineContext) -> None:
         said = await denial_text(context.bot, context.services, language, result)
         await reply_html(message, said)
         return
-    await reply_html(message, _bound_text(context, language, result))
+    await reply_html(message, await _bound_text(context, language, result))
     context.services.wake_outbox()  # the group it left is told; menus follow
 
 
@@ -107,15 +109,26 @@ def target_name(context: HotlineContext, language: str, kind: str, target: str) 
     return group_target_name(context.services.config, language, kind, target)
 
 
-def _bound_text(context: HotlineContext, language: str, bound: Bound) -> str:
+async def _bound_text(context: HotlineContext, language: str, bound: Bound) -> str:
     name = target_name(context, language, bound.kind, bound.target)
     if bound.already:
         return text(language, "group.bound_already", target=name)
     lines = [text(language, f"group.bound_{bound.kind}", target=name)]
     if bound.moved_from is not None:
-        title = html.escape(bound.moved_from.title or str(bound.moved_from.chat_id))
+        title = html.escape(await _title_of(context, bound.moved_from))
         lines.append(text(language, "group.moved_here", title=title))
     return "\n".join(lines)
+
+
+async def _title_of(context: HotlineContext, binding: GroupBinding) -> str:
+    """A group's name: as kept when it was bound, else as Telegram has it (a group from the
+    config was bound without one)."""
+    if binding.title:
+        return binding.title
+    with contextlib.suppress(TelegramError):
+        chat = await context.bot.get_chat(binding.chat_id)
+        return chat.title or str(binding.chat_id)
+    return str(binding.chat_id)
 
 
 async def unbind_command(update: Update, context: HotlineContext) -> None:

@@ -18,7 +18,7 @@ from bot.inspection.model import StaffNotice
 from handlers.staff_views import group_target_name, place_name, role_name
 
 # People named by id in a notice's data; the sender puts their names beside them.
-NAMED = ("by", "hand_to")
+NAMED = ("by", "hand_to", "member")
 TIME_FORMAT = "%m-%d %H:%M"
 PING_REASONS = ("on_duty", "next", "supervisors")
 
@@ -35,7 +35,7 @@ def notice_values(
         _removed(language, data, values)
     elif kind == StaffNotice.GROUP_MOVED:
         values["target"] = group_target_name(
-            config, language, str(data.get("kind", "")), str(data.get("target", ""))
+            config, language, str(data.get("bound_as", "")), str(data.get("target", ""))
         )
     elif kind == StaffNotice.GROUP_LOST:
         values["targets"] = "、".join(
@@ -65,9 +65,9 @@ def duty_ping_line(language: str, data: dict[str, Any]) -> str:
 
 
 def _removed(language: str, data: dict[str, Any], values: dict[str, str]) -> None:
-    name = str(data.get("name") or f"#{data.get('member', '')}")
+    name = values.get("member_name") or html.escape(str(data.get("name") or ""))
     key = "outbox.member_removed.left" if data.get("left") else "outbox.member_removed.role"
-    parts = [text(language, key, name=html.escape(name))]
+    parts = [text(language, key, name=name or html.escape(f"#{data.get('member', '')}"))]
     released = [str(n) for n in data.get("released") or ()]
     handed = [str(n) for n in data.get("handed") or ()]
     if released:

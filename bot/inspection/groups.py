@@ -97,7 +97,7 @@ class GroupDesk:
             details: dict[str, Any] = {"kind": kind, "target": target, "chat_id": chat_id}
             if before is not None:
                 details["moved_from"] = before.chat_id
-                data = {"kind": kind, "target": target, "to_title": record.title}
+                data = {"bound_as": kind, "target": target, "to_title": record.title}
                 await tx.enqueue(staff_message(StaffNotice.GROUP_MOVED, before.chat_id, data, now))
                 await refresh_menu(tx, before.chat_id, now)
             queue = target if kind == "queue" else None

@@ -306,6 +306,8 @@ class StaffDesk:
         return await self._apply(user_id, planned, "staff_remove", once)
 
     def _removal(self, user_id: int, member_id: int, hand_to: int | None) -> StaffChange | Denial:
+        if not self.may_manage_anything(user_id):
+            return Denial.NOT_ALLOWED  # before saying anything about who works where
         held = self._org.memberships_of(member_id)
         if not held:
             return Denial.MEMBER_UNKNOWN
@@ -343,6 +345,10 @@ class StaffDesk:
     def _role_change(
         self, user_id: int, member_id: int, role: Role, scope: Scope | None
     ) -> StaffChange | Denial:
+        if not self.may_manage_anything(user_id):
+            return Denial.NOT_ALLOWED  # before saying anything about who works where
+        if scope is not None and not self.may_manage(user_id, scope, role):
+            return Denial.NOT_ALLOWED
         held = [m for m in self._org.memberships_of(member_id) if scope in (None, m.scope)]
         if not held:
             return Denial.MEMBER_UNKNOWN
