@@ -19,7 +19,7 @@ from bot.inspection.duty import DutyChanged, DutyView, OnDuty
 from bot.inspection.model import Denial, Denied
 from bot.inspection.rota import ShiftTime
 from bot.inspection.shifts import Rota
-from handlers.common import answer_press, reply_html, send_html
+from handlers.common import answer_press, send_html
 from handlers.context import HotlineContext
 from handlers.inspector_buttons import refuse_button
 from handlers.staff_requests import Request, admitted, denial, plain, refused, reply, staff_only
@@ -78,16 +78,7 @@ async def _show(context: HotlineContext, request: Request, rotas: tuple[Rota, ..
         rows += _take_buttons(context, request.language, view)
     markup = InlineKeyboardMarkup(rows) if rows else None
     body = "\n\n".join(blocks)
-    await _send(context, request, body, markup)
-
-
-async def _send(
-    context: HotlineContext, request: Request, body: str, markup: InlineKeyboardMarkup | None
-) -> None:
-    if request.message is not None:
-        await reply_html(request.message, body, markup)
-    else:
-        await send_html(context, request.chat_id, body, markup)
+    await reply(context, request, body, markup)
 
 
 async def _view_text(context: HotlineContext, language: Language, view: DutyView) -> str:
@@ -186,7 +177,7 @@ async def _swap_choices(context: HotlineContext, request: Request, rotas: tuple[
         await reply(context, request, text(request.language, "duty.no_shifts"))
         return
     choose = text(request.language, "duty.swap_choose")
-    await _send(context, request, choose, InlineKeyboardMarkup(rows))
+    await reply(context, request, choose, InlineKeyboardMarkup(rows))
 
 
 # --- buttons -----------------------------------------------------------------------------------

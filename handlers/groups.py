@@ -12,12 +12,12 @@ import contextlib
 import html
 import logging
 
-from telegram import ChatMember, Update
+from telegram import ChatMember, Message, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import Application, ChatMemberHandler, CommandHandler, MessageHandler, filters
 
-from bot.i18n import text
+from bot.i18n import Language, text
 from bot.inspection.groups import Bound
 from bot.inspection.model import Denied
 from bot.inspection.organisation import GroupBinding, GroupKind
@@ -67,15 +67,27 @@ async def group_migrated(update: Update, context: HotlineContext) -> None:
     await groups.chat_migrated(message.chat.id, message.migrate_to_chat_id)
 
 
-async def bind_command(update: Update, context: HotlineContext) -> None:
-    """``/bind <queue>`` or ``/bind supervisors <department>``, by an admin, in the group."""
+async def _in_a_group(
+    update: Update, context: HotlineContext
+) -> tuple[int, Message, Language] | None:
+    """Who sent a group's command, the message and their language; in a private chat they are
+    told to send it in the group instead."""
     user, message = update.effective_user, update.effective_message
     if user is None or message is None:
-        return
+        return None
     language = language_of(update, context)
     if message.chat.type == ChatType.PRIVATE:
         await reply_html(message, text(language, "group.bind_in_group"))
+        return None
+    return user.id, message, language
+
+
+async def bind_command(update: Update, context: HotlineContext) -> None:
+    """``/bind <queue>`` or ``/bind supervisors <department>``, by an admin, in the group."""
+    asked = await _in_a_group(update, context)
+    if asked is None:
         return
+    user_id, message, language = asked
     target = _target(context, context.args or [])
     if target is None:
         await reply_html(message, text(language, "group.usage.bind"))
@@ -83,7 +95,7 @@ async def bind_command(update: Update, context: HotlineContext) -> None:
     kind, ident = target
     groups = context.services.inspection.groups
     result = await groups.bind(
-        user.id, message.chat.id, message.chat.title or "", kind, ident, once=applied_once(update)
+        user_id, message.chat.id, message.chat.title or "", kind, ident, once=applied_once(update)
     )
     if isinstance(result, Denied):
         said = await denial_text(context.bot, context.services, language, result)
@@ -132,15 +144,12 @@ async def _title_of(context: HotlineContext, binding: GroupBinding) -> str:
 
 
 async def unbind_command(update: Update, context: HotlineContext) -> None:
-    user, message = update.effective_user, update.effective_message
-    if user is None or message is None:
+    asked = await _in_a_group(update, context)
+    if asked is None:
         return
-    language = language_of(update, context)
-    if message.chat.type == ChatType.PRIVATE:
-        await reply_html(message, text(language, "group.bind_in_group"))
-        return
+    user_id, message, language = asked
     groups = context.services.inspection.groups
-    result = await groups.unbind(user.id, message.chat.id, once=applied_once(update))
+    result = await groups.unbind(user_id, message.chat.id, once=applied_once(update))
     if isinstance(result, Denied):
         await reply_html(
             message, await denial_text(context.bot, context.services, language, result)

@@ -23,7 +23,6 @@ from bot.inspection.figures import FIGURE_IDS, Period, StatsFigures
 from bot.inspection.model import Changed, Denied, Merged, QuestionSent, QueuePage
 from bot.inspection.parsing import last_month, parse_disposition, parse_period, parse_queue
 from bot.inspection.texts import FIGURE_NAMES, headline_values, shift_lines
-from handlers.common import reply_html, send_html
 from handlers.context import HotlineContext
 from handlers.inspector_buttons import staff_button
 from handlers.staff_requests import (
@@ -118,11 +117,7 @@ async def _show_page(
         return
     config, language = context.services.config, request.language
     body = page_text(config, language, page, mine=scope == "m")
-    markup = page_markup(language, page, scope=scope)
-    if request.message is not None:
-        await reply_html(request.message, body, markup)
-    else:
-        await send_html(context, request.chat_id, body, markup)
+    await reply(context, request, body, page_markup(language, page, scope=scope))
 
 
 # --- one ticket ---------------------------------------------------------------------------------

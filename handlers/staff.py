@@ -222,16 +222,7 @@ async def _open_invites(context: HotlineContext, request: Request) -> None:
         label = text(language, "staff.button.revoke", number=invite.id)
         rows.append([InlineKeyboardButton(label, callback_data=f"st:rv:{invite.id}")])
     markup = InlineKeyboardMarkup(rows) if rows else None
-    await _reply_with(context, request, "\n".join(lines), markup)
-
-
-async def _reply_with(
-    context: HotlineContext, request: Request, body: str, markup: InlineKeyboardMarkup | None
-) -> None:
-    if request.message is not None:
-        await reply_html(request.message, body, markup)
-    else:
-        await send_html(context, request.chat_id, body, markup)
+    await reply(context, request, "\n".join(lines), markup)
 
 
 # --- /staff ------------------------------------------------------------------------------------
@@ -297,7 +288,7 @@ async def remove_command(update: Update, context: HotlineContext, request: Reque
         return
     data = f"st:rm:{member}:{hand_to or 0}"
     body = await _change_text(context, request.language, plan, planned=True)
-    await _reply_with(context, request, body, _confirm_markup(request.language, data))
+    await reply(context, request, body, _confirm_markup(request.language, data))
 
 
 async def role_command(update: Update, context: HotlineContext, request: Request) -> None:
@@ -317,7 +308,7 @@ async def role_command(update: Update, context: HotlineContext, request: Request
     held = plan.memberships[0].scope
     data = f"st:role:{member}:{ROLE_CODES[role]}:{held.key}"
     body = await _change_text(context, request.language, plan, planned=True)
-    await _reply_with(context, request, body, _confirm_markup(request.language, data))
+    await reply(context, request, body, _confirm_markup(request.language, data))
 
 
 def _confirm_markup(language: str, data: str) -> InlineKeyboardMarkup:

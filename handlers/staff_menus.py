@@ -14,6 +14,7 @@ from telegram.error import BadRequest, Forbidden
 from bot.i18n import LANGUAGES, text
 from bot.inspection.access import Access, Action
 from bot.services import Services
+from handlers.inspector import STAFF_COMMANDS
 
 log = logging.getLogger(__name__)
 
@@ -45,23 +46,7 @@ PRIVATE_STAFF: dict[str, Action | None] = {
     "whoami": None,
 }
 # A bound group: the work on its tickets, the rota, and undoing the binding.
-GROUP_STAFF = (
-    "queue",
-    "ticket",
-    "claim",
-    "release",
-    "note",
-    "ask",
-    "transfer",
-    "resolve",
-    "reopen",
-    "merge",
-    "stats",
-    "export",
-    "brief",
-    "duty",
-    "unbind",
-)
+GROUP_STAFF = (*STAFF_COMMANDS, "duty", "unbind")
 
 
 def private_menu(access: Access, user_id: int) -> tuple[str, ...]:

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from telegram import Message, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 
@@ -115,11 +115,17 @@ def plain(html_text: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", html_text))
 
 
-async def reply(context: HotlineContext, request: Request, html_text: str) -> None:
+async def reply(
+    context: HotlineContext,
+    request: Request,
+    html_text: str,
+    markup: InlineKeyboardMarkup | None = None,
+) -> None:
+    """To the command's message, or (a button's) to its chat; buttons on the last part."""
     if request.message is not None:
-        await reply_html(request.message, html_text)
+        await reply_html(request.message, html_text, markup)
     else:
-        await send_html(context, request.chat_id, html_text)
+        await send_html(context, request.chat_id, html_text, markup)
 
 
 async def refused(context: HotlineContext, request: Request, denied: Denied) -> None:

@@ -50,9 +50,9 @@ OPEN_SHARE = 0.1
 DISTRICTS = ("东城区", "西城区", "海淀区", "朝阳区", "丰台区")
 RACERS = 50
 # Membership as the bot reads it (the store), the config's held in memory, and the store with
-# its version read before every claim; timed turn about, this many rounds each (medians).
+# its version read before every claim; timed turn about in this many chunks each.
 MEMBERSHIPS = ("store", "config", "store_checked")
-ROUNDS = 4
+CHUNKS = 10
 ADMIN = 900
 SUPERVISOR = 800  # of the education department
 
@@ -114,32 +114,25 @@ async def _measure(
 ) -> dict[str, Any]:
     education = [n for q, numbers in open_numbers.items() if q.startswith("edu-") for n in numbers]
     random.Random(7).shuffle(education)
-    per_round = max(1, claims // 2)
-    if len(education) < (ROUNDS + 1) * len(MEMBERSHIPS) * 3 * per_round + 10:
+    per_chunk = max(1, claims // CHUNKS)
+    if len(education) < (CHUNKS + 1) * len(MEMBERSHIPS) * 3 * per_chunk + 10:
         raise ValueError("too few tickets for that many claims")
     unclaimed = iter(education)
     inspector = 2000  # education department, see bench_settings
+    variants = {
+        name: (
+            in_memory if name == "config" else services,
+            None if name == "config" else _gate(services, forced=name == "store_checked"),
+        )
+        for name in MEMBERSHIPS
+    }
     result: dict[str, Any] = {}
-    rates: dict[str, list[float]] = {name: [] for name in MEMBERSHIPS}
-    concurrent: dict[str, list[float]] = {name: [] for name in MEMBERSHIPS}
-    # Turn about, each round in another order, after a round not counted (caches warm): a
-    # change in the machine's load falls on all three alike.
-    for round_number in range(ROUNDS + 1):
-        shift = round_number % len(MEMBERSHIPS)
-        for name in MEMBERSHIPS[shift:] + MEMBERSHIPS[:shift]:
-            desk = in_memory if name == "config" else services
-            check = None if name == "config" else _gate(services, forced=name == "store_checked")
-            one = await _claim_rate(desk, unclaimed, inspector, per_round, 1, check)
-            eight = await _claim_rate(desk, unclaimed, inspector, 2 * per_round, 8, check)
-            if round_number > 0:
-                rates[name].append(one)
-                concurrent[name].append(eight)
-    for name in MEMBERSHIPS:
-        suffix = "" if name == "store" else f"_{name}"
-        result[f"claims_per_s{suffix}"] = round(statistics.median(rates[name]), 1)
-        result[f"claims_concurrent_per_s{suffix}"] = round(statistics.median(concurrent[name]), 1)
-    for kind in ("claims_per_s", "claims_concurrent_per_s"):
-        result[f"{kind}_store_vs_config"] = round(result[kind] / result[f"{kind}_config"], 3)
+    for kind, at_once in (("claims_per_s", 1), ("claims_concurrent_per_s", 8)):
+        size = per_chunk * (2 if at_once > 1 else 1)
+        rates = await _compared(variants, unclaimed, inspector, size, at_once)
+        for name, rate in rates.items():
+            result[kind if name == "store" else f"{kind}_{name}"] = rate
+        result[f"{kind}_store_vs_config"] = round(rates["store"] / rates["config"], 3)
     result.update(await _races(services, unclaimed, 10))
     views = services.views
     result["queue_page_ms"] = await _latency(
@@ -174,7 +167,29 @@ def _gate(services: InspectionServices, *, forced: bool) -> Gate:
     return check
 
 
-async def _claim_rate(
+async def _compared(
+    variants: dict[str, tuple[InspectionServices, Gate | None]],
+    numbers: Iterator[str],
+    first_user: int,
+    size: int,
+    at_once: int,
+) -> dict[str, float]:
+    """Claims per second of each variant, timed in small chunks turn about (each round in
+    another order, after one round not counted, caches warm): a change in the machine's load
+    falls on them all alike."""
+    spent = dict.fromkeys(variants, 0.0)
+    names = list(variants)
+    for round_number in range(CHUNKS + 1):
+        turn = round_number % len(names)
+        for name in names[turn:] + names[:turn]:
+            services, gate = variants[name]
+            seconds = await _claims_timed(services, numbers, first_user, size, at_once, gate)
+            if round_number > 0:
+                spent[name] += seconds
+    return {name: round(CHUNKS * size / spent[name], 1) for name in names}
+
+
+async def _claims_timed(
     services: InspectionServices,
     numbers: Iterator[str],
     first_user: int,
@@ -182,6 +197,7 @@ async def _claim_rate(
     at_once: int,
     gate: Gate | None = None,
 ) -> float:
+    """Seconds ``n`` claims of distinct tickets took, ``at_once`` at a time."""
     batch = [next(numbers) for _ in range(n)]
 
     async def worker(start: int) -> None:
@@ -194,7 +210,7 @@ async def _claim_rate(
 
     started = time.perf_counter()
     await asyncio.gather(*(worker(w) for w in range(at_once)))
-    return round(n / (time.perf_counter() - started), 1)
+    return time.perf_counter() - started
 
 
 async def _races(

@@ -99,6 +99,14 @@ class Access:
             for member in _listings(settings, queue_id):
                 key = (member.user_id, queue_id)
                 self._actions[key] = self._actions.get(key, frozenset()) | ROLE_ACTIONS[member.role]
+        # Asked before every staff command (is this person staff at all?): worked out once.
+        listed = [*settings.members]
+        for department in settings.departments:
+            listed += [*department.members, *(m for q in department.queues for m in q.members)]
+        roles: dict[int, set[Role]] = {}
+        for member in listed:
+            roles.setdefault(member.user_id, set()).add(member.role)
+        self._roles = {user: frozenset(held) for user, held in roles.items()}
 
     def actions(self, user_id: int, queue_id: str) -> frozenset[Action]:
         return self._actions.get((user_id, queue_id), frozenset())
@@ -118,12 +126,7 @@ class Access:
 
     def roles(self, user_id: int) -> frozenset[Role]:
         """Every role ``user_id`` holds anywhere (for menus; permissions use :meth:`may`)."""
-        found: set[Role] = set()
-        for department in self.settings.departments:
-            listed = [*department.members, *(m for q in department.queues for m in q.members)]
-            found.update(m.role for m in listed if m.user_id == user_id)
-        found.update(m.role for m in self.settings.members if m.user_id == user_id)
-        return frozenset(found)
+        return self._roles.get(user_id, frozenset())
 
     def is_staff(self, user_id: int) -> bool:
         return bool(self.roles(user_id))

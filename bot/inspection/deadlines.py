@@ -18,9 +18,8 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from bot.inspection.organisation import Organisation
+from bot.inspection.organisation import Organisation, OrganisationView
 from bot.inspection.pacing import enqueue_paced
-from bot.inspection.settings import InspectionSettings
 from bot.store.base import NewEvent, Store, TicketRecord, Transaction
 from bot.tickets.model import SYSTEM, EventKind, MessageKind
 from bot.tickets.outbox import staff_message
@@ -56,15 +55,11 @@ class DeadlineNotice:
     send_at: datetime | None  # when the outbox sends it (spaced per chat)
 
 
-class DeadlineWatch:
+class DeadlineWatch(OrganisationView):
     def __init__(self, store: Store, organisation: Organisation, *, batch: int = 1000) -> None:
         self._store = store
         self._org = organisation
         self._batch = batch
-
-    @property
-    def settings(self) -> InspectionSettings:
-        return self._org.settings
 
     async def due_notifications(self, now: datetime) -> list[DeadlineNotice]:
         """Queue every reminder and escalation due at ``now`` not queued before; return them."""

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from bot.inspection.access import Access, Action
+from bot.inspection.access import Action
 from bot.inspection.audit import AuditTrail
 from bot.inspection.model import (
     DISPOSITION_STATUS,
@@ -26,10 +26,9 @@ from bot.inspection.model import (
     QuestionSent,
     Transferred,
 )
-from bot.inspection.organisation import Organisation
+from bot.inspection.organisation import Organisation, OrganisationView
 from bot.inspection.pacing import enqueue_paced
 from bot.inspection.routing import Router
-from bot.inspection.settings import InspectionSettings
 from bot.store.base import Store, TicketRecord, Transaction
 from bot.tickets.lifecycle import Lifecycle, StatusChanged
 from bot.tickets.model import OPEN_STATUSES, MessageKind, Reason, Refused, TicketStatus
@@ -58,7 +57,7 @@ class Refusal(Exception):
         self.ticket = ticket
 
 
-class InspectionDesk:
+class InspectionDesk(OrganisationView):
     def __init__(
         self,
         store: Store,
@@ -77,14 +76,6 @@ class InspectionDesk:
         self._audit = audit
         self._clock = clock
         self._max_text_chars = max_text_chars
-
-    @property
-    def access(self) -> Access:
-        return self._org.access
-
-    @property
-    def settings(self) -> InspectionSettings:
-        return self._org.settings
 
     # --- claims ---
 

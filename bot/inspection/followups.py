@@ -17,9 +17,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot.inspection.model import Clock
-from bot.inspection.organisation import Organisation
+from bot.inspection.organisation import Organisation, OrganisationView
 from bot.inspection.pacing import enqueue_paced
-from bot.inspection.settings import InspectionSettings
 from bot.store.base import NewEvent, Store, TicketRecord, Transaction, VerdictRecord
 from bot.tickets.form import AnswerProblem, Problem
 from bot.tickets.model import REPORTER, EventKind, MessageKind, Reason, Refused
@@ -58,7 +57,7 @@ def check_comment(text: str, limit: int) -> AnswerProblem | None:
     return None
 
 
-class Followups:
+class Followups(OrganisationView):
     def __init__(
         self,
         store: Store,
@@ -73,10 +72,6 @@ class Followups:
         self.followup = followup
         self._pepper = pepper
         self._clock = clock
-
-    @property
-    def settings(self) -> InspectionSettings:
-        return self._org.settings
 
     async def give(self, ref: VerdictRef, verdict: Verdict) -> VerdictSaved | Refused:
         """The reporter's answer, once per round, while its days last."""

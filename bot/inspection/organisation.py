@@ -252,6 +252,20 @@ class Organisation:
         return True
 
 
+class OrganisationView:
+    """For services that read the organisation as it is now: ``self._org`` is it."""
+
+    _org: Organisation
+
+    @property
+    def access(self) -> Access:
+        return self._org.access
+
+    @property
+    def settings(self) -> InspectionSettings:
+        return self._org.settings
+
+
 # --- from the config ---
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from bot.inspection.access import Access, Action
+from bot.inspection.access import Action
 from bot.inspection.audit import AuditTrail
 from bot.inspection.duty import DutyDesk
 from bot.inspection.exports import export_rows, to_csv, to_xlsx
@@ -25,10 +25,10 @@ from bot.inspection.figures import (
     ticket_marks,
 )
 from bot.inspection.model import Clock, Denial, Denied
-from bot.inspection.organisation import Organisation
+from bot.inspection.organisation import Organisation, OrganisationView
 from bot.inspection.pacing import enqueue_paced
 from bot.inspection.routing import Router
-from bot.inspection.settings import Department, InspectionSettings
+from bot.inspection.settings import Department
 from bot.inspection.texts import DIGEST, Language, headline_values, shift_lines
 from bot.inspection.workdays import WorkingCalendar
 from bot.store.base import (
@@ -76,7 +76,7 @@ class DigestQueued:
     text: str
 
 
-class Reports:
+class Reports(OrganisationView):
     def __init__(
         self,
         store: Store,
@@ -95,14 +95,6 @@ class Reports:
         self._calendar = calendar
         self._duty = duty
         self._clock = clock
-
-    @property
-    def access(self) -> Access:
-        return self._org.access
-
-    @property
-    def settings(self) -> InspectionSettings:
-        return self._org.settings
 
     async def stats(self, user_id: int, period: Period) -> StatsFigures | Denied:
         """Figures for tickets received in ``period`` in the queues ``user_id`` may report on."""

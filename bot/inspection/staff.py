@@ -144,13 +144,13 @@ class StaffDesk:
         token = secrets.token_urlsafe(TOKEN_BYTES)
         expires = now + timedelta(hours=self._org.config.staff.invite_hours)
         invite = NewInvite(
-            self._token_hash(token),
-            scope.level,
-            scope.id,
-            role,
-            self._audit.actor(user_id),
-            now,
-            expires,
+            token_hash=self._token_hash(token),
+            level=scope.level,
+            scope=scope.id,
+            role=role,
+            created_by=self._audit.actor(user_id),
+            created_at=now,
+            expires_at=expires,
         )
         async with self._store.transaction() as tx:
             invite_id = await tx.add_invite(invite)

@@ -8,7 +8,7 @@ import math
 from datetime import datetime
 from typing import Any
 
-from bot.inspection.access import Access, Action
+from bot.inspection.access import Action
 from bot.inspection.audit import AuditTrail
 from bot.inspection.duplicates import DuplicateFinder
 from bot.inspection.model import (
@@ -25,8 +25,7 @@ from bot.inspection.model import (
     TimelineItem,
     VerdictItem,
 )
-from bot.inspection.organisation import Organisation
-from bot.inspection.settings import InspectionSettings
+from bot.inspection.organisation import Organisation, OrganisationView
 from bot.store.base import (
     AuditRecord,
     EventRecord,
@@ -40,7 +39,7 @@ from bot.tickets.outbox import utc_now
 from bot.tickets.verdicts import round_state
 
 
-class QueueViews:
+class QueueViews(OrganisationView):
     def __init__(
         self,
         store: Store,
@@ -56,14 +55,6 @@ class QueueViews:
         self._duplicates = duplicates
         self._clock = clock
         self._page_size = organisation.config.page_size
-
-    @property
-    def access(self) -> Access:
-        return self._org.access
-
-    @property
-    def settings(self) -> InspectionSettings:
-        return self._org.settings
 
     async def open_tickets(
         self, user_id: int, *, queue: str | None = None, page: int = 0

@@ -36,29 +36,29 @@ class BindingRecord:
     bound_by: str
 
 
-@dataclass(frozen=True)
-class InviteRecord:
-    id: int
+@dataclass(frozen=True, kw_only=True)
+class InviteTerms:
+    """What an invitation makes of whoever uses it (where, as what), from whom, until when."""
+
     level: str
     scope: str
     role: str
     created_by: str
     created_at: datetime
     expires_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewInvite(InviteTerms):
+    token_hash: str  # keyed: the token itself is never kept
+
+
+@dataclass(frozen=True, kw_only=True)
+class InviteRecord(InviteTerms):
+    id: int
     used_by: int | None = None
     used_at: datetime | None = None
     revoked_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class NewInvite:
-    token_hash: str
-    level: str
-    scope: str
-    role: str
-    created_by: str
-    created_at: datetime
-    expires_at: datetime
 
 
 @dataclass(frozen=True)

@@ -197,3 +197,9 @@ def clock() -> Clock:
 @pytest.fixture
 def bureau(store: SqliteStore, keys: PrivacyKeys, clock: Clock) -> Bureau:
     return build_bureau(store, keys, clock)
+
+
+@pytest.fixture
+async def staffed(store: SqliteStore, keys: PrivacyKeys, clock: Clock) -> Bureau:
+    """The bureau with its staff and groups in the store, opened as the bot opens it."""
+    return await opened_bureau(store, keys, clock)

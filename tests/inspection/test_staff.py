@@ -9,8 +9,6 @@ import json
 import re
 from dataclasses import replace
 
-import pytest
-
 from bot.inspection.access import Action
 from bot.inspection.model import Changed, Denial, Denied
 from bot.inspection.organisation import Scope
@@ -38,11 +36,6 @@ from .conftest import (
 NEWCOMER, SECOND = 6001, 6002
 HAIDIAN = Scope("queue", "edu-haidian")
 MARKET = Scope("department", "market")
-
-
-@pytest.fixture
-async def staffed(store: Store, keys: PrivacyKeys, clock: Clock) -> Bureau:
-    return await opened_bureau(store, keys, clock)  # type: ignore[arg-type]
 
 
 async def invited(bureau: Bureau, scope: Scope = HAIDIAN, role: str = "inspector") -> InviteIssued:

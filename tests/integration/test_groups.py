@@ -4,22 +4,9 @@ unbinds it and tells the admin, so no card goes into the void."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
-
-from bot.emulator import BotApiEmulator
-from tests.integration.inspecting import Staffroom, bot_running_with_clock, eventually, staffroom
+from tests.integration.inspecting import Staffroom, eventually
 
 NOT_ALLOWED = "抱歉,您没有权限进行这个操作。"
-
-
-@pytest.fixture
-async def room(emu: BotApiEmulator, tmp_path: Path) -> AsyncIterator[Staffroom]:
-    room = staffroom(emu)
-    async with bot_running_with_clock(room, room.config(tmp_path)):
-        yield room
 
 
 def menu(room: Staffroom, chat_id: int) -> set[str]:

@@ -5,29 +5,16 @@ for whoever lacks the role, forged buttons included."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-from pathlib import Path
 
-import pytest
-
-from bot.emulator import BotApiEmulator, inline_buttons
+from bot.emulator import inline_buttons
 from bot.emulator.state import JsonDict
 from tests.integration.inspecting import (
     Staffroom,
-    bot_running_with_clock,
     eventually,
-    staffroom,
 )
 
 STAFF_ONLY = "抱歉,这个命令仅供核查人员使用。"
 NOT_ALLOWED = "抱歉,您没有权限进行这个操作。"
-
-
-@pytest.fixture
-async def room(emu: BotApiEmulator, tmp_path: Path) -> AsyncIterator[Staffroom]:
-    room = staffroom(emu)
-    async with bot_running_with_clock(room, room.config(tmp_path)):
-        yield room
 
 
 def link_in(message: JsonDict) -> str:
