@@ -162,7 +162,7 @@ async def invite_command(update: Update, context: HotlineContext, request: Reque
         key = "staff.unknown_place" if scope is None else "staff.unknown_role"
         await reply(context, request, text(request.language, key, wanted=_wanted(request)))
         return
-    issued = await staff.invite(request.user_id, scope, role)
+    issued = await staff.invite(request.user_id, scope, role, once=request.once)
     if isinstance(issued, Denied):
         await refused(context, request, issued)
         return
@@ -249,8 +249,11 @@ async def staff_command(update: Update, context: HotlineContext, request: Reques
 async def _staff_text(
     context: HotlineContext, language: str, listed: tuple[StaffEntry, ...], scope: Scope | None
 ) -> str:
-    shown = where(context, language, scope or Scope.organisation())
-    lines = [text(language, "staff.list_title", place=shown, count=len(listed))]
+    if scope is None:  # everyone the asker may see, which is not always everywhere
+        lines = [text(language, "staff.list_title_yours", count=len(listed))]
+    else:
+        shown = where(context, language, scope)
+        lines = [text(language, "staff.list_title", place=shown, count=len(listed))]
     config = context.services.config
     for entry in listed:
         membership = entry.membership

@@ -19,6 +19,7 @@ from bot.config import Config
 from bot.i18n import CATALOGS, text
 from bot.inspection.cards import TicketCard
 from bot.inspection.model import (
+    Denial,
     Denied,
     QueuePage,
     TicketDetails,
@@ -475,9 +476,7 @@ async def denial_text(bot: Bot, services: Services, language: str, denied: Denie
         holder = await staff_name(
             bot, services, denied.claimed_by, services.inspection.settings.staff_chat_ids()
         )
-    return text(
-        language,
-        f"denied.{denied.reason}",
-        ticket_number=html.escape(denied.ticket_number or ""),
-        holder=holder,
-    )
+    key = f"denied.{denied.reason}"
+    if denied.reason == Denial.ALREADY_DONE and not denied.ticket_number:
+        key = "denied.already_done_command"  # a staff or duty change, not a ticket's
+    return text(language, key, ticket_number=html.escape(denied.ticket_number or ""), holder=holder)

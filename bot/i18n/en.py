@@ -376,6 +376,7 @@ MESSAGES: dict[str, str] = {
     "denied.merge_into_itself": "{ticket_number} cannot be merged into itself.",
     "denied.nothing_to_merge": "Please give the numbers of the reports to merge.",
     "denied.already_done": "That command for {ticket_number} was carried out already (the bot restarted meanwhile); it was not done a second time.",
+    "denied.already_done_command": "That command was carried out already (the bot restarted meanwhile); it was not done a second time.",
     "denied.button_invalid": "This button no longer works.",
     # the ticket's card in a queue's group
     "card.transferred": "↪️ Transferred here from {queue}",
@@ -548,6 +549,7 @@ MESSAGES: dict[str, str] = {
     "staff.button.revoke": "Revoke invitation #{number}",
     "staff.revoked": "Invitation #{number} revoked: the link no longer works.",
     "staff.list_title": "<b>Staff</b> · {place} ({count})",
+    "staff.list_title_yours": "<b>Staff</b> you can see ({count})",
     "staff.list_item": "• {name} <code>#{user_id}</code> · {role} · {place} · added {added} · last active {active}",
     "staff.never_active": "never",
     "staff.usage.remove": "Usage: <code>/remove user-id [to colleague-id]</code> (ids in /staff). Their claimed tickets go back to the queue, or to the colleague named.",

@@ -377,6 +377,7 @@ MESSAGES: dict[str, str] = {
     "denied.merge_into_itself": "不能把 {ticket_number} 并入它自己。",
     "denied.nothing_to_merge": "请写上要并入的举报编号。",
     "denied.already_done": "针对 {ticket_number} 的这条指令已经执行过(期间机器人曾重启),没有重复执行。",
+    "denied.already_done_command": "这条指令已经执行过(期间机器人曾重启),没有重复执行。",
     "denied.button_invalid": "这个按钮已失效。",
     # the ticket's card in a queue's group
     "card.transferred": "↪️ 由 {queue} 转办至本队列",
@@ -549,6 +550,7 @@ MESSAGES: dict[str, str] = {
     "staff.button.revoke": "撤销邀请 #{number}",
     "staff.revoked": "邀请 #{number} 已撤销,链接不能再使用。",
     "staff.list_title": "<b>工作人员</b> · {place}(共 {count} 条)",
+    "staff.list_title_yours": "<b>工作人员</b>(您可以查看的范围,共 {count} 条)",
     "staff.list_item": "• {name} <code>#{user_id}</code> · {role} · {place} · 加入 {added} · 最近操作 {active}",
     "staff.never_active": "尚无",
     "staff.usage.remove": "用法:<code>/remove 用户ID [交给 同事ID]</code>(ID 见 /staff)。此人认领的工单会退回队列,或交给指定同事。",

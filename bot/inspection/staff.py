@@ -134,7 +134,10 @@ class StaffDesk:
 
     # --- invitations ---
 
-    async def invite(self, user_id: int, scope: Scope, role: Role) -> InviteIssued | Denied:
+    async def invite(
+        self, user_id: int, scope: Scope, role: Role, *, once: Once = None
+    ) -> InviteIssued | Denied:
+        """A one-time link; ``once`` names the command (a replayed one issues no second)."""
         await self._org.refresh(force=True)
         now = self._clock()
         if not queues_in(self._org.settings, scope):
@@ -153,6 +156,8 @@ class StaffDesk:
             expires_at=expires,
         )
         async with self._store.transaction() as tx:
+            if once is not None and not await tx.first_application(once, now):
+                return Denied(Denial.ALREADY_DONE)
             invite_id = await tx.add_invite(invite)
             details = {**_scope_details(scope), "invite": invite_id, "role": role}
             details["expires_at"] = expires.isoformat()

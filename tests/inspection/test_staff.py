@@ -87,6 +87,16 @@ async def test_an_invitation_joins_one_person_once_and_only_its_hash_is_kept(
     assert joins[1][0].startswith("outsider:") and joins[1][1] == 0 and len(joins) == 2
 
 
+async def test_an_invitation_command_handled_again_issues_no_second_link(
+    staffed: Bureau, query: Query
+) -> None:
+    staff = staffed.inspection.staff
+    first = await staff.invite(CAROL, HAIDIAN, "inspector", once="update:41")
+    again = await staff.invite(CAROL, HAIDIAN, "inspector", once="update:41")
+    assert isinstance(first, InviteIssued) and again == Denied(Denial.ALREADY_DONE)
+    assert query("SELECT COUNT(*) FROM staff_invites") == [(1,)]
+
+
 async def test_two_taps_of_one_link_at_once_make_one_member(staffed: Bureau, query: Query) -> None:
     issued = await invited(staffed)
     staff = staffed.inspection.staff

@@ -105,3 +105,29 @@ async def test_stats_show_each_shift(room: Staffroom) -> None:
     await room.command(room.alice, f"/claim {number}")
     sent = await room.command(room.carol, "/stats 7d", expect=2)
     assert "各班次" in sent[0]["text"] and "海淀区教育局 · 全天:1 / 100.0%" in sent[0]["text"]
+
+
+async def test_forged_duty_buttons_change_nothing_and_are_audited(room: Staffroom) -> None:
+    [shown] = await room.command(room.alice, "/duty")
+    take = next(d for d in data_of(shown) if d.startswith("d:take:0:"))
+    start = take.rsplit(":", 1)[1]
+    forged = (
+        (room.outsider, take),  # not staff
+        (room.dan, take),  # staff, not of this rota
+        (room.alice, f"d:to:0:{start}:{room.dan.id}"),  # to someone who cannot claim there
+        (room.bob, f"d:to:0:{start}:{room.bob.id}"),  # Alice's shift is not Bob's to give
+        (room.alice, f"d:take:9:{start}"),  # no such rota
+        (room.alice, "d:take:0:x"),  # not a shift
+    )
+    for who, data in forged:
+        await room.emu.forge_button_press(who, shown, data)
+    answers = await room.answered(len(forged))
+    said = [a["text"] for a in answers]
+    assert said[0] == "抱歉,这个命令仅供核查人员使用。"
+    assert said[1] == said[3] == "抱歉,您没有权限进行这个操作。"
+    assert "不能在那里认领" in said[2] and "没有您可以查看的值班表" in said[4]
+    assert "按钮已失效" in said[5]
+    refused = [a for _, a, ok, _ in room.audit() if not ok]
+    assert len(refused) == len(forged)
+    [now] = await room.command(room.carol, "/duty")
+    assert "Alice → Bob" in now["text"]  # nobody's shift changed
