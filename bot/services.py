@@ -220,6 +220,9 @@ class Services:
                 await organisation.refresh()
             except StoreError:
                 log.warning("organisation not read again (database busy)", exc_info=True)
+            except Exception:
+                # One bad read must not freeze what this instance knows: log it, try again.
+                log.exception("organisation not read again")
 
     async def watch_deadlines(self) -> tuple[int, int]:
         """Queue the reminders and escalations due now and, once the digest time has come,
