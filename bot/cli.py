@@ -31,6 +31,7 @@ from bot.yamlfile import YamlFileError
 if TYPE_CHECKING:
     from bot.i18n import Language
     from bot.inspection.figures import Period
+    from bot.inspection.organisation import Membership
     from bot.inspection.services import InspectionServices
     from bot.key_rotation import Rotated
     from bot.registry import ImportPlan, ListDefaults
@@ -207,6 +208,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     registry_export.add_argument("--output", type=Path, help="default: registry-<date>.<format>")
     registry_export.set_defaults(handler=cmd_registry_export)
+    staff = commands.add_parser(
+        "staff", help="staff in the database, at the console (audited as the operator 'cli')"
+    )
+    staff_commands = staff.add_subparsers(dest="staff_command", required=True, metavar="what")
+    staff_commands.add_parser(
+        "list", help="everyone with a role: where, as what, since when"
+    ).set_defaults(handler=cmd_staff_list)
+    add = staff_commands.add_parser(
+        "add", help="give someone a role (the way in when nobody is left to invite anyone)"
+    )
+    add.add_argument("user_id", type=_user_id, help="their Telegram user id (/whoami shows it)")
+    add.add_argument(
+        "--role", choices=["inspector", "supervisor", "admin", "auditor"], default="inspector"
+    )
+    place = add.add_mutually_exclusive_group()
+    place.add_argument("--queue", help="a queue's id (default: the whole organisation)")
+    place.add_argument("--department", help="a department's id")
+    add.set_defaults(handler=cmd_staff_add)
+    remove = staff_commands.add_parser(
+        "remove", help="take every role away; their claimed tickets go back to their queues"
+    )
+    remove.add_argument("user_id", type=_user_id, help="their Telegram user id")
+    remove.set_defaults(handler=cmd_staff_remove)
 
     export = commands.add_parser(
         "export", help="tickets of a period as CSV or XLSX (audited as the operator 'cli')"
@@ -531,6 +555,80 @@ def _flat(figures: dict[str, object]) -> dict[str, object]:
     return flat
 
 
+def _user_id(value: str) -> int:
+    if not value.isdigit() or int(value) <= 0:
+        raise argparse.ArgumentTypeError(f"a Telegram user id (a positive number), not {value!r}")
+    return int(value)
+
+
+def cmd_staff_list(args: argparse.Namespace, config: Config) -> int:
+    async def listing() -> list[str]:
+        async with _inspection(config, staff=True) as inspection:
+            return [_member_line(m) for m in inspection.organisation.snapshot.memberships]
+
+    lines = asyncio.run(listing())
+    print(f"{'user id':>12}  {'role':<10} {'where':<28} added")
+    for line in lines:
+        print(line)
+    print(f"{len(lines)} role(s)", file=sys.stderr)
+    return 0
+
+
+def _member_line(member: Membership) -> str:
+    where = member.scope.level if not member.scope.id else f"{member.scope.level} {member.scope.id}"
+    added = member.added_at.strftime("%Y-%m-%d %H:%M") if member.added_at else "-"
+    pinned = "  (config admin)" if member.pinned else ""
+    return (
+        f"{member.user_id:>12}  {member.role:<10} {where:<28} {added} by {member.added_by}{pinned}"
+    )
+
+
+def cmd_staff_add(args: argparse.Namespace, config: Config) -> int:
+    from bot.inspection.organisation import Scope
+    from bot.inspection.reports import LOCAL_OPERATOR
+    from bot.inspection.staff import queues_in
+
+    if args.queue:
+        scope = Scope("queue", args.queue)
+    elif args.department:
+        scope = Scope("department", args.department)
+    else:
+        scope = Scope.organisation()
+    if not queues_in(config.inspection, scope):
+        print(f"error: no {scope.level} {scope.id!r} in the config", file=sys.stderr)
+        return 2
+
+    async def add() -> Membership:
+        async with _inspection(config, staff=True) as inspection:
+            return await inspection.staff.add_by_operator(
+                args.user_id, scope, args.role, actor=LOCAL_OPERATOR
+            )
+
+    print(_member_line(asyncio.run(add())))
+    return 0
+
+
+def cmd_staff_remove(args: argparse.Namespace, config: Config) -> int:
+    from bot.inspection.model import Denied
+    from bot.inspection.reports import LOCAL_OPERATOR
+
+    async def remove() -> str:
+        async with _inspection(config, staff=True) as inspection:
+            done = await inspection.staff.remove_by_operator(args.user_id, actor=LOCAL_OPERATOR)
+        if isinstance(done, Denied):
+            return ""
+        back = ", ".join(done.handed_back.released if done.handed_back else ()) or "none"
+        roles = len(done.memberships)
+        return f"removed {roles} role(s) of {args.user_id}; back in their queues: {back}"
+
+    said = asyncio.run(remove())
+    if not said:
+        print(f"error: {args.user_id} holds no role the database can take away", file=sys.stderr)
+        return 1
+    print(said)
+    return 0
+
+
 def cmd_export(args: argparse.Namespace, config: Config) -> int:
     from bot.inspection.parsing import parse_period
     from bot.inspection.workdays import WorkingCalendar
@@ -566,8 +664,9 @@ async def _export(config: Config, period: Period, file_format: str, language: st
 
 
 @asynccontextmanager
-async def _inspection(config: Config) -> AsyncIterator[InspectionServices]:
-    """The inspection services on the configured store, for one command at the console."""
+async def _inspection(config: Config, *, staff: bool = False) -> AsyncIterator[InspectionServices]:
+    """The inspection services on the configured store, for one command at the console;
+    ``staff``: with the organisation read from the store (the config seeding it where new)."""
     from bot.inspection.services import build_inspection_services
     from bot.privacy import load_privacy_keys
     from bot.store import open_store
@@ -575,9 +674,12 @@ async def _inspection(config: Config) -> AsyncIterator[InspectionServices]:
     store = await open_store(config.storage, config.base_dir)
     try:
         keys = load_privacy_keys(config.keys_path, create=False)
-        yield build_inspection_services(
+        inspection = build_inspection_services(
             store, config.inspection, config.tickets, keys, followup=config.followup
         )
+        if staff:
+            await inspection.organisation.open()
+        yield inspection
     finally:
         await store.close()
 

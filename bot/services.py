@@ -130,14 +130,15 @@ class Services:
             registry=self._registry,
         )
         self._inspection = inspection
-        # New tickets are routed to a queue with deadlines, and possible duplicates are noted
-        # in the same commit, so the queue's card can show them.
+        await inspection.open(config.report_form)
+        # New tickets are routed to a queue with deadlines; possible duplicates are noted and
+        # the person on duty pinged in the same commit, so the queue's card can show them.
         self._tickets = build_ticket_services(
             self._store,
             config.tickets,
             keys,
             place=inspection.router.place,
-            on_new_ticket=inspection.views.flag_new_ticket,
+            on_new_ticket=inspection.on_new_ticket,
             followup=config.followup,
         )
         self._questions = QuestionLog(self._store)
@@ -161,6 +162,7 @@ class Services:
         self._outbox_task.add_done_callback(_log_crash)
         self.start_task(self._tidy_forever(), name="tidy-up")
         self.start_task(self._watch_forever(), name="deadline-watch")
+        self.start_task(self._follow_organisation(), name="organisation")
         if self.config.monitoring.port:
             from bot.health import serve_monitoring  # aiohttp, only when asked for
 
@@ -228,6 +230,20 @@ class Services:
             except StoreError:
                 log.warning("registry check skipped: the database is busy", exc_info=True)
 
+    async def _follow_organisation(self) -> None:
+        """Staff, groups and shifts changed on another instance reach this one within
+        seconds, whether or not anyone writes to it meanwhile (cards, pings, reminders)."""
+        organisation = self.inspection.organisation
+        while True:
+            await asyncio.sleep(organisation.config.staff.refresh_seconds)
+            try:
+                await organisation.refresh()
+            except StoreError:
+                log.warning("organisation not read again (database busy)", exc_info=True)
+            except Exception:
+                # One bad read must not freeze what this instance knows: log it, try again.
+                log.exception("organisation not read again")
+
     async def watch_deadlines(self) -> tuple[int, int]:
         """Queue the reminders and escalations due now and, once the digest time has come,
         today's digests; returns how many of each. Safe to repeat: each notice and digest is
@@ -235,6 +251,8 @@ class Services:
         now = self.clock()
         inspection = self.inspection
         notices = await inspection.deadlines.due_notifications(now)
+        # New tickets still unclaimed: the next person on the duty rota, then the supervisors.
+        pings = await inspection.duty.due_pings(now)
         # A 不满意 whose time for a comment is up reaches the supervisors without one.
         lapsed_verdicts = await inspection.followups.tell_lapsed()
         digests = 0
@@ -243,7 +261,7 @@ class Services:
         if today != self._digest_day and local_time >= inspection.settings.digest_time():
             digests = len(await inspection.reports.send_daily_digests(now))
             self._digest_day = today
-        if notices or digests or lapsed_verdicts:
+        if notices or digests or lapsed_verdicts or pings:
             log.info("deadline watch: %d notices, %d digests queued", len(notices), digests)
             self.wake_outbox()
         return len(notices), digests

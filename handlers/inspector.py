@@ -11,19 +11,18 @@ import asyncio
 import html
 import logging
 import re
-from collections.abc import Awaitable, Callable, Coroutine
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from telegram import BotCommand, BotCommandScopeChat, Update
+from telegram import Update
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
-from bot.i18n import LANGUAGES, Language, text
+from bot.i18n import CATALOGS, Language, text
 from bot.inspection.figures import FIGURE_IDS, Period, StatsFigures
 from bot.inspection.model import Changed, Denied, Merged, QuestionSent, QueuePage
 from bot.inspection.parsing import last_month, parse_disposition, parse_period, parse_queue
-from bot.inspection.texts import FIGURE_NAMES, headline_values
-from handlers.common import reply_html, send_html
+from bot.inspection.texts import FIGURE_NAMES, headline_values, shift_lines
 from handlers.context import HotlineContext
 from handlers.inspector_buttons import staff_button
 from handlers.registry_staff import (
@@ -34,13 +33,14 @@ from handlers.registry_staff import (
 )
 from handlers.staff_requests import (
     Request,
-    admitted,
+    StaffHandler,
     after_transfer,
     details_privately,
     number_arg,
     refresh_cards,
     refused,
     reply,
+    staff_only,
     transferred_text,
     usage,
 )
@@ -80,10 +80,6 @@ STAFF_COMMANDS = (
 ASK_THE_REPORTER = re.compile(r"^/ask(@\w+)?\s+[A-Za-z]{1,8}-?\d{4}-?\d{1,6}(\s|$)", re.IGNORECASE)
 
 
-StaffHandler = Callable[[Update, HotlineContext, Request], Awaitable[None]]
-Gate = Coroutine[Any, Any, None]
-
-
 def register(app: Application, group: int) -> None:  # type: ignore[type-arg]
     """Registered before the parents' handlers of the same group (``/ask`` is shared)."""
     # New messages only: editing a sent "/note ..." must not add a second note.
@@ -92,18 +88,6 @@ def register(app: Application, group: int) -> None:  # type: ignore[type-arg]
         wanted = new & filters.Regex(ASK_THE_REPORTER) if name == "ask" else new
         app.add_handler(CommandHandler(name, staff_only(name, handler), filters=wanted), group)
     app.add_handler(CallbackQueryHandler(staff_button, pattern=r"^t:"), group)
-
-
-# --- who may ask --------------------------------------------------------------------------------
-
-
-def staff_only(action: str, handler: StaffHandler) -> Callable[[Update, HotlineContext], Gate]:
-    async def gate(update: Update, context: HotlineContext) -> None:
-        request = await admitted(update, context, action)
-        if request is not None:
-            await handler(update, context, request)
-
-    return gate
 
 
 # --- lists --------------------------------------------------------------------------------------
@@ -140,11 +124,7 @@ async def _show_page(
         return
     config, language = context.services.config, request.language
     body = page_text(config, language, page, mine=scope == "m")
-    markup = page_markup(language, page, scope=scope)
-    if request.message is not None:
-        await reply_html(request.message, body, markup)
-    else:
-        await send_html(context, request.chat_id, body, markup)
+    await reply(context, request, body, page_markup(language, page, scope=scope))
 
 
 # --- one ticket ---------------------------------------------------------------------------------
@@ -402,6 +382,12 @@ def stats_text(context: HotlineContext, language: Language, figures: StatsFigure
     lines += [
         text(language, "inspector.stats_figure", name=names[f], value=shown[f]) for f in FIGURE_IDS
     ]
+    if figures.shifts:
+        lines += ["", text(language, "inspector.stats_shifts")]
+        template = CATALOGS[language]["inspector.stats_shift"]
+        gap = text(language, "inspection.digest.gap")
+        escaped = {(html.escape(r), html.escape(s)): f for (r, s), f in figures.shifts.items()}
+        lines += shift_lines(escaped, template, gap)
     if len(figures.departments) > 1:
         lines += ["", text(language, "inspector.stats_departments")]
         for department, values in figures.departments.items():
@@ -507,40 +493,3 @@ COMMANDS: dict[str, StaffHandler] = {
     "brief": brief_command,
     "institution": institution_command,
 }
-
-
-# --- the command menus --------------------------------------------------------------------------
-
-
-async def publish_commands(
-    app: Application,  # type: ignore[type-arg]
-    *,
-    private: tuple[str, ...],
-    group: tuple[str, ...],
-) -> None:
-    """Staff groups, and the private chats of listed staff, list the staff commands too.
-    A chat the bot cannot reach yet (a member who never started it) is skipped."""
-    settings = app.bot_data.config.inspection
-    members = {m.user_id for d in settings.departments for m in d.members}
-    members |= {m.user_id for d in settings.departments for q in d.queues for m in q.members}
-    members |= {m.user_id for m in settings.members}
-    scopes = [(chat, group) for chat in settings.staff_chat_ids()]
-    scopes += [(user, private) for user in sorted(members)]
-    for chat_id, names in scopes:
-        try:
-            await _publish_for_chat(app, chat_id, (*names, *STAFF_COMMANDS))
-        except (BadRequest, Forbidden) as exc:
-            log.info("staff commands not set for a chat (%s)", type(exc).__name__)
-
-
-async def _publish_for_chat(app: Application, chat_id: int, names: tuple[str, ...]) -> None:  # type: ignore[type-arg]
-    for language in LANGUAGES:
-        commands = [BotCommand(n, text(language, _command_key(n))) for n in dict.fromkeys(names)]
-        code = None if language == "zh" else language
-        await app.bot.set_my_commands(
-            commands, scope=BotCommandScopeChat(chat_id), language_code=code
-        )
-
-
-def _command_key(name: str) -> str:
-    return f"command.staff.{name}" if name in STAFF_COMMANDS else f"command.{name}"

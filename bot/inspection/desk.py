@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from bot.inspection.access import Access, Action
+from bot.inspection.access import Action
 from bot.inspection.audit import AuditTrail
 from bot.inspection.model import (
     DISPOSITION_STATUS,
@@ -26,6 +26,7 @@ from bot.inspection.model import (
     QuestionSent,
     Transferred,
 )
+from bot.inspection.organisation import Organisation, OrganisationView
 from bot.inspection.pacing import enqueue_paced
 from bot.inspection.routing import Router
 from bot.registry.model import InstitutionStatus
@@ -58,11 +59,11 @@ class Refusal(Exception):
         self.ticket = ticket
 
 
-class InspectionDesk:
+class InspectionDesk(OrganisationView):
     def __init__(
         self,
         store: Store,
-        access: Access,
+        organisation: Organisation,
         router: Router,
         lifecycle: Lifecycle,
         audit: AuditTrail,
@@ -72,8 +73,7 @@ class InspectionDesk:
         registry: Registry | None = None,
     ) -> None:
         self._store = store
-        self.access = access
-        self.settings = access.settings
+        self._org = organisation
         self._router = router
         self._lifecycle = lifecycle
         self._audit = audit

@@ -19,6 +19,9 @@ Every figure is over the tickets *received* in the period (``[start, end)``):
 - **repeat reports** (重复举报率): of the tickets received, those merged or decided as
   duplicates, or about an institution a ticket received in the 90 days before had named
   (which institution: :func:`reported_institution`).
+- **per shift** (值班): for each shift of the duty rota, by the shift a ticket arrived in (or
+  the rota's gap): tickets arrived, and the share claimed (or decided) within
+  ``duty.ack_minutes`` of arriving; one still unclaimed within that time is neither.
 """
 
 from __future__ import annotations
@@ -148,6 +151,19 @@ class Headline:
 
 
 @dataclass(frozen=True)
+class ShiftFigures:
+    """Tickets that arrived during one shift of a rota."""
+
+    received: int
+    claimed_in_time: Compliance  # claimed within duty.ack_minutes of arriving
+
+
+# Which rota and shift a ticket of a queue arriving at a moment fell in: (rota, shift), the
+# shift "" in a gap of the rota; None when the queue has no rota.
+ShiftOf = Callable[[str, datetime], "tuple[str, str] | None"]
+
+
+@dataclass(frozen=True)
 class StatsFigures:
     period: Period
     as_of: datetime
@@ -165,6 +181,8 @@ class StatsFigures:
     # Tickets per local week (its Monday, ISO) and category.
     by_week: dict[str, dict[str, int]] = field(default_factory=dict)
     tz: tzinfo = UTC  # the local time its days and weeks are counted in
+    # Per shift of the duty rotas: (rota, shift) -> tickets arrived, claimed within the ack time.
+    shifts: dict[tuple[str, str], ShiftFigures] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -265,10 +283,13 @@ def compute_stats(
     department_of: Callable[[str], str] = lambda q: q,
     history: Sequence[TicketTiming] | None = None,
     tz: tzinfo = UTC,
+    shift_of: ShiftOf | None = None,
+    ack: timedelta = timedelta(minutes=30),
 ) -> StatsFigures:
     """``district_of`` folds the names reporters gave into district ids, ``department_of``
     names a queue's department; ``history`` holds every queue's tickets from
-    ``REPEAT_WINDOW`` before the period to its end (default: ``rows`` alone)."""
+    ``REPEAT_WINDOW`` before the period to its end (default: ``rows`` alone); ``shift_of``
+    places a ticket in the duty rota, ``ack`` the time it should be claimed in."""
     history = rows if history is None else history
     about = ReportedInstitutions([*history, *rows])
     repeats = repeat_reports(rows, history, about)
@@ -295,7 +316,26 @@ def compute_stats(
         top_institutions=_most_reported(rows, about),
         by_week=_by_week(rows, tz),
         tz=tz,
+        shifts={} if shift_of is None else shift_figures(rows, shift_of, ack, as_of),
     )
+
+
+def shift_figures(
+    rows: Sequence[TicketTiming], shift_of: ShiftOf, ack: timedelta, as_of: datetime
+) -> dict[tuple[str, str], ShiftFigures]:
+    """Per (rota, shift): tickets arrived, and how many were claimed within ``ack``."""
+    groups: defaultdict[tuple[str, str], Counter[str | None]] = defaultdict(Counter)
+    for row in rows:
+        label = shift_of(row.queue, row.created_at)
+        if label is not None:
+            groups[label][_ack_state(row, ack, as_of)] += 1
+    ranked = sorted(groups.items(), key=lambda item: (item[0][0], -item[1].total(), item[0][1]))
+    return {label: ShiftFigures(states.total(), _compliance(states)) for label, states in ranked}
+
+
+def _ack_state(row: TicketTiming, ack: timedelta, as_of: datetime) -> str | None:
+    done = row.claimed_at or row.resolved_at
+    return _state(done, row.created_at + ack, as_of, still_open=row.status in OPEN_STATUSES)
 
 
 def headline(rows: Sequence[TicketTiming], as_of: datetime, repeats: set[str]) -> Headline:

@@ -37,6 +37,10 @@ class Action(StrEnum):
     EXPORT = "export"
     BRIEF = "brief"  # the leadership report (PDF)
     AUDIT_LOG = "audit_log"
+    # Staff: who works a queue (/staff), and inviting, removing, changing roles.
+    VIEW_STAFF = "view_staff"
+    MANAGE_STAFF = "manage_staff"
+    BIND_GROUP = "bind_group"  # which group a queue's cards go to
 
 
 class Disposition(StrEnum):
@@ -82,6 +86,39 @@ class Denial(StrEnum):
     # ... of a ticket that names an institution
     REGISTRY_NO_INSTITUTION = "registry_no_institution"
     INSTITUTION_UNKNOWN = "institution_unknown"  # no such registry entry
+    # staff, invitations and groups
+    INVITE_UNKNOWN = "invite_unknown"  # never issued (mistyped, cut short or forged)
+    INVITE_USED = "invite_used"
+    INVITE_EXPIRED = "invite_expired"
+    INVITE_REVOKED = "invite_revoked"
+    SCOPE_UNKNOWN = "scope_unknown"  # no such queue or department
+    SCOPE_AMBIGUOUS = "scope_ambiguous"  # the person works in several places: name one
+    ROLE_UNKNOWN = "role_unknown"
+    MEMBER_UNKNOWN = "member_unknown"  # nobody with that id works there
+    SAME_ROLE = "same_role"
+    LAST_ADMIN = "last_admin"  # nobody would be left to run the organisation
+    CONFIG_ADMIN = "config_admin"  # an admin the config lists: changed in the config
+    NOT_A_GROUP = "not_a_group"
+    NOT_BOUND = "not_bound"
+    # the duty rota
+    NO_ROTA = "no_rota"
+    NO_SHIFT = "no_shift"  # the shift named is over, or never was
+    ALREADY_ON_DUTY = "already_on_duty"
+    COLLEAGUE_CANNOT_CLAIM = "colleague_cannot_claim"
+
+
+class StaffNotice(StrEnum):
+    """Outbox messages about staff, groups and the rota (the send function renders each)."""
+
+    DUTY_PING = "duty_ping"  # to whoever is on duty (or a supervisor): a new ticket's card
+    STAFF_MENU = "staff_menu"  # no text: the chat's commands menu, set again as it is now
+    MEMBER_JOINED = "member_joined"  # to the inviter: who joined, where, as what
+    MEMBER_REMOVED = "member_removed"  # to a queue's group: who left, which tickets came back
+    GROUP_MOVED = "group_moved"  # to a group the queue's cards no longer go to
+    GROUP_LOST = "group_lost"  # to the admins: the bot was removed from a group
+    DUTY_TAKEN = "duty_taken"  # to whoever was on duty: a colleague took the shift
+    DUTY_HANDED = "duty_handed"  # to a colleague: a shift handed over to them
+    ORGANISATION_WARNINGS = "organisation_warnings"  # to the admins: queues nobody would see
 
 
 @dataclass(frozen=True)

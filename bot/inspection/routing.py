@@ -8,6 +8,7 @@ from datetime import datetime
 from fnmatch import fnmatchcase
 
 from bot.inspection.access import claimers_of
+from bot.inspection.organisation import Organisation
 from bot.inspection.settings import DISTRICT_PLACEHOLDER, WILDCARD, InspectionSettings
 from bot.inspection.workdays import WorkingCalendar
 from bot.tickets.intake import TicketPlace
@@ -20,14 +21,23 @@ def _fold(text: str) -> str:
 
 
 class Router:
-    def __init__(self, settings: InspectionSettings, calendar: WorkingCalendar) -> None:
-        self.settings = settings
+    """Routes by the config's rules; who can claim and the queues' groups are the
+    organisation's as it is now (``settings`` may be an :class:`Organisation`)."""
+
+    def __init__(
+        self, settings: InspectionSettings | Organisation, calendar: WorkingCalendar
+    ) -> None:
+        self._org = settings if isinstance(settings, Organisation) else Organisation.fixed(settings)
         self._calendar = calendar
         self._district_ids = {
             _fold(name): district.id
-            for district in settings.districts
+            for district in self._org.config.districts
             for name in (district.id, *district.names)
         }
+
+    @property
+    def settings(self) -> InspectionSettings:
+        return self._org.settings
 
     def district_id(self, district: str) -> str:
         """The district's id for a name a reporter gave ("海淀区" → "haidian"); unknown names

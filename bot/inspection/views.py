@@ -8,7 +8,7 @@ import math
 from datetime import datetime
 from typing import Any
 
-from bot.inspection.access import Access, Action
+from bot.inspection.access import Action
 from bot.inspection.audit import AuditTrail
 from bot.inspection.duplicates import DuplicateFinder
 from bot.inspection.model import (
@@ -25,6 +25,7 @@ from bot.inspection.model import (
     TimelineItem,
     VerdictItem,
 )
+from bot.inspection.organisation import Organisation, OrganisationView
 from bot.registry.model import InstitutionHistory
 from bot.registry.service import institution_history, registry_note
 from bot.store.base import (
@@ -40,22 +41,22 @@ from bot.tickets.outbox import utc_now
 from bot.tickets.verdicts import round_state
 
 
-class QueueViews:
+class QueueViews(OrganisationView):
     def __init__(
         self,
         store: Store,
-        access: Access,
+        organisation: Organisation,
         audit: AuditTrail,
         duplicates: DuplicateFinder,
         *,
         clock: Clock = utc_now,
     ) -> None:
         self._store = store
-        self.access = access
+        self._org = organisation
         self._audit = audit
         self._duplicates = duplicates
         self._clock = clock
-        self._page_size = access.settings.page_size
+        self._page_size = organisation.config.page_size
 
     async def open_tickets(
         self, user_id: int, *, queue: str | None = None, page: int = 0
@@ -134,12 +135,10 @@ class QueueViews:
                 return ()
             return await self._flag_in(tx, ticket, now)
 
-    async def flag_new_ticket(self, tx: Transaction, ticket_id: int, now: datetime) -> None:
-        """The same, as intake's hook inside the unit of work that writes the ticket: the
+    async def flag_ticket(self, tx: Transaction, ticket: TicketRecord, now: datetime) -> None:
+        """The same, inside the unit of work that writes the ticket (intake's hook): the
         note is then there before the ticket's card can be posted."""
-        ticket = await tx.ticket_by_id(ticket_id)
-        if ticket is not None:
-            await self._flag_in(tx, ticket, now)
+        await self._flag_in(tx, ticket, now)
 
     async def _flag_in(
         self, tx: Transaction, ticket: TicketRecord, now: datetime

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from bot.store.staff_tables import StaffTables
+
 
 class StoreError(Exception):
     """Something went wrong in the database."""
@@ -770,6 +772,7 @@ class Transaction(
     FaqLogTables,
     InspectionTables,
     ChatStateTables,
+    StaffTables,
     Protocol,
 ):
     """Everything a service may read or write inside one unit of work."""

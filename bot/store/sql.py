@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import fields
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from bot.store.base import (
@@ -45,27 +45,18 @@ from bot.store.base import (
     VerdictRecord,
 )
 
-Params = Sequence[Any]
-# A result row: sqlite3.Row or asyncpg.Record; both are read by position and by column name.
-Row = Any
-
-
-def to_db_time(value: datetime) -> str:
-    """Fixed-width UTC text, so comparing the text compares the time."""
-    if value.tzinfo is None:
-        raise ValueError("timestamps must be timezone-aware")
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def from_db_time(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
+# Re-exported: the backends and tools import these from here.
+from bot.store.sql_values import Params as Params
+from bot.store.sql_values import Row, from_db_time
+from bot.store.sql_values import to_db_time as to_db_time
+from bot.store.staff_sql import StaffStatements
 
 
 def _time(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
 
-class SqlTransaction:
+class SqlTransaction(StaffStatements):
     """One unit of work. Writes that return nothing are held back and sent with the next read
     (or at the end of the unit): one trip to the database instead of several."""
 
@@ -854,6 +845,28 @@ class SqlTransaction:
             (target,),
         )
         return None if row is None else from_db_time(row[0])
+
+    # --- inspection: the duty rota, and claims handed on ---
+
+    async def tickets_awaiting_claim(
+        self, created_after: datetime, limit: int
+    ) -> list[TicketRecord]:
+        rows = await self._rows(
+            f"{TICKET_SELECT} WHERE created_at > ? AND status = 'new' AND claimed_by IS NULL"
+            " ORDER BY created_at, id LIMIT ?",
+            (to_db_time(created_after), limit),
+        )
+        return _tickets(rows)
+
+    async def reassign_claim(
+        self, ticket_id: int, from_actor: str, to_actor: str, now: datetime
+    ) -> bool:
+        at = to_db_time(now)
+        return await self._changed(
+            "UPDATE tickets SET claimed_by = ?, claimed_at = ?, updated_at = ?"
+            f" WHERE id = ? AND claimed_by = ? AND status IN {OPEN} RETURNING id",
+            (to_actor, at, at, ticket_id, from_actor),
+        )
 
     # --- inspection: cards in staff groups ---
 

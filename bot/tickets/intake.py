@@ -71,7 +71,8 @@ class PlaceTicket(Protocol):
 
 class NewTicketHook(Protocol):
     """Work that belongs to a new ticket, in the unit of work that writes it: e.g.
-    :meth:`bot.inspection.views.QueueViews.flag_new_ticket` notes possible duplicates."""
+    :meth:`bot.inspection.services.InspectionServices.on_new_ticket` notes possible
+    duplicates and pings the person on duty."""
 
     async def __call__(self, tx: Transaction, ticket_id: int, now: datetime) -> None: ...
 

@@ -69,6 +69,7 @@ class EventKind(StrEnum):
     NOTIFY_OFF = "notify_off"
     # inspection
     RELEASED = "released"  # internal: the claim was given back
+    REASSIGNED = "reassigned"  # internal: the claim handed to a colleague (its holder left)
     TRANSFERRED = "transferred"  # public: moved to another queue (转办)
     REOPENED = "reopened"  # public: a supervisor reopened a decided ticket
     MERGED = "merged"  # public, on the merged report: kept as a supporting report of another
