@@ -1059,7 +1059,7 @@ class SqlTransaction(StaffStatements):
             " RETURNING version",
             (to_db_time(now),),
         )
-        assert row is not None, "migration 0008 inserts the row"
+        assert row is not None, "the registry's migration inserts the row"
         return int(row[0])
 
     async def institutions_page(
