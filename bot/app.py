@@ -39,8 +39,21 @@ from bot.front_door import replay_left_behind, replay_unfinished
 from bot.i18n import LANGUAGES, text
 from bot.services import Services
 from bot.store import StoreError
-from handlers import delivery, errors, gatekeepers, inspector, parent, reporter, teach
+from handlers import (
+    delivery,
+    duty,
+    errors,
+    gatekeepers,
+    groups,
+    inspector,
+    parent,
+    registry,
+    reporter,
+    staff,
+    teach,
+)
 from handlers.context import HotlineContext
+from handlers.staff_menus import GROUP_COMMANDS, PRIVATE_COMMANDS, publish_all
 
 log = logging.getLogger(__name__)
 
@@ -205,8 +218,14 @@ def _register_handlers(app: Application) -> None:  # type: ignore[type-arg]
     # and buttons (and the /start report|status links) come before the parents' /start and
     # free text.
     inspector.register(app, group=FEATURES_GROUP)
+    # Staff, groups and the duty rota; /start join-... links come before the reporters' links.
+    staff.register(app, group=FEATURES_GROUP)
+    groups.register(app, group=FEATURES_GROUP)
+    duty.register(app, group=FEATURES_GROUP)
     reporter.register(app, flows_group=FLOWS_GROUP, features_group=FEATURES_GROUP)
     teach.register(app, group=FEATURES_GROUP)
+    # "这家机构正规吗?" before the parents' other free text.
+    registry.register(app, group=FEATURES_GROUP)
     parent.register(app, group=FEATURES_GROUP)
     # Last in the group: answer any button press nobody above recognised.
     app.add_handler(CallbackQueryHandler(parent.unknown_button), FEATURES_GROUP)
@@ -243,10 +262,6 @@ async def _close_services(app: Application) -> None:  # type: ignore[type-arg]
     await services.close()
 
 
-PRIVATE_COMMANDS = ("start", "report", "status", "cancel", "ask", "help", "lang", "about")
-GROUP_COMMANDS = ("ask", "help")
-
-
 async def _publish_commands(app: Application) -> None:  # type: ignore[type-arg]
     """Commands per scope and language, so each chat's menu lists only what works there."""
     for language in LANGUAGES:
@@ -257,7 +272,7 @@ async def _publish_commands(app: Application) -> None:  # type: ignore[type-arg]
         ):
             commands = [BotCommand(n, text(language, f"command.{n}")) for n in names]
             await app.bot.set_my_commands(commands, scope=scope, language_code=code or None)
-    await inspector.publish_commands(app, private=PRIVATE_COMMANDS, group=GROUP_COMMANDS)
+    await publish_all(app.bot, app.bot_data)
 
 
 @asynccontextmanager

@@ -31,8 +31,10 @@ from bot.yamlfile import YamlFileError
 if TYPE_CHECKING:
     from bot.i18n import Language
     from bot.inspection.figures import Period
+    from bot.inspection.organisation import Membership
     from bot.inspection.services import InspectionServices
     from bot.key_rotation import Rotated
+    from bot.registry import ImportPlan, ListDefaults
 
 Command = Callable[[argparse.Namespace, Config], int]
 
@@ -174,6 +176,71 @@ def build_parser() -> argparse.ArgumentParser:
     db_commands.add_parser("migrate", help="apply pending migrations (upgrades)").set_defaults(
         handler=cmd_db_migrate
     )
+
+    registry_bench = bench_commands.add_parser(
+        "registry", help="institution registry: import, name lookups, lookups during an import"
+    )
+    registry_bench.add_argument(
+        "--institutions", type=_at_least_one, default=100_000, help="institutions imported"
+    )
+    registry_bench.add_argument(
+        "--storage",
+        type=_storage_url,
+        metavar="URL",
+        help="postgresql://... (a fresh schema, dropped after); default: a fresh SQLite file",
+    )
+    registry_bench.set_defaults(handler=cmd_bench_registry)
+
+    registry = commands.add_parser(
+        "registry", help="the bureau's registry of tutoring institutions (白名单 / 黑名单)"
+    )
+    registry_commands = registry.add_subparsers(
+        dest="registry_command", required=True, metavar="registry-command"
+    )
+    registry_import = registry_commands.add_parser(
+        "import", help="add and update institutions from a CSV or XLSX list (Chinese headers)"
+    )
+    registry_import.add_argument("file", type=Path, help="the list: .csv or .xlsx")
+    registry_import.add_argument(
+        "--status", help="status of rows that leave 状态 empty (e.g. 白名单 for a white list)"
+    )
+    registry_import.add_argument("--source", default="", help="whose list (default: 来源 column)")
+    registry_import.add_argument("--date", help="the list's date, e.g. 2026-03-01")
+    registry_import.add_argument(
+        "--dry-run", action="store_true", help="check and show the changes, write nothing"
+    )
+    registry_import.set_defaults(handler=cmd_registry_import)
+    registry_export = registry_commands.add_parser(
+        "export", help="every institution as CSV or XLSX (imports again unchanged)"
+    )
+    registry_export.add_argument(
+        "--format", choices=["csv", "xlsx"], help="default: from --output's suffix, else csv"
+    )
+    registry_export.add_argument("--output", type=Path, help="default: registry-<date>.<format>")
+    registry_export.set_defaults(handler=cmd_registry_export)
+    staff = commands.add_parser(
+        "staff", help="staff in the database, at the console (audited as the operator 'cli')"
+    )
+    staff_commands = staff.add_subparsers(dest="staff_command", required=True, metavar="what")
+    staff_commands.add_parser(
+        "list", help="everyone with a role: where, as what, since when"
+    ).set_defaults(handler=cmd_staff_list)
+    add = staff_commands.add_parser(
+        "add", help="give someone a role (the way in when nobody is left to invite anyone)"
+    )
+    add.add_argument("user_id", type=_user_id, help="their Telegram user id (/whoami shows it)")
+    add.add_argument(
+        "--role", choices=["inspector", "supervisor", "admin", "auditor"], default="inspector"
+    )
+    place = add.add_mutually_exclusive_group()
+    place.add_argument("--queue", help="a queue's id (default: the whole organisation)")
+    place.add_argument("--department", help="a department's id")
+    add.set_defaults(handler=cmd_staff_add)
+    remove = staff_commands.add_parser(
+        "remove", help="take every role away; their claimed tickets go back to their queues"
+    )
+    remove.add_argument("user_id", type=_user_id, help="their Telegram user id")
+    remove.set_defaults(handler=cmd_staff_remove)
 
     export = commands.add_parser(
         "export", help="tickets of a period as CSV or XLSX (audited as the operator 'cli')"
@@ -540,6 +607,80 @@ def _flat(figures: dict[str, object]) -> dict[str, object]:
     return flat
 
 
+def _user_id(value: str) -> int:
+    if not value.isdigit() or int(value) <= 0:
+        raise argparse.ArgumentTypeError(f"a Telegram user id (a positive number), not {value!r}")
+    return int(value)
+
+
+def cmd_staff_list(args: argparse.Namespace, config: Config) -> int:
+    async def listing() -> list[str]:
+        async with _inspection(config, staff=True) as inspection:
+            return [_member_line(m) for m in inspection.organisation.snapshot.memberships]
+
+    lines = asyncio.run(listing())
+    print(f"{'user id':>12}  {'role':<10} {'where':<28} added")
+    for line in lines:
+        print(line)
+    print(f"{len(lines)} role(s)", file=sys.stderr)
+    return 0
+
+
+def _member_line(member: Membership) -> str:
+    where = member.scope.level if not member.scope.id else f"{member.scope.level} {member.scope.id}"
+    added = member.added_at.strftime("%Y-%m-%d %H:%M") if member.added_at else "-"
+    pinned = "  (config admin)" if member.pinned else ""
+    return (
+        f"{member.user_id:>12}  {member.role:<10} {where:<28} {added} by {member.added_by}{pinned}"
+    )
+
+
+def cmd_staff_add(args: argparse.Namespace, config: Config) -> int:
+    from bot.inspection.organisation import Scope
+    from bot.inspection.reports import LOCAL_OPERATOR
+    from bot.inspection.staff import queues_in
+
+    if args.queue:
+        scope = Scope("queue", args.queue)
+    elif args.department:
+        scope = Scope("department", args.department)
+    else:
+        scope = Scope.organisation()
+    if not queues_in(config.inspection, scope):
+        print(f"error: no {scope.level} {scope.id!r} in the config", file=sys.stderr)
+        return 2
+
+    async def add() -> Membership:
+        async with _inspection(config, staff=True) as inspection:
+            return await inspection.staff.add_by_operator(
+                args.user_id, scope, args.role, actor=LOCAL_OPERATOR
+            )
+
+    print(_member_line(asyncio.run(add())))
+    return 0
+
+
+def cmd_staff_remove(args: argparse.Namespace, config: Config) -> int:
+    from bot.inspection.model import Denied
+    from bot.inspection.reports import LOCAL_OPERATOR
+
+    async def remove() -> str:
+        async with _inspection(config, staff=True) as inspection:
+            done = await inspection.staff.remove_by_operator(args.user_id, actor=LOCAL_OPERATOR)
+        if isinstance(done, Denied):
+            return ""
+        back = ", ".join(done.handed_back.released if done.handed_back else ()) or "none"
+        roles = len(done.memberships)
+        return f"removed {roles} role(s) of {args.user_id}; back in their queues: {back}"
+
+    said = asyncio.run(remove())
+    if not said:
+        print(f"error: {args.user_id} holds no role the database can take away", file=sys.stderr)
+        return 1
+    print(said)
+    return 0
+
+
 def cmd_export(args: argparse.Namespace, config: Config) -> int:
     from bot.inspection.parsing import parse_period
     from bot.inspection.workdays import WorkingCalendar
@@ -575,8 +716,9 @@ async def _export(config: Config, period: Period, file_format: str, language: st
 
 
 @asynccontextmanager
-async def _inspection(config: Config) -> AsyncIterator[InspectionServices]:
-    """The inspection services on the configured store, for one command at the console."""
+async def _inspection(config: Config, *, staff: bool = False) -> AsyncIterator[InspectionServices]:
+    """The inspection services on the configured store, for one command at the console;
+    ``staff``: with the organisation read from the store (the config seeding it where new)."""
     from bot.inspection.services import build_inspection_services
     from bot.privacy import load_privacy_keys
     from bot.store import open_store
@@ -584,9 +726,12 @@ async def _inspection(config: Config) -> AsyncIterator[InspectionServices]:
     store = await open_store(config.storage, config.base_dir)
     try:
         keys = load_privacy_keys(config.keys_path, create=False)
-        yield build_inspection_services(
+        inspection = build_inspection_services(
             store, config.inspection, config.tickets, keys, followup=config.followup
         )
+        if staff:
+            await inspection.organisation.open()
+        yield inspection
     finally:
         await store.close()
 
@@ -626,3 +771,92 @@ async def _brief(config: Config, period: Period, language: Language) -> tuple[by
     names = chart_names(config.inspection, language, district_label)
     pdf, pages = render_brief_pdf(data, names, inspection.calendar.tz, inspection.clock())
     return pdf, pages.total
+
+
+def cmd_registry_import(args: argparse.Namespace, config: Config) -> int:
+    from bot.registry import ImportRefused
+    from bot.registry.importing import describe_plan
+
+    try:
+        defaults = _list_defaults(args)
+        plan = asyncio.run(_registry_import(config, args.file, defaults, apply=not args.dry_run))
+    except ImportRefused as refused:
+        for problem in refused.problems:
+            print(problem, file=sys.stderr)
+        print(f"refused: {len(refused.problems)} problem(s); nothing changed", file=sys.stderr)
+        return 1
+    for line in describe_plan(plan):
+        print(line)
+    if args.dry_run:
+        print("dry run: nothing changed", file=sys.stderr)
+    return 0
+
+
+def _list_defaults(args: argparse.Namespace) -> ListDefaults:
+    from bot.registry import ImportRefused
+    from bot.registry.importing import ListDefaults, list_date
+    from bot.registry.model import STATUS_WORDS, status_from_word
+
+    status = None
+    if args.status:
+        status = status_from_word(args.status)
+        if status is None:
+            known = "、".join(words[0] for words in STATUS_WORDS.values())
+            raise ImportRefused([f"--status {args.status!r}: unknown status (known: {known})"])
+    try:
+        listed_on = list_date(args.date) if args.date else None
+    except ValueError as exc:
+        raise ImportRefused([f"--date {args.date!r}: {exc}"]) from None
+    return ListDefaults(
+        status=status,
+        source=args.source,
+        listed_on=listed_on,
+    )
+
+
+async def _registry_import(
+    config: Config, path: Path, defaults: ListDefaults, *, apply: bool
+) -> ImportPlan:
+    from bot.registry import Registry
+    from bot.store import open_store
+
+    store = await open_store(config.storage, config.base_dir)
+    try:
+        registry = Registry.of(store, config)
+        return await registry.import_file(path, defaults, actor=f"import:{path.name}", apply=apply)
+    finally:
+        await store.close()
+
+
+def cmd_registry_export(args: argparse.Namespace, config: Config) -> int:
+    from bot.registry import Registry
+    from bot.store import open_store
+    from bot.tickets.outbox import utc_now
+
+    output: Path | None = args.output
+    file_format = args.format or (output.suffix.lstrip(".").lower() if output else "csv")
+    if file_format not in ("csv", "xlsx"):
+        print(f"error: --format: csv or xlsx, not {file_format!r}", file=sys.stderr)
+        return 2
+    output = output or Path(f"registry-{utc_now().date()}.{file_format}")
+
+    async def export() -> bytes:
+        store = await open_store(config.storage, config.base_dir)
+        try:
+            return await Registry.of(store, config).export(file_format)
+        finally:
+            await store.close()
+
+    data = asyncio.run(export())
+    output.write_bytes(data)
+    print(f"wrote {output} ({len(data):,} bytes)", file=sys.stderr)
+    return 0
+
+
+def cmd_bench_registry(args: argparse.Namespace, config: Config) -> int:
+    from bot.bench.registry import bench_registry
+    from bot.bench.report import print_table
+
+    figures = asyncio.run(bench_registry(config, args.institutions, storage=args.storage))
+    print_table("bench registry", _flat(figures))
+    return 0

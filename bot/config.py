@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 from bot.inspection.settings import InspectionSettings
+from bot.registry.settings import RegistrySettings
 from bot.schema import bind
 from bot.store.settings import StorageSettings
 from bot.store.throttle import RateLimit
@@ -151,6 +152,8 @@ class Config:
     data_dir: str = "data"
     # The inspection organisation: departments, queues, staff, routing, deadlines.
     inspection: InspectionSettings = field(default_factory=InspectionSettings)
+    # The registry of tutoring institutions (白名单 / 黑名单).
+    registry: RegistrySettings = field(default_factory=RegistrySettings)
     # Where relative paths in this config are resolved from: the config file's folder.
     base_dir: Path = field(default=PROJECT_ROOT, compare=False, metadata={"internal": True})
     # The file it was read from ("" for the built-in defaults), for messages.
@@ -159,6 +162,15 @@ class Config:
     def resolve(self, path: str) -> Path:
         candidate = Path(path)
         return candidate if candidate.is_absolute() else self.base_dir / candidate
+
+    @property
+    def district_names(self) -> dict[str, str]:
+        """Every name a district goes by (its id too) → its id."""
+        return {
+            name: district.id
+            for district in self.inspection.districts
+            for name in (district.id, *district.names)
+        }
 
     @property
     def knowledge_paths(self) -> tuple[Path, ...]:

@@ -1,7 +1,8 @@
 """``python -m bot config check``: everything a deployment needs, checked before it goes live.
 
 The config (already loaded), the knowledge base and the local facts it shows, the organisation
-(queues nobody would see or take, routing rules that can never place a ticket), the secrets,
+as the database holds it (queues nobody would see or take, routing rules that can never place a
+ticket, nobody to run it, gaps in a duty rota), the secrets,
 the folders the bot writes in and the database. Errors stop the bot or lose tip-offs; warnings
 are tickets that would wait unseen.
 """
@@ -14,16 +15,18 @@ from datetime import date
 from typing import Literal
 
 from bot.config import Config
-from bot.inspection.access import claimers_of
-from bot.inspection.routing import Router
+from bot.inspection.checks import organisation_problems
+from bot.inspection.organisation import Organisation
 from bot.inspection.settings import InspectionSettings
 from bot.inspection.workdays import WorkingCalendar
 from bot.kb.check import check_knowledge
 from bot.kb.loader import load_knowledge
 from bot.preflight import folder_problems, local_fact_problems, privacy_problems, telegram_problems
+from bot.store import open_store
 from bot.store.base import StoreError
 from bot.store.status import migration_status
 from bot.tickets.form import FormSettings
+from bot.tickets.outbox import utc_now
 
 Level = Literal["ok", "warning", "error"]
 
@@ -53,7 +56,7 @@ async def check_deployment(config: Config, environ: Mapping[str, str]) -> Report
     report = Report()
     report.add("ok", f"config: {config.file or 'built-in defaults'}")
     _knowledge(report, config)
-    _organisation(report, config.inspection, config.report_form, config.tickets.utc_offset_hours)
+    _organisation(report, await _organisation_now(report, config), config)
     _secrets(report, config, environ)
     for problem in folder_problems(config, environ):
         report.add("error", problem)
@@ -77,10 +80,8 @@ def _knowledge(report: Report, config: Config) -> None:
         )
 
 
-def _organisation(
-    report: Report, settings: InspectionSettings, form: FormSettings, utc_offset_hours: int
-) -> None:
-    warnings = organisation_warnings(settings, form, utc_offset_hours)
+def _organisation(report: Report, settings: InspectionSettings, config: Config) -> None:
+    warnings = organisation_warnings(settings, config.report_form, config.tickets.utc_offset_hours)
     for warning in warnings:
         report.add("warning", warning)
     if not warnings:
@@ -95,55 +96,29 @@ def _organisation(
 def organisation_warnings(
     settings: InspectionSettings, form: FormSettings, utc_offset_hours: int = 8
 ) -> list[str]:
-    """Queues whose tickets nobody would see or take, and rules that never place a ticket."""
-    warnings = []
-    default = settings.default_queue
-    for department in settings.departments:
-        for queue in department.queues:
-            label = f"queue {queue.id} ({queue.name})"
-            if queue.id == default:
-                continue
-            if queue.chat_id is None:
-                warnings.append(f"{label}: no group chat (chat_id): its cards are posted nowhere")
-            if not claimers_of(settings, queue.id):
-                warnings.append(
-                    f"{label}: nobody who can claim (an inspector or supervisor listed in the"
-                    f" queue, its department or inspection.members): its tickets go to {default}"
-                )
-    default_queue = settings.queue(default)
-    if default_queue is not None and (
-        default_queue.chat_id is None or not claimers_of(settings, default)
-    ):
-        lacks = [
-            *(["a group chat (chat_id)"] if default_queue.chat_id is None else []),
-            *([] if claimers_of(settings, default) else ["anyone who can claim"]),
-        ]
-        warnings.append(
-            f"the default queue {default} ({default_queue.name}) lacks {' and '.join(lacks)}:"
-            " tickets no rule places, or whose queue has nobody to claim them, would wait there"
-            " unseen"
-        )
-    warnings += _unused_rules(settings, form, utc_offset_hours)
-    return warnings
+    """Queues whose tickets nobody would see or take, rules that never place a ticket, no
+    admin, gaps in a duty rota: in English, one line each."""
+    calendar = WorkingCalendar(utc_offset_hours)
+    return [p.text("en") for p in organisation_problems(settings, form, calendar, utc_now())]
 
 
-def _unused_rules(
-    settings: InspectionSettings, form: FormSettings, utc_offset_hours: int
-) -> list[str]:
-    router = Router(settings, WorkingCalendar(utc_offset_hours))
-    used = {
-        found[0]
-        for category in form.categories
-        for district in form.districts
-        if (found := router.placing_rule(category.id, district.id)) is not None
-    }
-    return [
-        f"routing rule {index + 1} (queue {rule.queue}, categories {', '.join(rule.categories)},"
-        f" districts {', '.join(rule.districts)}) can never place a ticket: no category and"
-        " district of report_form it matches reaches it with an existing queue"
-        for index, rule in enumerate(settings.routing)
-        if index not in used
-    ]
+async def _organisation_now(report: Report, config: Config) -> InspectionSettings:
+    """The organisation as the next start would hold it: the database's staff and groups
+    with the config's entries not copied in yet; the config's alone before the database is
+    migrated (nothing is written by a check)."""
+    try:
+        status = await migration_status(config.storage, config.base_dir)
+        if not (status.exists and status.current):
+            return config.inspection
+        store = await open_store(config.storage, config.base_dir)
+    except StoreError:
+        return config.inspection  # said by the database check
+    try:
+        snapshot = await Organisation(store, config.inspection).preview()
+    finally:
+        await store.close()
+    report.add("ok", f"organisation read from the database (version {snapshot.version})")
+    return snapshot.settings
 
 
 def _secrets(report: Report, config: Config, environ: Mapping[str, str]) -> None:

@@ -20,6 +20,7 @@ from bot.inspection.services import InspectionServices, build_inspection_service
 from bot.metrics import Metrics
 from bot.privacy import Sealer, keyed_hash, load_privacy_keys
 from bot.questions import QuestionLog
+from bot.registry import Registry
 from bot.store import Store, StoreError, open_store
 from bot.teaching import Teaching
 from bot.tickets.outbox import OutboxDispatcher, Send, utc_now
@@ -58,6 +59,7 @@ class Services:
     _inbox: Inbox | None = None
     _inspection: InspectionServices | None = None
     _teaching: Teaching | None = None
+    _registry: Registry | None = None
     # What time it is for deadlines, digests and the outbox (tests set a clock of their own
     # before the services open).
     clock: Callable[[], datetime] = utc_now
@@ -120,11 +122,17 @@ class Services:
     def inspection(self) -> InspectionServices:
         return _ready(self._inspection, "inspection services")
 
+    @property
+    def registry(self) -> Registry:
+        return _ready(self._registry, "registry")
+
     async def open(self, config: Config) -> None:
         self._config = config
         self._faq = FaqService.from_config(config)
         self._store = await open_store(config.storage, config.base_dir)
         keys = load_privacy_keys(config.keys_path)
+        self._registry = Registry.of(self._store, config)
+        await self._registry.refresh()
         inspection = build_inspection_services(
             self._store,
             config.inspection,
@@ -132,6 +140,7 @@ class Services:
             keys,
             clock=self.clock,
             followup=config.followup,
+            registry=self._registry,
         )
         self._inspection = inspection
         self._teaching = Teaching(
@@ -142,14 +151,15 @@ class Services:
             self.clock,
             timedelta(seconds=config.matching.taught_refresh_seconds),
         )
-        # New tickets are routed to a queue with deadlines, and possible duplicates are noted
-        # in the same commit, so the queue's card can show them.
+        await inspection.open(config.report_form)
+        # New tickets are routed to a queue with deadlines; possible duplicates are noted and
+        # the person on duty pinged in the same commit, so the queue's card can show them.
         self._tickets = build_ticket_services(
             self._store,
             config.tickets,
             keys,
             place=inspection.router.place,
-            on_new_ticket=inspection.views.flag_new_ticket,
+            on_new_ticket=inspection.on_new_ticket,
             followup=config.followup,
         )
         self._questions = QuestionLog(self._store)
@@ -173,10 +183,13 @@ class Services:
         self._outbox_task.add_done_callback(_log_crash)
         self.start_task(self._tidy_forever(), name="tidy-up")
         self.start_task(self._watch_forever(), name="deadline-watch")
+        self.start_task(self._follow_organisation(), name="organisation")
         if self.config.monitoring.port:
             from bot.health import serve_monitoring  # aiohttp, only when asked for
 
             self.start_task(serve_monitoring(self), name="monitoring")
+
+        self.start_task(self._refresh_registry_forever(), name="registry-refresh")
 
     def start_task(self, loop: Coroutine[Any, Any, None], *, name: str) -> None:
         """Run a background loop until the bot stops."""
@@ -229,6 +242,29 @@ class Services:
                 log.exception("deadline watch round failed")
             await asyncio.sleep(self.inspection.settings.watch_seconds)
 
+    async def _refresh_registry_forever(self) -> None:
+        """Notice registry changes made elsewhere (the CLI, another instance)."""
+        while True:
+            await asyncio.sleep(self.config.registry.refresh_seconds)
+            try:
+                await self.registry.refresh()
+            except StoreError:
+                log.warning("registry check skipped: the database is busy", exc_info=True)
+
+    async def _follow_organisation(self) -> None:
+        """Staff, groups and shifts changed on another instance reach this one within
+        seconds, whether or not anyone writes to it meanwhile (cards, pings, reminders)."""
+        organisation = self.inspection.organisation
+        while True:
+            await asyncio.sleep(organisation.config.staff.refresh_seconds)
+            try:
+                await organisation.refresh()
+            except StoreError:
+                log.warning("organisation not read again (database busy)", exc_info=True)
+            except Exception:
+                # One bad read must not freeze what this instance knows: log it, try again.
+                log.exception("organisation not read again")
+
     async def watch_deadlines(self) -> tuple[int, int]:
         """Queue the reminders and escalations due now and, once the digest time has come,
         today's digests; returns how many of each. Safe to repeat: each notice and digest is
@@ -236,6 +272,8 @@ class Services:
         now = self.clock()
         inspection = self.inspection
         notices = await inspection.deadlines.due_notifications(now)
+        # New tickets still unclaimed: the next person on the duty rota, then the supervisors.
+        pings = await inspection.duty.due_pings(now)
         # A 不满意 whose time for a comment is up reaches the supervisors without one.
         lapsed_verdicts = await inspection.followups.tell_lapsed()
         digests = 0
@@ -244,7 +282,7 @@ class Services:
         if today != self._digest_day and local_time >= inspection.settings.digest_time():
             digests = len(await inspection.reports.send_daily_digests(now))
             self._digest_day = today
-        if notices or digests or lapsed_verdicts:
+        if notices or digests or lapsed_verdicts or pings:
             log.info("deadline watch: %d notices, %d digests queued", len(notices), digests)
             self.wake_outbox()
         return len(notices), digests

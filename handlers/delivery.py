@@ -21,12 +21,14 @@ from telegram.ext import Application
 
 from bot.config import Config
 from bot.i18n import CATALOGS, LANGUAGES, text
+from bot.inspection.model import StaffNotice
 from bot.services import Services
 from bot.store import StoreError
 from bot.store.base import PostedCard
 from bot.tickets.model import MessageKind
 from bot.tickets.outbox import OutgoingMessage, RetryLater, Send, Undeliverable
-from handlers import verdicts
+from handlers import staff_notices, verdicts
+from handlers.staff_menus import publish_chat
 from handlers.staff_views import card_markup, card_text, reopen_markup, staff_chats, staff_name
 
 log = logging.getLogger(__name__)
@@ -47,7 +49,9 @@ def outbox_sender(app: Application) -> Send:  # type: ignore[type-arg]
 
     async def send(message: OutgoingMessage) -> None:
         try:
-            if is_card(message):
+            if message.kind == StaffNotice.STAFF_MENU:
+                await publish_chat(app.bot, services, message.chat_id)
+            elif is_card(message):
                 await send_card(app.bot, services, message)
             else:
                 message = await with_staff_names(app.bot, services, message)
@@ -69,9 +73,10 @@ def outbox_sender(app: Application) -> Send:  # type: ignore[type-arg]
 
 
 def is_card(message: OutgoingMessage) -> bool:
-    """The queue's copy of a new ticket, and a ticket transferred to a queue: cards. (The duty
-    chat's copy of a new ticket stays a plain notice: number, type and district only.)"""
-    if message.kind == MessageKind.TICKET_TRANSFERRED:
+    """The queue's copy of a new ticket, a ticket transferred to a queue, and the person on
+    duty's ping: cards. (The duty chat's copy of a new ticket stays a plain notice: number,
+    type and district only.)"""
+    if message.kind in (MessageKind.TICKET_TRANSFERRED, StaffNotice.DUTY_PING):
         return True
     return message.kind == MessageKind.NEW_TICKET and "queue" in message.data
 
@@ -94,8 +99,15 @@ async def send_card(bot: Bot, services: Services, message: OutgoingMessage) -> N
         await bot.send_message(message.chat_id, rendered, parse_mode=ParseMode.HTML)
         return
     source = message.data.get("from_queue")
+    notice = None
+    if message.kind == StaffNotice.DUTY_PING:
+        notice = staff_notices.duty_ping_line(STAFF_LANGUAGE, message.data)
     body = await card_text(
-        bot, services, card, transferred_from=str(source) if source is not None else None
+        bot,
+        services,
+        card,
+        transferred_from=str(source) if source is not None else None,
+        notice=notice,
     )
     sent = await bot.send_message(
         message.chat_id, body, parse_mode=ParseMode.HTML, reply_markup=card_markup(card)
@@ -110,13 +122,21 @@ async def send_card(bot: Bot, services: Services, message: OutgoingMessage) -> N
 async def with_staff_names(
     bot: Bot, services: Services, message: OutgoingMessage
 ) -> OutgoingMessage:
-    """Reminders and escalations name who holds the ticket, as staff know them."""
-    holder = message.data.get("claimed_by")
-    if not holder:
-        return message
+    """Reminders and escalations name who holds the ticket, and staff notices the people
+    they are about, as staff know them."""
     queue = str(message.data.get("queue", ""))
-    name = await staff_name(bot, services, str(holder), staff_chats(services.config, queue))
-    data = {**message.data, "holder_name": html.unescape(name)}
+    chats = staff_chats(services, queue) if queue else services.inspection.settings.staff_chat_ids()
+    data = dict(message.data)
+    holder = message.data.get("claimed_by")
+    if holder:
+        data["holder_name"] = html.unescape(await staff_name(bot, services, str(holder), chats))
+    for field in staff_notices.NAMED:
+        person = message.data.get(field)
+        if isinstance(person, int) and person > 0:
+            name = await staff_name(bot, services, person, chats)
+            data[f"{field}_name"] = html.unescape(name)
+    if data == message.data:
+        return message
     return OutgoingMessage(
         message.message_id, message.kind, message.chat_id, data, message.attempts
     )
@@ -134,6 +154,7 @@ def render_in(language: str, message: OutgoingMessage, config: Config) -> str:
     _name_choices(language, message.data, values, config)
     _deadline_values(language, message.data, values, config)
     verdicts.notice_values(language, message.kind, message.data, values)
+    staff_notices.notice_values(language, message.kind, message.data, values, config)
     status_key = f"status.name.{message.data.get('status')}"
     if status_key in CATALOGS["zh"]:
         values["status"] = html.escape(text(language, status_key))

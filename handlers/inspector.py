@@ -11,30 +11,36 @@ import asyncio
 import html
 import logging
 import re
-from collections.abc import Awaitable, Callable, Coroutine
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from telegram import BotCommand, BotCommandScopeChat, Update
+from telegram import Update
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
-from bot.i18n import LANGUAGES, Language, text
+from bot.i18n import CATALOGS, Language, text
 from bot.inspection.figures import FIGURE_IDS, Period, StatsFigures
 from bot.inspection.model import Changed, Denied, Merged, QuestionSent, QueuePage
 from bot.inspection.parsing import last_month, parse_disposition, parse_period, parse_queue
-from bot.inspection.texts import FIGURE_NAMES, headline_values
-from handlers.common import reply_html, send_html
+from bot.inspection.texts import FIGURE_NAMES, headline_values, shift_lines
 from handlers.context import HotlineContext
 from handlers.inspector_buttons import staff_button
+from handlers.registry_staff import (
+    institution_command,
+    institution_status_arg,
+    registry_changed,
+    top_institutions_text,
+)
 from handlers.staff_requests import (
     Request,
-    admitted,
+    StaffHandler,
     after_transfer,
     details_privately,
     number_arg,
     refresh_cards,
     refused,
     reply,
+    staff_only,
     transferred_text,
     usage,
 )
@@ -68,13 +74,10 @@ STAFF_COMMANDS = (
     "stats",
     "export",
     "brief",
+    "institution",
 )
 # Parents use "/ask <question>" too: only "/ask <ticket number> ..." is the inspectors'.
 ASK_THE_REPORTER = re.compile(r"^/ask(@\w+)?\s+[A-Za-z]{1,8}-?\d{4}-?\d{1,6}(\s|$)", re.IGNORECASE)
-
-
-StaffHandler = Callable[[Update, HotlineContext, Request], Awaitable[None]]
-Gate = Coroutine[Any, Any, None]
 
 
 def register(app: Application, group: int) -> None:  # type: ignore[type-arg]
@@ -85,18 +88,6 @@ def register(app: Application, group: int) -> None:  # type: ignore[type-arg]
         wanted = new & filters.Regex(ASK_THE_REPORTER) if name == "ask" else new
         app.add_handler(CommandHandler(name, staff_only(name, handler), filters=wanted), group)
     app.add_handler(CallbackQueryHandler(staff_button, pattern=r"^t:"), group)
-
-
-# --- who may ask --------------------------------------------------------------------------------
-
-
-def staff_only(action: str, handler: StaffHandler) -> Callable[[Update, HotlineContext], Gate]:
-    async def gate(update: Update, context: HotlineContext) -> None:
-        request = await admitted(update, context, action)
-        if request is not None:
-            await handler(update, context, request)
-
-    return gate
 
 
 # --- lists --------------------------------------------------------------------------------------
@@ -133,11 +124,7 @@ async def _show_page(
         return
     config, language = context.services.config, request.language
     body = page_text(config, language, page, mine=scope == "m")
-    markup = page_markup(language, page, scope=scope)
-    if request.message is not None:
-        await reply_html(request.message, body, markup)
-    else:
-        await send_html(context, request.chat_id, body, markup)
+    await reply(context, request, body, page_markup(language, page, scope=scope))
 
 
 # --- one ticket ---------------------------------------------------------------------------------
@@ -250,12 +237,20 @@ async def resolve_command(update: Update, context: HotlineContext, request: Requ
     """``/resolve N disposition outcome``: the outcome is what the reporter reads."""
     number = number_arg(context, request)
     disposition = parse_disposition(request.args[1]) if len(request.args) > 1 else None
-    outcome = request.rest(2)
-    if number is None or disposition is None or not outcome:
+    named, institution = institution_status_arg(request.args[2:3])
+    outcome = request.rest(3 if named else 2)
+    if number is None or disposition is None or not outcome or (named and not institution):
         await usage(context, request, "resolve")
         return
     desk = context.services.inspection.desk
-    result = await desk.resolve(request.user_id, number, disposition, outcome, once=request.once)
+    result = await desk.resolve(
+        request.user_id,
+        number,
+        disposition,
+        outcome,
+        institution_status=institution,
+        once=request.once,
+    )
     if isinstance(result, Denied):
         await refused(context, request, result)
         return
@@ -263,6 +258,8 @@ async def resolve_command(update: Update, context: HotlineContext, request: Requ
     done = text(
         request.language, "inspector.resolved", ticket_number=html.escape(number), disposition=label
     )
+    if institution is not None:
+        done += "\n" + await registry_changed(context, request.language, institution)
     await reply(context, request, done)
     context.services.wake_outbox()  # the reporter's notice, if they opted in
     await refresh_cards(context, number)
@@ -332,6 +329,9 @@ async def stats_command(update: Update, context: HotlineContext, request: Reques
         await refused(context, request, figures)
         return
     await reply(context, request, stats_text(context, request.language, figures))
+    top = await top_institutions_text(context, request, period)
+    if top:
+        await reply(context, request, top)
     # matplotlib is loaded only when a chart is first asked for (it weighs tens of MB), and
     # drawing takes a moment of CPU: off the event loop, so other chats are not held up.
     from bot.inspection.charts import render_stats_png
@@ -382,6 +382,12 @@ def stats_text(context: HotlineContext, language: Language, figures: StatsFigure
     lines += [
         text(language, "inspector.stats_figure", name=names[f], value=shown[f]) for f in FIGURE_IDS
     ]
+    if figures.shifts:
+        lines += ["", text(language, "inspector.stats_shifts")]
+        template = CATALOGS[language]["inspector.stats_shift"]
+        gap = text(language, "inspection.digest.gap")
+        escaped = {(html.escape(r), html.escape(s)): f for (r, s), f in figures.shifts.items()}
+        lines += shift_lines(escaped, template, gap)
     if len(figures.departments) > 1:
         lines += ["", text(language, "inspector.stats_departments")]
         for department, values in figures.departments.items():
@@ -485,41 +491,5 @@ COMMANDS: dict[str, StaffHandler] = {
     "stats": stats_command,
     "export": export_command,
     "brief": brief_command,
+    "institution": institution_command,
 }
-
-
-# --- the command menus --------------------------------------------------------------------------
-
-
-async def publish_commands(
-    app: Application,  # type: ignore[type-arg]
-    *,
-    private: tuple[str, ...],
-    group: tuple[str, ...],
-) -> None:
-    """Staff groups, and the private chats of listed staff, list the staff commands too.
-    A chat the bot cannot reach yet (a member who never started it) is skipped."""
-    settings = app.bot_data.config.inspection
-    members = {m.user_id for d in settings.departments for m in d.members}
-    members |= {m.user_id for d in settings.departments for q in d.queues for m in q.members}
-    members |= {m.user_id for m in settings.members}
-    scopes = [(chat, group) for chat in settings.staff_chat_ids()]
-    scopes += [(user, private) for user in sorted(members)]
-    for chat_id, names in scopes:
-        try:
-            await _publish_for_chat(app, chat_id, (*names, *STAFF_COMMANDS))
-        except (BadRequest, Forbidden) as exc:
-            log.info("staff commands not set for a chat (%s)", type(exc).__name__)
-
-
-async def _publish_for_chat(app: Application, chat_id: int, names: tuple[str, ...]) -> None:  # type: ignore[type-arg]
-    for language in LANGUAGES:
-        commands = [BotCommand(n, text(language, _command_key(n))) for n in dict.fromkeys(names)]
-        code = None if language == "zh" else language
-        await app.bot.set_my_commands(
-            commands, scope=BotCommandScopeChat(chat_id), language_code=code
-        )
-
-
-def _command_key(name: str) -> str:
-    return f"command.staff.{name}" if name in STAFF_COMMANDS else f"command.{name}"

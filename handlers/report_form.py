@@ -35,6 +35,7 @@ from bot.tickets.form import (
 )
 from bot.tickets.model import Reason, Refused, ReportAccepted, ReportDraft, ReportRepeated
 from bot.tickets.outbox import utc_now
+from handlers import report_registry
 from handlers.common import answer_press, language_of, send_html, t
 from handlers.context import HotlineContext
 from handlers.evidence import fetch_evidence, incoming_file
@@ -180,7 +181,13 @@ async def take_text(
             lead = t(update, context, "report.too_long", limit=problem.limit, length=problem.length)
         await send_step(update, context, draft, lead=lead)
         return
-    await advance(update, context, key, with_answer(draft, step, message.text.strip()))
+    draft = with_answer(draft, step, message.text.strip())
+    if step == Step.WHO:
+        draft, asked = report_registry.check_institution(update, context, draft)
+        if asked:  # the reporter confirms the registry's match with a button first
+            await move_to(update, context, key, draft, position_of(draft))
+            return
+    await advance(update, context, key, draft)
 
 
 def wrong_kind(message: Message) -> str:
@@ -258,13 +265,20 @@ async def send_step(
     update: Update, context: HotlineContext, draft: ReportDraft, *, lead: str = ""
 ) -> None:
     position = position_of(draft)
+    markup = step_markup(update, context, draft, position)
     if position.step == Step.REVIEW:
         body = review_text(update, context, draft)
     else:
         header = t(update, context, "report.step", number=position.number, total=QUESTION_COUNT)
-        body = f"{header}\n{prompt(update, context, position.step)}"
+        question = prompt(update, context, position.step)
+        # A name the registry matched waits for the reporter's yes / no / not sure.
+        if position.step == Step.WHO and (
+            asking := report_registry.confirmation(update, context, draft)
+        ):
+            question, rows = asking
+            markup = InlineKeyboardMarkup([*rows, *markup.inline_keyboard])
+        body = f"{header}\n{question}"
     text = f"{lead}\n\n{body}" if lead else body
-    markup = step_markup(update, context, draft, position)
     await send_html(context, chat_id_of(update), text, markup)
 
 
@@ -443,6 +457,20 @@ async def choose_option(
     await advance(update, context, key, with_answer(draft, step, choice))
 
 
+async def institution_answer(
+    update: Update, context: HotlineContext, key: str, draft: ReportDraft, answer: str
+) -> None:
+    """Yes / no / not sure to "您说的是 ××吗?" (see :mod:`handlers.report_registry`)."""
+    updated = report_registry.answered(update, context, draft, answer)
+    if updated is None:
+        await send_step(update, context, draft, lead=t(update, context, "report.button_old"))
+        return
+    lead = report_registry.noted(update, context, updated)
+    draft = at(updated, position_of(updated).following()).applying(update.update_id)
+    await context.services.tickets.drafts.save(key, draft, utc_now())
+    await send_step(update, context, draft, lead=lead)
+
+
 async def evidence_done(
     update: Update, context: HotlineContext, key: str, draft: ReportDraft, _: str
 ) -> None:
@@ -599,6 +627,7 @@ async def _drop_keyboard(update: Update) -> None:
 ACTIONS: dict[str, tuple[Action, Step | None]] = {
     "cat": (choose_option, Step.CATEGORY),
     "dist": (choose_option, Step.DISTRICT),
+    "inst": (institution_answer, Step.WHO),
     "evdone": (evidence_done, Step.EVIDENCE),
     "nocontact": (no_contact, Step.CONTACT),
     "edit": (show_edit_choices, Step.REVIEW),

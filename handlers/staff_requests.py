@@ -11,9 +11,11 @@ from __future__ import annotations
 import html
 import logging
 import re
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
-from telegram import Message, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 
@@ -64,6 +66,8 @@ async def admitted(update: Update, context: HotlineContext, action: str) -> Requ
     if user is None or chat is None:
         return None
     inspection = context.services.inspection
+    # Someone who joined on another instance a moment ago is recognised here at once.
+    await inspection.organisation.refresh_for(user.id)
     language = language_of(update, context)
     private = chat.type == ChatType.PRIVATE
     refusal = None
@@ -83,6 +87,22 @@ async def admitted(update: Update, context: HotlineContext, action: str) -> Requ
     return Request(user.id, chat.id, private, language, message, args, applied_once(update))
 
 
+StaffHandler = Callable[[Update, HotlineContext, Request], Awaitable[None]]
+
+
+def staff_only(
+    action: str, handler: StaffHandler
+) -> Callable[[Update, HotlineContext], Coroutine[Any, Any, None]]:
+    """The handler, behind the staff gate (:func:`admitted`)."""
+
+    async def gate(update: Update, context: HotlineContext) -> None:
+        request = await admitted(update, context, action)
+        if request is not None:
+            await handler(update, context, request)
+
+    return gate
+
+
 async def tell(update: Update, context: HotlineContext, html_text: str) -> None:
     if update.callback_query is not None:
         await answer_press(update.callback_query, plain(html_text), alert=True)
@@ -95,11 +115,17 @@ def plain(html_text: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", html_text))
 
 
-async def reply(context: HotlineContext, request: Request, html_text: str) -> None:
+async def reply(
+    context: HotlineContext,
+    request: Request,
+    html_text: str,
+    markup: InlineKeyboardMarkup | None = None,
+) -> None:
+    """To the command's message, or (a button's) to its chat; buttons on the last part."""
     if request.message is not None:
-        await reply_html(request.message, html_text)
+        await reply_html(request.message, html_text, markup)
     else:
-        await send_html(context, request.chat_id, html_text)
+        await send_html(context, request.chat_id, html_text, markup)
 
 
 async def refused(context: HotlineContext, request: Request, denied: Denied) -> None:
@@ -191,9 +217,10 @@ async def refresh_cards(context: HotlineContext, number: str) -> None:
     card = await cards.card(number) if posted else None
     if card is None:
         return
-    home = queue_chat(context.services.config, card.queue)
+    home = queue_chat(context.services, card.queue)
     for place in posted:
-        here = place.chat_id == home
+        # A person's own chat (a duty ping) shows the ticket wherever it is.
+        here = place.chat_id == home or place.chat_id > 0
         body = await card_text(context.bot, context.services, card, in_its_queue=here)
         markup = card_markup(card, in_its_queue=here)
         try:

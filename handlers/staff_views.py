@@ -19,6 +19,7 @@ from bot.config import Config
 from bot.i18n import CATALOGS, text
 from bot.inspection.cards import TicketCard
 from bot.inspection.model import (
+    Denial,
     Denied,
     QueuePage,
     TicketDetails,
@@ -26,8 +27,10 @@ from bot.inspection.model import (
     TimelineItem,
     staff_user_id,
 )
+from bot.registry.model import RegistryNote
 from bot.services import Services
 from bot.tickets.model import OPEN_STATUSES, REPORTER, SYSTEM, TicketStatus
+from handlers.registry import earlier_line, registry_line
 
 STAFF_LANGUAGE = "zh"
 # Further answers of the report form, shown under the form's own field names.
@@ -42,12 +45,13 @@ TIME_FORMAT = "%Y-%m-%d %H:%M"
 async def staff_name(
     bot: Bot, services: Services, actor: str | int | None, chats: Iterable[int] = ()
 ) -> str:
-    """An inspector's name (escaped): remembered from their own messages, else asked of a staff
-    chat they are in, else their id."""
+    """An inspector's name (escaped): remembered from their own messages or from when they
+    joined, else asked of a staff chat they are in, else their id."""
     user_id = actor if isinstance(actor, int) else staff_user_id(actor)
     if user_id is None:
         return html.escape(str(actor or ""))
-    known = services.staff_names.get(user_id)
+    # As Telegram last showed them here, as they were called when they joined, or asked.
+    known = services.staff_names.get(user_id) or services.inspection.organisation.name_of(user_id)
     if known is None:
         known = await _member_name(bot, user_id, chats)
     if known is None:
@@ -64,14 +68,15 @@ async def _member_name(bot: Bot, user_id: int, chats: Iterable[int]) -> str | No
     return None
 
 
-def queue_chat(config: Config, queue: str) -> int | None:
-    settings = config.inspection.queue(queue)
+def queue_chat(services: Services, queue: str) -> int | None:
+    """The queue's group as it is bound now."""
+    settings = services.inspection.settings.queue(queue)
     return settings.chat_id if settings else None
 
 
-def staff_chats(config: Config, queue: str) -> tuple[int, ...]:
+def staff_chats(services: Services, queue: str) -> tuple[int, ...]:
     """The chats where a member of ``queue`` is likely to be found, for names."""
-    settings = config.inspection
+    settings = services.inspection.settings
     queue_settings = settings.queue(queue)
     department = settings.department_of(queue)
     chats = [queue_settings.chat_id if queue_settings else None]
@@ -104,6 +109,34 @@ def queue_name(config: Config, queue: str) -> str:
     return html.escape(settings.name if settings else queue)
 
 
+def role_name(language: str, role: str) -> str:
+    key = f"staff.role.{role}"
+    return text(language, key) if key in CATALOGS["zh"] else html.escape(role)
+
+
+def place_name(config: Config, language: str, level: str, scope: str) -> str:
+    """Where a role is held: a queue's name, a department's, or every queue."""
+    settings = config.inspection
+    if level == "organisation":
+        return text(language, "staff.everywhere")
+    if level == "department":
+        department = settings.department(scope)
+        return text(
+            language, "staff.department", name=html.escape(department.name if department else scope)
+        )
+    queue = settings.queue(scope)
+    return html.escape(queue.name if queue else scope)
+
+
+def group_target_name(config: Config, language: str, kind: str, target: str) -> str:
+    """What a group is bound to: a queue, or a department's supervisors."""
+    if kind == "supervisors":
+        department = config.inspection.department(target)
+        name = html.escape(department.name if department else target)
+        return text(language, "group.supervisors_of", name=name)
+    return queue_name(config, target)
+
+
 def status_name(language: str, status: str) -> str:
     key = f"inspection.status.{status}"
     return text(language, key) if key in CATALOGS["zh"] else html.escape(status)
@@ -130,9 +163,11 @@ async def card_text(
     *,
     transferred_from: str | None = None,
     in_its_queue: bool = True,
+    notice: str | None = None,
 ) -> str:
+    """``notice``: a line above the card (why it was sent to this person, for a duty ping)."""
     config, lang = services.config, STAFF_LANGUAGE
-    lines = []
+    lines = [notice] if notice else []
     if transferred_from is not None:
         lines.append(text(lang, "card.transferred", queue=queue_name(config, transferred_from)))
     if not in_its_queue:
@@ -152,8 +187,11 @@ async def card_text(
             summary=html.escape(card.summary or "-"),
         )
     )
+    registry = registry_line(lang, card.registry)
+    if registry is not None:
+        lines.append(registry)
     if card.claimed_by is not None:
-        chats = staff_chats(config, card.queue)
+        chats = staff_chats(services, card.queue)
         holder = await staff_name(bot, services, card.claimed_by, chats)
         lines.append(text(lang, "card.claimed_by", name=holder))
     if card.possible_duplicates:
@@ -257,7 +295,7 @@ def _turn(language: str, key: str, scope: str, page: int) -> InlineKeyboardButto
 
 async def details_text(bot: Bot, services: Services, language: str, details: TicketDetails) -> str:
     config, summary = services.config, details.summary
-    chats = staff_chats(config, summary.queue)
+    chats = staff_chats(services, summary.queue)
     holder = await staff_name(bot, services, summary.claimed_by, chats)
     lines = [
         text(
@@ -279,6 +317,7 @@ async def details_text(bot: Bot, services: Services, language: str, details: Tic
             resolve_due=local_time(config, summary.resolve_due_at),
         ),
     ]
+    lines += [line for line in registry_lines(language, details.registry) if line]
     if summary.overdue:
         lines.append(text(language, "ticket.overdue"))
     lines += _report_lines(language, details)
@@ -292,6 +331,10 @@ async def details_text(bot: Bot, services: Services, language: str, details: Tic
     count = len(details.evidence) + sum(len(s.evidence) for s in details.supporting)
     lines.append(text(language, "ticket.evidence", count=count))
     return "\n".join(lines)
+
+
+def registry_lines(language: str, note: RegistryNote | None) -> list[str | None]:
+    return [registry_line(language, note), earlier_line(language, note)]
 
 
 def _report_lines(language: str, details: TicketDetails) -> list[str]:
@@ -441,11 +484,9 @@ async def denial_text(bot: Bot, services: Services, language: str, denied: Denie
     holder = ""
     if denied.claimed_by is not None:
         holder = await staff_name(
-            bot, services, denied.claimed_by, services.config.inspection.staff_chat_ids()
+            bot, services, denied.claimed_by, services.inspection.settings.staff_chat_ids()
         )
-    return text(
-        language,
-        f"denied.{denied.reason}",
-        ticket_number=html.escape(denied.ticket_number or ""),
-        holder=holder,
-    )
+    key = f"denied.{denied.reason}"
+    if denied.reason == Denial.ALREADY_DONE and not denied.ticket_number:
+        key = "denied.already_done_command"  # a staff or duty change, not a ticket's
+    return text(language, key, ticket_number=html.escape(denied.ticket_number or ""), holder=holder)

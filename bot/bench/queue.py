@@ -4,7 +4,10 @@ Tickets are bulk-loaded straight into the file (one transaction, ``executemany``
 half a year, the default queues, categories and districts; about one in ten is still open. Then,
 through the real services (every call one durable transaction with its audit record):
 
-* claim throughput: distinct new tickets claimed one after another, and 8 at a time;
+* claim throughput: distinct new tickets claimed one after another, and 8 at a time, with
+  membership as the bot reads it (from the store, the organisation version looked at as the
+  staff gate does before each command), next to the config's members held in memory, and to
+  the version read before every single claim;
 * the 50-way race: 50 inspectors claim the same ticket at once (exactly one must win);
 * ``/queue``: the first page of open tickets of one queue, and of a whole department;
 * ``stats``: figures over the last 30 days and over everything.
@@ -24,6 +27,7 @@ from typing import Any
 
 from bot.inspection.figures import Period, StatsFigures
 from bot.inspection.model import Changed, QueuePage
+from bot.inspection.organisation import Organisation
 from bot.inspection.routing import Router
 from bot.inspection.services import InspectionServices, build_inspection_services
 from bot.inspection.settings import (
@@ -45,6 +49,10 @@ SPAN = timedelta(days=180)
 OPEN_SHARE = 0.1
 DISTRICTS = ("东城区", "西城区", "海淀区", "朝阳区", "丰台区")
 RACERS = 50
+# Membership as the bot reads it (the store), the config's held in memory, and the store with
+# its version read before every claim; timed turn about in this many chunks each.
+MEMBERSHIPS = ("store", "config", "store_checked")
+CHUNKS = 10
 ADMIN = 900
 SUPERVISOR = 800  # of the education department
 
@@ -73,10 +81,20 @@ async def bench_queue(path: Path, tickets: int = 100_000, *, claims: int = 200) 
 
     store = await open_sqlite_store(file, StorageSettings(synchronous="FULL"))
     try:
-        services = build_inspection_services(
-            store, settings, TicketSettings(), PrivacyKeys.generate(), clock=lambda: NOW
+        keys = PrivacyKeys.generate()
+        in_memory = build_inspection_services(
+            store,
+            settings,
+            TicketSettings(),
+            keys,
+            clock=lambda: NOW,
+            organisation=Organisation.fixed(settings),
         )
-        figures = await _measure(services, open_numbers, claims)
+        services = build_inspection_services(
+            store, settings, TicketSettings(), keys, clock=lambda: NOW
+        )
+        await services.organisation.open()  # the config's members seeded, then read back
+        figures = await _measure(services, in_memory, open_numbers, claims)
     finally:
         await store.close()
     return {
@@ -89,16 +107,32 @@ async def bench_queue(path: Path, tickets: int = 100_000, *, claims: int = 200) 
 
 
 async def _measure(
-    services: InspectionServices, open_numbers: dict[str, list[str]], claims: int
+    services: InspectionServices,
+    in_memory: InspectionServices,
+    open_numbers: dict[str, list[str]],
+    claims: int,
 ) -> dict[str, Any]:
-    unclaimed = iter(open_numbers["edu-haidian"])
-    if len(open_numbers["edu-haidian"]) < 3 * claims + 10:
+    education = [n for q, numbers in open_numbers.items() if q.startswith("edu-") for n in numbers]
+    random.Random(7).shuffle(education)
+    per_chunk = max(1, claims // CHUNKS)
+    if len(education) < (CHUNKS + 1) * len(MEMBERSHIPS) * 3 * per_chunk + 10:
         raise ValueError("too few tickets for that many claims")
+    unclaimed = iter(education)
     inspector = 2000  # education department, see bench_settings
+    variants = {
+        name: (
+            in_memory if name == "config" else services,
+            None if name == "config" else _gate(services, forced=name == "store_checked"),
+        )
+        for name in MEMBERSHIPS
+    }
     result: dict[str, Any] = {}
-    result["claims_per_s"] = await _claim_rate(services, unclaimed, inspector, claims, 1)
-    concurrent = await _claim_rate(services, unclaimed, inspector, 2 * claims, 8)
-    result["claims_concurrent_per_s"] = concurrent
+    for kind, at_once in (("claims_per_s", 1), ("claims_concurrent_per_s", 8)):
+        size = per_chunk * (2 if at_once > 1 else 1)
+        rates = await _compared(variants, unclaimed, inspector, size, at_once)
+        for name, rate in rates.items():
+            result[kind if name == "store" else f"{kind}_{name}"] = rate
+        result[f"{kind}_store_vs_config"] = round(rates["store"] / rates["config"], 3)
     result.update(await _races(services, unclaimed, 10))
     views = services.views
     result["queue_page_ms"] = await _latency(
@@ -116,19 +150,67 @@ async def _measure(
     return result
 
 
-async def _claim_rate(
-    services: InspectionServices, numbers: Iterator[str], first_user: int, n: int, at_once: int
+Gate = Callable[[int], Awaitable[None]]
+
+
+def _gate(services: InspectionServices, *, forced: bool) -> Gate:
+    """What the staff gate does before each command: look at the organisation version (at
+    most every refresh_seconds, or, ``forced``, every time)."""
+    organisation = services.organisation
+
+    async def check(user_id: int) -> None:
+        if forced:
+            await organisation.refresh(force=True)
+        else:
+            await organisation.refresh_for(user_id)
+
+    return check
+
+
+async def _compared(
+    variants: dict[str, tuple[InspectionServices, Gate | None]],
+    numbers: Iterator[str],
+    first_user: int,
+    size: int,
+    at_once: int,
+) -> dict[str, float]:
+    """Claims per second of each variant, timed in small chunks turn about (each round in
+    another order, after one round not counted, caches warm): a change in the machine's load
+    falls on them all alike."""
+    spent = dict.fromkeys(variants, 0.0)
+    names = list(variants)
+    for round_number in range(CHUNKS + 1):
+        turn = round_number % len(names)
+        for name in names[turn:] + names[:turn]:
+            services, gate = variants[name]
+            seconds = await _claims_timed(services, numbers, first_user, size, at_once, gate)
+            if round_number > 0:
+                spent[name] += seconds
+    return {name: round(CHUNKS * size / spent[name], 1) for name in names}
+
+
+async def _claims_timed(
+    services: InspectionServices,
+    numbers: Iterator[str],
+    first_user: int,
+    n: int,
+    at_once: int,
+    gate: Gate | None = None,
 ) -> float:
+    """Seconds ``n`` claims of distinct tickets took, ``at_once`` at a time."""
     batch = [next(numbers) for _ in range(n)]
 
     async def worker(start: int) -> None:
         for i in range(start, n, at_once):
-            won = await services.desk.claim(first_user + i % RACERS, batch[i])
+            user = first_user + i % RACERS
+            if gate is not None:
+                await gate(user)
+            won = await services.desk.claim(user, batch[i])
             assert isinstance(won, Changed), won
 
     started = time.perf_counter()
     await asyncio.gather(*(worker(w) for w in range(at_once)))
-    return round(n / (time.perf_counter() - started), 1)
+    return time.perf_counter() - started
 
 
 async def _races(

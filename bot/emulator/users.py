@@ -118,6 +118,38 @@ class UserSimulation:
         chat_member(user.to_dict(), status)  # rejects unknown statuses early
         self._record(chat).member_status[user.id] = status
 
+    async def add_bot_to_group(
+        self, chat: ChatRef, by: FakeUser, *, admin: bool = False
+    ) -> JsonDict:
+        """``by`` adds the bot to the group: it can post there again, and gets the
+        ``my_chat_member`` update Telegram sends."""
+        record = self._record(chat)
+        before = "left" if record.bot_left else "member"
+        record.bot_left, record.bot_is_admin = False, admin
+        return self._bot_membership(record, by, before, "administrator" if admin else "member")
+
+    async def remove_bot_from_group(self, chat: ChatRef, by: FakeUser) -> JsonDict:
+        """``by`` removes the bot from the group: sends there fail with 403 from now on."""
+        record = self._record(chat)
+        before = "administrator" if record.bot_is_admin else "member"
+        record.bot_left = True
+        return self._bot_membership(record, by, before, "kicked")
+
+    def _bot_membership(
+        self, record: ChatRecord, by: FakeUser, before: str, after: str
+    ) -> JsonDict:
+        bot = self.state.bot_user
+        change: JsonDict = {
+            "chat": copy.deepcopy(record.chat),
+            "from": by.to_dict(),
+            "date": now(),
+            "old_chat_member": chat_member(bot, before),
+            "new_chat_member": chat_member(bot, after),
+        }
+        update: JsonDict = {"my_chat_member": change}
+        self.updates.enqueue(update)
+        return update
+
     def block_bot(self, user: FakeUser, blocked: bool = True) -> None:
         """The user blocks the bot: sends to them fail with 403 as in Telegram."""
         self._record(user.id).bot_blocked = blocked

@@ -15,7 +15,7 @@ from bot.inspection.settings import InspectionSettings, Member, Role
 from bot.store.base import TicketRecord
 from bot.tickets.model import TicketStatus, inspector
 
-__all__ = ["CLAIMING_ROLES", "ROLE_ACTIONS", "Access", "Action", "claimers_of"]
+__all__ = ["CLAIMING_ROLES", "ROLE_ACTIONS", "Access", "Action", "claimers_of", "supervisors_of"]
 
 # Actions only the claim holder may take on a claimed ticket (supervisors may override).
 HOLDER_ACTIONS = frozenset(
@@ -58,9 +58,11 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
         Action.EXPORT,
         Action.BRIEF,
         Action.TEACH,
+        Action.VIEW_STAFF,
+        Action.MANAGE_STAFF,
     },
     "admin": frozenset(Action),
-    "auditor": frozenset({Action.VIEW, Action.STATS, Action.AUDIT_LOG}),
+    "auditor": frozenset({Action.VIEW, Action.STATS, Action.AUDIT_LOG, Action.VIEW_STAFF}),
 }
 
 # Roles that take tickets: a queue without one of them cannot keep a ticket.
@@ -82,6 +84,12 @@ def claimers_of(settings: InspectionSettings, queue_id: str) -> frozenset[int]:
     return frozenset(m.user_id for m in _listings(settings, queue_id) if m.role in CLAIMING_ROLES)
 
 
+def supervisors_of(settings: InspectionSettings, queue_id: str) -> tuple[int, ...]:
+    """The supervisors whose role covers ``queue_id``, as listed (queue, department, all)."""
+    listed = [m.user_id for m in _listings(settings, queue_id) if m.role == "supervisor"]
+    return tuple(dict.fromkeys(reversed(listed)))
+
+
 class Access:
     """Answers "may user X do action A in queue Q" (and on ticket T, see the desk)."""
 
@@ -92,6 +100,14 @@ class Access:
             for member in _listings(settings, queue_id):
                 key = (member.user_id, queue_id)
                 self._actions[key] = self._actions.get(key, frozenset()) | ROLE_ACTIONS[member.role]
+        # Asked before every staff command (is this person staff at all?): worked out once.
+        listed = [*settings.members]
+        for department in settings.departments:
+            listed += [*department.members, *(m for q in department.queues for m in q.members)]
+        roles: dict[int, set[Role]] = {}
+        for member in listed:
+            roles.setdefault(member.user_id, set()).add(member.role)
+        self._roles = {user: frozenset(held) for user, held in roles.items()}
 
     def actions(self, user_id: int, queue_id: str) -> frozenset[Action]:
         return self._actions.get((user_id, queue_id), frozenset())
@@ -111,12 +127,7 @@ class Access:
 
     def roles(self, user_id: int) -> frozenset[Role]:
         """Every role ``user_id`` holds anywhere (for menus; permissions use :meth:`may`)."""
-        found: set[Role] = set()
-        for department in self.settings.departments:
-            listed = [*department.members, *(m for q in department.queues for m in q.members)]
-            found.update(m.role for m in listed if m.user_id == user_id)
-        found.update(m.role for m in self.settings.members if m.user_id == user_id)
-        return frozenset(found)
+        return self._roles.get(user_id, frozenset())
 
     def is_staff(self, user_id: int) -> bool:
         return bool(self.roles(user_id))

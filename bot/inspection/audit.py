@@ -9,23 +9,26 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.inspection.access import Access, Action
+from bot.inspection.access import Action
 from bot.inspection.model import Denied
 from bot.privacy import keyed_hash
 from bot.store.base import NewAuditEntry, Store, TicketRecord, Transaction
 from bot.tickets.model import inspector
 
+if TYPE_CHECKING:
+    from bot.inspection.organisation import Organisation
+
 
 class AuditTrail:
-    def __init__(self, store: Store, access: Access, pepper: bytes) -> None:
+    def __init__(self, store: Store, organisation: Organisation, pepper: bytes) -> None:
         self._store = store
-        self._access = access
+        self._org = organisation
         self._pepper = pepper
 
     def actor(self, user_id: int) -> str:
-        if self._access.is_staff(user_id):
+        if self._org.access.is_staff(user_id):
             return inspector(str(user_id))
         return f"outsider:{keyed_hash(self._pepper, 'outsider', str(user_id))[:16]}"
 
@@ -54,14 +57,7 @@ class AuditTrail:
     ) -> None:
         """An action by someone at the server itself (``actor`` "cli"): no Telegram id, every
         queue."""
-        entry = NewAuditEntry(
-            at=now,
-            actor=actor,
-            action=str(action),
-            allowed=True,
-            details=json.dumps(details or {}, ensure_ascii=False, sort_keys=True),
-        )
-        await tx.add_audit(entry)
+        await tx.add_audit(allowed_entry(actor, action, now, details))
 
     async def refused(
         self,
@@ -101,3 +97,23 @@ class AuditTrail:
             queue=queue if queue is not None else (ticket.queue if ticket else None),
             details=json.dumps(details or {}, ensure_ascii=False, sort_keys=True),
         )
+
+
+def allowed_entry(
+    actor: str,
+    action: Action | str,
+    now: datetime,
+    details: dict[str, Any] | None = None,
+    *,
+    queue: str | None = None,
+) -> NewAuditEntry:
+    """An allowed action under a name given here: someone at the command line, the config
+    file, the system, or a person who is staff only from this very change (they joined)."""
+    return NewAuditEntry(
+        at=now,
+        actor=actor,
+        action=str(action),
+        allowed=True,
+        queue=queue,
+        details=json.dumps(details or {}, ensure_ascii=False, sort_keys=True),
+    )

@@ -14,6 +14,8 @@ from datetime import datetime
 
 from bot.inspection.model import Clock
 from bot.inspection.settings import InspectionSettings
+from bot.registry.model import RegistryNote
+from bot.registry.service import registry_note
 from bot.store.base import EventRecord, PostedCard, Store
 from bot.tickets.model import EventKind, TicketStatus
 from bot.tickets.outbox import utc_now
@@ -36,6 +38,7 @@ class TicketCard:
     claimed_by: str | None  # "inspector:<user id>"
     possible_duplicates: tuple[str, ...]  # ticket numbers
     merged_into: str | None
+    registry: RegistryNote | None = None  # the registry's word when the ticket came in
 
 
 class Cards:
@@ -53,6 +56,7 @@ class Cards:
                 return None
             events = await tx.events(ticket.id, public_only=False)
             merged_into = await tx.merge_target(ticket.id)
+            registry = await registry_note(tx, ticket)
         queue = self.settings.queue(ticket.queue)
         return TicketCard(
             ticket_number=ticket.number,
@@ -67,6 +71,7 @@ class Cards:
             claimed_by=ticket.claimed_by,
             possible_duplicates=_flagged(events),
             merged_into=merged_into.number if merged_into else None,
+            registry=registry,
         )
 
     async def remember(self, number: str, card: PostedCard) -> None:

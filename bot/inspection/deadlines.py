@@ -18,8 +18,8 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from bot.inspection.organisation import Organisation, OrganisationView
 from bot.inspection.pacing import enqueue_paced
-from bot.inspection.settings import InspectionSettings
 from bot.store.base import NewEvent, Store, TicketRecord, Transaction
 from bot.tickets.model import SYSTEM, EventKind, MessageKind
 from bot.tickets.outbox import staff_message
@@ -55,10 +55,10 @@ class DeadlineNotice:
     send_at: datetime | None  # when the outbox sends it (spaced per chat)
 
 
-class DeadlineWatch:
-    def __init__(self, store: Store, settings: InspectionSettings, *, batch: int = 1000) -> None:
+class DeadlineWatch(OrganisationView):
+    def __init__(self, store: Store, organisation: Organisation, *, batch: int = 1000) -> None:
         self._store = store
-        self.settings = settings
+        self._org = organisation
         self._batch = batch
 
     async def due_notifications(self, now: datetime) -> list[DeadlineNotice]:

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from bot.inspection.access import Access, Action
+from bot.inspection.access import Action
 from bot.inspection.audit import AuditTrail
 from bot.inspection.model import (
     DISPOSITION_STATUS,
@@ -26,8 +26,11 @@ from bot.inspection.model import (
     QuestionSent,
     Transferred,
 )
+from bot.inspection.organisation import Organisation, OrganisationView
 from bot.inspection.pacing import enqueue_paced
 from bot.inspection.routing import Router
+from bot.registry.model import InstitutionStatus
+from bot.registry.service import Registry
 from bot.store.base import Store, TicketRecord, Transaction
 from bot.tickets.lifecycle import Lifecycle, StatusChanged
 from bot.tickets.model import OPEN_STATUSES, MessageKind, Reason, Refused, TicketStatus
@@ -56,26 +59,27 @@ class Refusal(Exception):
         self.ticket = ticket
 
 
-class InspectionDesk:
+class InspectionDesk(OrganisationView):
     def __init__(
         self,
         store: Store,
-        access: Access,
+        organisation: Organisation,
         router: Router,
         lifecycle: Lifecycle,
         audit: AuditTrail,
         *,
         clock: Clock = utc_now,
         max_text_chars: int = 3000,
+        registry: Registry | None = None,
     ) -> None:
         self._store = store
-        self.access = access
-        self.settings = access.settings
+        self._org = organisation
         self._router = router
         self._lifecycle = lifecycle
         self._audit = audit
         self._clock = clock
         self._max_text_chars = max_text_chars
+        self._registry = registry
 
     # --- claims ---
 
@@ -193,12 +197,19 @@ class InspectionDesk:
         outcome: str,
         internal_note: str | None = None,
         *,
+        institution_status: InstitutionStatus | None = None,
         once: Once = None,
     ) -> Changed | Denied:
-        """Decide the ticket; ``outcome`` is what the reporter is told."""
+        """Decide the ticket; ``outcome`` is what the reporter is told. A substantiated
+        outcome may also change the registry status of the institution the ticket is about
+        (closed down: blacklisted), in the same commit; parents see it from then on."""
 
         async def step(tx: Transaction, ticket: TicketRecord, now: datetime) -> Changed:
             text = self._text(outcome, ticket)
+            if institution_status is not None:
+                await self._change_institution(
+                    tx, user_id, ticket, disposition, institution_status, text, now
+                )
             note = self._text(internal_note, ticket) if internal_note else None
             result = await self._lifecycle.change_status_in(
                 tx,
@@ -215,7 +226,26 @@ class InspectionDesk:
             return changed
 
         details = {"disposition": str(disposition)}
+        if institution_status is not None:
+            details["institution_status"] = str(institution_status)
         return await self._act(user_id, Action.RESOLVE, number, step, details=details, once=once)
+
+    async def _change_institution(
+        self,
+        tx: Transaction,
+        user_id: int,
+        ticket: TicketRecord,
+        disposition: Disposition,
+        status: InstitutionStatus,
+        reason: str,
+        now: datetime,
+    ) -> None:
+        if disposition != Disposition.SUBSTANTIATED:
+            raise Refusal(Denied(Denial.REGISTRY_NEEDS_SUBSTANTIATED, ticket.number), ticket)
+        if self._registry is None or not (ticket.institution_id or ticket.institution.strip()):
+            raise Refusal(Denied(Denial.REGISTRY_NO_INSTITUTION, ticket.number), ticket)
+        actor = self._audit.actor(user_id)
+        await self._registry.set_status_in(tx, ticket, status, reason, actor, now)
 
     async def close(self, user_id: int, number: str, *, once: Once = None) -> Changed | Denied:
         return await self._change(user_id, Action.CLOSE, number, TicketStatus.CLOSED, once)

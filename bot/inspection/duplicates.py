@@ -18,48 +18,13 @@ from rapidfuzz import fuzz, process
 
 from bot.inspection.model import PossibleDuplicate
 from bot.inspection.settings import DuplicateSettings
+from bot.matching.names import institution_key
 from bot.matching.normalize import normalize
 from bot.store.base import TicketRecord
 
-# Endings that say what kind of body it is, not which one; longest first.
-_ENDINGS = (
-    "股份有限公司",
-    "有限责任公司",
-    "有限公司",
-    "分公司",
-    "公司",
-    "教育科技",
-    "教育咨询",
-    "文化传播",
-    "培训学校",
-    "培训中心",
-    "培训机构",
-    "培训班",
-    "辅导班",
-    "工作室",
-    "学校",
-    "中心",
-    "机构",
-    "教育",
-    "培训",
-    "科技",
-    "文化",
-)
 # A name found inside a longer one is a weaker sign than two names that read the same.
 _CONTAINED_DISCOUNT = 0.95
 ADDRESS_KEYS = ("address", "地址")
-
-
-def institution_key(name: str) -> str:
-    key = normalize(name).replace(" ", "")
-    stripped = True
-    while stripped:
-        stripped = False
-        for ending in _ENDINGS:
-            if key.endswith(ending) and len(key) > len(ending):
-                key = key[: -len(ending)]
-                stripped = True
-    return key
 
 
 def address_key(ticket: TicketRecord) -> str:

@@ -71,6 +71,8 @@ def export_rows(
             local(t.resolved_at),
             local(t.resolve_due_at),
             local(t.closed_at),
+            str(t.institution_id) if t.institution_id is not None else None,
+            t.institution_status,
             *_marks(marks.get(t.number, unmarked), followups, yes_no),
         ]
         for t in tickets

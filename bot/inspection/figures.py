@@ -17,7 +17,11 @@ Every figure is over the tickets *received* in the period (``[start, end)``):
 - **satisfied** (满意率): 满意 plus 基本满意, over the answered latest 回访.
 - **reopened** (二次办理率): of the tickets decided at least once, the share reopened.
 - **repeat reports** (重复举报率): of the tickets received, those merged or decided as
-  duplicates, or about an institution a ticket received in the 90 days before had named.
+  duplicates, or about an institution a ticket received in the 90 days before had named
+  (which institution: :func:`reported_institution`).
+- **per shift** (值班): for each shift of the duty rota, by the shift a ticket arrived in (or
+  the rota's gap): tickets arrived, and the share claimed (or decided) within
+  ``duty.ack_minutes`` of arriving; one still unclaimed within that time is neither.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 
 import numpy as np
 
-from bot.inspection.duplicates import institution_key
+from bot.matching.names import institution_key
 from bot.store.base import TicketTiming
 from bot.tickets.model import OPEN_STATUSES
 from bot.tickets.verdicts import Verdict, round_state
@@ -147,6 +151,19 @@ class Headline:
 
 
 @dataclass(frozen=True)
+class ShiftFigures:
+    """Tickets that arrived during one shift of a rota."""
+
+    received: int
+    claimed_in_time: Compliance  # claimed within duty.ack_minutes of arriving
+
+
+# Which rota and shift a ticket of a queue arriving at a moment fell in: (rota, shift), the
+# shift "" in a gap of the rota; None when the queue has no rota.
+ShiftOf = Callable[[str, datetime], "tuple[str, str] | None"]
+
+
+@dataclass(frozen=True)
 class StatsFigures:
     period: Period
     as_of: datetime
@@ -164,6 +181,8 @@ class StatsFigures:
     # Tickets per local week (its Monday, ISO) and category.
     by_week: dict[str, dict[str, int]] = field(default_factory=dict)
     tz: tzinfo = UTC  # the local time its days and weeks are counted in
+    # Per shift of the duty rotas: (rota, shift) -> tickets arrived, claimed within the ack time.
+    shifts: dict[tuple[str, str], ShiftFigures] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -220,14 +239,39 @@ def figure_values(figures: Headline) -> dict[str, float | int | None]:
     }
 
 
-def reported_institution(name: str) -> str | None:
-    """Which institution a ticket is about, for repeat reports and the most reported: its name
-    folded as possible duplicates are (:func:`institution_key`); None when no name was given.
-    The one place a registry of institutions would answer instead."""
+def reported_institution(name: str, institution_id: int | None = None) -> str | None:
+    """Which institution a ticket is about, for repeat reports and the most reported: the
+    registry's entry the ticket was linked to when it came in, else its name folded as
+    possible duplicates are (:func:`institution_key`); None when neither says. (A ticket
+    without a link is counted with the entry that tickets linked to it under the same folded
+    name all name: see :class:`ReportedInstitutions`.)"""
+    if institution_id is not None:
+        return f"registry:{institution_id}"
     key = institution_key(name)
     if len(key) < 2 or key in UNKNOWN_NAMES:
         return None
     return key
+
+
+class ReportedInstitutions:
+    """:func:`reported_institution` over a set of tickets: a ticket that names an institution
+    without a registry link ("not sure" at the form, or received before the list was
+    imported) is about the registry's entry that the linked tickets of the same folded name
+    point to, when they all point to one."""
+
+    def __init__(self, tickets: Iterable[TicketTiming]) -> None:
+        entries: defaultdict[str, set[str]] = defaultdict(set)
+        for ticket in tickets:
+            name = reported_institution(ticket.institution)
+            if ticket.institution_id is not None and name is not None:
+                entries[name].add(f"registry:{ticket.institution_id}")
+        self._entry_of = {name: found.pop() for name, found in entries.items() if len(found) == 1}
+
+    def of(self, ticket: TicketTiming) -> str | None:
+        key = reported_institution(ticket.institution, ticket.institution_id)
+        if ticket.institution_id is None and key is not None:
+            return self._entry_of.get(key, key)
+        return key
 
 
 def compute_stats(
@@ -239,11 +283,16 @@ def compute_stats(
     department_of: Callable[[str], str] = lambda q: q,
     history: Sequence[TicketTiming] | None = None,
     tz: tzinfo = UTC,
+    shift_of: ShiftOf | None = None,
+    ack: timedelta = timedelta(minutes=30),
 ) -> StatsFigures:
     """``district_of`` folds the names reporters gave into district ids, ``department_of``
     names a queue's department; ``history`` holds every queue's tickets from
-    ``REPEAT_WINDOW`` before the period to its end (default: ``rows`` alone)."""
-    repeats = repeat_reports(rows, rows if history is None else history)
+    ``REPEAT_WINDOW`` before the period to its end (default: ``rows`` alone); ``shift_of``
+    places a ticket in the duty rota, ``ack`` the time it should be claimed in."""
+    history = rows if history is None else history
+    about = ReportedInstitutions([*history, *rows])
+    repeats = repeat_reports(rows, history, about)
     districts = [district_of(r.district) or "-" for r in rows]
 
     def headlines(keys: Iterable[str]) -> dict[str, Headline]:
@@ -264,10 +313,29 @@ def compute_stats(
         queues=headlines(r.queue for r in rows),
         departments=headlines(department_of(r.queue) for r in rows),
         districts=headlines(districts),
-        top_institutions=_most_reported(rows),
+        top_institutions=_most_reported(rows, about),
         by_week=_by_week(rows, tz),
         tz=tz,
+        shifts={} if shift_of is None else shift_figures(rows, shift_of, ack, as_of),
     )
+
+
+def shift_figures(
+    rows: Sequence[TicketTiming], shift_of: ShiftOf, ack: timedelta, as_of: datetime
+) -> dict[tuple[str, str], ShiftFigures]:
+    """Per (rota, shift): tickets arrived, and how many were claimed within ``ack``."""
+    groups: defaultdict[tuple[str, str], Counter[str | None]] = defaultdict(Counter)
+    for row in rows:
+        label = shift_of(row.queue, row.created_at)
+        if label is not None:
+            groups[label][_ack_state(row, ack, as_of)] += 1
+    ranked = sorted(groups.items(), key=lambda item: (item[0][0], -item[1].total(), item[0][1]))
+    return {label: ShiftFigures(states.total(), _compliance(states)) for label, states in ranked}
+
+
+def _ack_state(row: TicketTiming, ack: timedelta, as_of: datetime) -> str | None:
+    done = row.claimed_at or row.resolved_at
+    return _state(done, row.created_at + ack, as_of, still_open=row.status in OPEN_STATUSES)
 
 
 def headline(rows: Sequence[TicketTiming], as_of: datetime, repeats: set[str]) -> Headline:
@@ -314,7 +382,7 @@ class TicketMarks:
 def ticket_marks(
     rows: Sequence[TicketTiming], history: Sequence[TicketTiming], as_of: datetime
 ) -> dict[str, TicketMarks]:
-    repeats = repeat_reports(rows, history)
+    repeats = repeat_reports(rows, history, ReportedInstitutions([*history, *rows]))
     return {
         r.number: TicketMarks(followup_state(r, as_of), r.reopened, r.number in repeats)
         for r in rows
@@ -328,12 +396,17 @@ def followup_state(row: TicketTiming, as_of: datetime) -> str | None:
     return round_state(row.verdict, row.verdict_reply_by, as_of)
 
 
-def repeat_reports(rows: Sequence[TicketTiming], history: Sequence[TicketTiming]) -> set[str]:
+def repeat_reports(
+    rows: Sequence[TicketTiming],
+    history: Sequence[TicketTiming],
+    about: ReportedInstitutions | None = None,
+) -> set[str]:
     """Numbers of the ``rows`` that are repeat reports: decided as duplicates, or about an
     institution that a ticket of ``history`` received up to ``REPEAT_WINDOW`` before named."""
+    about = about or ReportedInstitutions([*history, *rows])
     earlier: defaultdict[str, list[tuple[datetime, str]]] = defaultdict(list)
     for ticket in history:
-        key = reported_institution(ticket.institution)
+        key = about.of(ticket)
         if key is not None:
             earlier[key].append((ticket.created_at, ticket.number))
     for times in earlier.values():
@@ -343,7 +416,7 @@ def repeat_reports(rows: Sequence[TicketTiming], history: Sequence[TicketTiming]
         if row.disposition == "duplicate":
             found.add(row.number)
             continue
-        key = reported_institution(row.institution)
+        key = about.of(row)
         if key is None:
             continue
         times = earlier[key]
@@ -353,11 +426,13 @@ def repeat_reports(rows: Sequence[TicketTiming], history: Sequence[TicketTiming]
     return found
 
 
-def _most_reported(rows: Sequence[TicketTiming]) -> tuple[tuple[str, int], ...]:
+def _most_reported(
+    rows: Sequence[TicketTiming], about: ReportedInstitutions
+) -> tuple[tuple[str, int], ...]:
     counts: Counter[str] = Counter()
     shown: dict[str, str] = {}
     for row in rows:
-        key = reported_institution(row.institution)
+        key = about.of(row)
         if key is not None:
             counts[key] += 1
             shown.setdefault(key, row.institution.strip())

@@ -17,8 +17,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot.inspection.model import Clock
+from bot.inspection.organisation import Organisation, OrganisationView
 from bot.inspection.pacing import enqueue_paced
-from bot.inspection.settings import InspectionSettings
 from bot.store.base import NewEvent, Store, TicketRecord, Transaction, VerdictRecord
 from bot.tickets.form import AnswerProblem, Problem
 from bot.tickets.model import REPORTER, EventKind, MessageKind, Reason, Refused
@@ -57,18 +57,18 @@ def check_comment(text: str, limit: int) -> AnswerProblem | None:
     return None
 
 
-class Followups:
+class Followups(OrganisationView):
     def __init__(
         self,
         store: Store,
-        settings: InspectionSettings,
+        organisation: Organisation,
         followup: FollowupSettings,
         pepper: bytes,
         *,
         clock: Clock = utc_now,
     ) -> None:
         self._store = store
-        self.settings = settings
+        self._org = organisation
         self.followup = followup
         self._pepper = pepper
         self._clock = clock

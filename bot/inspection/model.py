@@ -11,6 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from bot.registry.model import RegistryNote
 from bot.store.base import FileInfo
 from bot.tickets.model import TicketStatus
 
@@ -37,6 +38,10 @@ class Action(StrEnum):
     BRIEF = "brief"  # the leadership report (PDF)
     AUDIT_LOG = "audit_log"
     TEACH = "teach"  # add a parent's question to the knowledge base (/teach)
+    # Staff: who works a queue (/staff), and inviting, removing, changing roles.
+    VIEW_STAFF = "view_staff"
+    MANAGE_STAFF = "manage_staff"
+    BIND_GROUP = "bind_group"  # which group a queue's cards go to
 
 
 class Disposition(StrEnum):
@@ -77,6 +82,44 @@ class Denial(StrEnum):
     NOTHING_TO_MERGE = "nothing_to_merge"
     ALREADY_DONE = "already_done"  # the same command, handled again after a restart
     BUTTON_INVALID = "button_invalid"  # callback data no keyboard of ours carries
+    # an institution's registry status changes only with a substantiated outcome ...
+    REGISTRY_NEEDS_SUBSTANTIATED = "registry_needs_substantiated"
+    # ... of a ticket that names an institution
+    REGISTRY_NO_INSTITUTION = "registry_no_institution"
+    INSTITUTION_UNKNOWN = "institution_unknown"  # no such registry entry
+    # staff, invitations and groups
+    INVITE_UNKNOWN = "invite_unknown"  # never issued (mistyped, cut short or forged)
+    INVITE_USED = "invite_used"
+    INVITE_EXPIRED = "invite_expired"
+    INVITE_REVOKED = "invite_revoked"
+    SCOPE_UNKNOWN = "scope_unknown"  # no such queue or department
+    SCOPE_AMBIGUOUS = "scope_ambiguous"  # the person works in several places: name one
+    ROLE_UNKNOWN = "role_unknown"
+    MEMBER_UNKNOWN = "member_unknown"  # nobody with that id works there
+    SAME_ROLE = "same_role"
+    LAST_ADMIN = "last_admin"  # nobody would be left to run the organisation
+    CONFIG_ADMIN = "config_admin"  # an admin the config lists: changed in the config
+    NOT_A_GROUP = "not_a_group"
+    NOT_BOUND = "not_bound"
+    # the duty rota
+    NO_ROTA = "no_rota"
+    NO_SHIFT = "no_shift"  # the shift named is over, or never was
+    ALREADY_ON_DUTY = "already_on_duty"
+    COLLEAGUE_CANNOT_CLAIM = "colleague_cannot_claim"
+
+
+class StaffNotice(StrEnum):
+    """Outbox messages about staff, groups and the rota (the send function renders each)."""
+
+    DUTY_PING = "duty_ping"  # to whoever is on duty (or a supervisor): a new ticket's card
+    STAFF_MENU = "staff_menu"  # no text: the chat's commands menu, set again as it is now
+    MEMBER_JOINED = "member_joined"  # to the inviter: who joined, where, as what
+    MEMBER_REMOVED = "member_removed"  # to a queue's group: who left, which tickets came back
+    GROUP_MOVED = "group_moved"  # to a group the queue's cards no longer go to
+    GROUP_LOST = "group_lost"  # to the admins: the bot was removed from a group
+    DUTY_TAKEN = "duty_taken"  # to whoever was on duty: a colleague took the shift
+    DUTY_HANDED = "duty_handed"  # to a colleague: a shift handed over to them
+    ORGANISATION_WARNINGS = "organisation_warnings"  # to the admins: queues nobody would see
 
 
 @dataclass(frozen=True)
@@ -203,6 +246,8 @@ class TicketDetails:
     # Whether the reporter opted in to notices; who they are is never known here.
     reporter_notified: bool = False
     verdicts: tuple[VerdictItem, ...] = ()
+    # What the registry said of the institution when the ticket came in.
+    registry: RegistryNote | None = None
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ from datetime import datetime, timedelta, tzinfo
 
 from bot.inspection.figures import Period
 from bot.inspection.model import Disposition
-from bot.inspection.settings import InspectionSettings
+from bot.inspection.organisation import Scope
+from bot.inspection.settings import InspectionSettings, Role
 
 DEFAULT_PERIOD_DAYS = 30
 # Reports look back at most this far (a year and a bit, for year-on-year comparisons).
@@ -103,3 +104,47 @@ def parse_queue(text: str, settings: InspectionSettings) -> str:
             if folded.casefold() == queue.id.casefold() or folded == queue.name:
                 return queue.id
     return folded
+
+
+# What staff call the roles, besides their ids.
+_ROLE_WORDS: dict[str, Role] = {
+    "核查员": "inspector",
+    "检查员": "inspector",
+    "督导": "supervisor",
+    "主管": "supervisor",
+    "管理员": "admin",
+    "审计员": "auditor",
+}
+_ROLES: tuple[Role, ...] = ("inspector", "supervisor", "admin", "auditor")
+# The whole organisation, as a place to hold a role in.
+_EVERYWHERE = frozenset({"all", "org", "organisation", "organization", "全部", "全局", "全体"})
+_USER_ID = re.compile(r"^#?(\d{5,15})$")
+
+
+def parse_role(word: str) -> Role | None:
+    folded = unicodedata.normalize("NFKC", word).strip()
+    if folded in _ROLE_WORDS:
+        return _ROLE_WORDS[folded]
+    lowered = folded.lower()
+    return next((r for r in _ROLES if r == lowered), None)
+
+
+def parse_scope(text: str, settings: InspectionSettings) -> Scope | None:
+    """A queue or department by its id (any case) or name, or the whole organisation
+    (``all``, ``全部``); None for anything else."""
+    folded = unicodedata.normalize("NFKC", text).strip()
+    if folded.casefold() in _EVERYWHERE:
+        return Scope.organisation()
+    queue = parse_queue(folded, settings)
+    if settings.queue(queue) is not None:
+        return Scope("queue", queue)
+    for department in settings.departments:
+        if folded.casefold() == department.id.casefold() or folded == department.name:
+            return Scope("department", department.id)
+    return None
+
+
+def parse_user_id(text: str) -> int | None:
+    """A Telegram user id as /staff shows it (``#123456789``) or as typed."""
+    match = _USER_ID.match(unicodedata.normalize("NFKC", text).strip())
+    return int(match[1]) if match else None

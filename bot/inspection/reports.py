@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from bot.inspection.access import Access, Action
+from bot.inspection.access import Action
 from bot.inspection.audit import AuditTrail
+from bot.inspection.duty import DutyDesk
 from bot.inspection.exports import export_rows, to_csv, to_xlsx
 from bot.inspection.figures import (
     REPEAT_WINDOW,
@@ -24,10 +25,11 @@ from bot.inspection.figures import (
     ticket_marks,
 )
 from bot.inspection.model import Clock, Denial, Denied
+from bot.inspection.organisation import Organisation, OrganisationView
 from bot.inspection.pacing import enqueue_paced
 from bot.inspection.routing import Router
 from bot.inspection.settings import Department
-from bot.inspection.texts import DIGEST, Language, headline_values
+from bot.inspection.texts import DIGEST, Language, headline_values, shift_lines
 from bot.inspection.workdays import WorkingCalendar
 from bot.store.base import (
     DissatisfiedVerdict,
@@ -74,23 +76,24 @@ class DigestQueued:
     text: str
 
 
-class Reports:
+class Reports(OrganisationView):
     def __init__(
         self,
         store: Store,
-        access: Access,
+        organisation: Organisation,
         audit: AuditTrail,
         router: Router,
         calendar: WorkingCalendar,
+        duty: DutyDesk,
         *,
         clock: Clock = utc_now,
     ) -> None:
         self._store = store
-        self.access = access
-        self.settings = access.settings
+        self._org = organisation
         self._audit = audit
         self._router = router
         self._calendar = calendar
+        self._duty = duty
         self._clock = clock
 
     async def stats(self, user_id: int, period: Period) -> StatsFigures | Denied:
@@ -161,6 +164,8 @@ class Reports:
             department_of=self._department_of,
             history=history,
             tz=self._calendar.tz,
+            shift_of=self._duty.shift_label,
+            ack=self._duty.ack,
         )
 
     async def _rows_in(
@@ -275,7 +280,16 @@ class Reports:
         figures = DIGEST[language]["figures"].format(
             days=DIGEST_FIGURES_DAYS, **headline_values(recent.headline)
         )
-        return "\n".join([text, figures, *_dissatisfied_lines(dissatisfied, language)])
+        shifts = self._shift_lines(recent, language)
+        return "\n".join([text, figures, *shifts, *_dissatisfied_lines(dissatisfied, language)])
+
+    def _shift_lines(self, recent: StatsFigures, language: Language) -> list[str]:
+        if not recent.shifts:
+            return []
+        text = DIGEST[language]
+        minutes = int(self._duty.ack.total_seconds() // 60)
+        title = text["shifts"].format(days=DIGEST_FIGURES_DAYS, minutes=minutes)
+        return [title, *shift_lines(recent.shifts, text["shift"], text["gap"])]
 
     def _digest_text(
         self,

@@ -8,6 +8,7 @@ from datetime import datetime
 from fnmatch import fnmatchcase
 
 from bot.inspection.access import claimers_of
+from bot.inspection.organisation import Organisation
 from bot.inspection.settings import DISTRICT_PLACEHOLDER, WILDCARD, InspectionSettings
 from bot.inspection.workdays import WorkingCalendar
 from bot.tickets.intake import TicketPlace
@@ -20,14 +21,23 @@ def _fold(text: str) -> str:
 
 
 class Router:
-    def __init__(self, settings: InspectionSettings, calendar: WorkingCalendar) -> None:
-        self.settings = settings
+    """Routes by the config's rules; who can claim and the queues' groups are the
+    organisation's as it is now (``settings`` may be an :class:`Organisation`)."""
+
+    def __init__(
+        self, settings: InspectionSettings | Organisation, calendar: WorkingCalendar
+    ) -> None:
+        self._org = settings if isinstance(settings, Organisation) else Organisation.fixed(settings)
         self._calendar = calendar
         self._district_ids = {
             _fold(name): district.id
-            for district in settings.districts
+            for district in self._org.config.districts
             for name in (district.id, *district.names)
         }
+
+    @property
+    def settings(self) -> InspectionSettings:
+        return self._org.settings
 
     def district_id(self, district: str) -> str:
         """The district's id for a name a reporter gave ("海淀区" → "haidian"); unknown names
@@ -41,24 +51,28 @@ class Router:
                 return district.names[0]
         return district_id
 
-    def route(self, category: str, district: str) -> str:
+    def route(self, category: str, district: str, registry_status: str = "") -> str:
         """The first matching rule's queue; the default queue if none matches or the queue has
         nobody who can claim tickets (a ticket must never go nowhere)."""
-        queue = self.rule_queue(category, district)
+        queue = self.rule_queue(category, district, registry_status)
         if queue is None:
             return self.settings.default_queue
         return self.staffed_or_default(queue)
 
-    def rule_queue(self, category: str, district: str) -> str | None:
-        found = self.placing_rule(category, district)
+    def rule_queue(self, category: str, district: str, registry_status: str = "") -> str | None:
+        found = self.placing_rule(category, district, registry_status)
         return None if found is None else found[1]
 
-    def placing_rule(self, category: str, district: str) -> tuple[int, str] | None:
+    def placing_rule(
+        self, category: str, district: str, registry_status: str = ""
+    ) -> tuple[int, str] | None:
         """The first rule that places such a ticket (its index) and the queue it names."""
         district_id = self.district_id(district)
         known = set(self.settings.queue_ids())
         for index, rule in enumerate(self.settings.routing):
             if not _matches(category, rule.categories) or not _matches(district_id, rule.districts):
+                continue
+            if not _matches(registry_status, rule.registry):
                 continue
             queue = rule.queue.replace(DISTRICT_PLACEHOLDER, district_id)
             if queue in known:
@@ -73,9 +87,11 @@ class Router:
         )
         return self.settings.default_queue
 
-    def place(self, category: str, district: str, now: datetime) -> TicketPlace:
+    def place(
+        self, category: str, district: str, now: datetime, registry_status: str = ""
+    ) -> TicketPlace:
         """What intake needs: the queue, its chat, and both deadlines counted from ``now``."""
-        queue = self.route(category, district)
+        queue = self.route(category, district, registry_status)
         return self.place_in(queue, now)
 
     def place_in(self, queue: str, now: datetime) -> TicketPlace:

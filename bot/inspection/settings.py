@@ -8,9 +8,13 @@ deployment lists its own staff.
 
 from __future__ import annotations
 
+import fnmatch
 from dataclasses import dataclass, field
 from datetime import time
 from typing import Literal
+
+from bot.inspection.shifts import DutySettings, Rota
+from bot.registry.model import TICKET_REGISTRY_WORDS
 
 Role = Literal["inspector", "supervisor", "admin", "auditor"]
 Calendar = Literal["natural", "working_days"]
@@ -120,10 +124,17 @@ class RoutingRule:
     queue: str
     categories: tuple[str, ...] = (WILDCARD,)
     districts: tuple[str, ...] = (WILDCARD,)
+    # The registry's word on the named institution (approved ... not_found, unconfirmed);
+    # "*" matches any, and tickets the registry said nothing about.
+    registry: tuple[str, ...] = (WILDCARD,)
 
     def __post_init__(self) -> None:
-        if not self.categories or not self.districts:
+        if not self.categories or not self.districts or not self.registry:
             raise ValueError("a routing rule needs categories and districts ('*' for any)")
+        unknown = [w for w in self.registry if not fnmatch.filter(TICKET_REGISTRY_WORDS, w)]
+        if unknown:
+            known = ", ".join(TICKET_REGISTRY_WORDS)
+            raise ValueError(f"registry: {', '.join(unknown)} matches none of {known} ('*': any)")
 
 
 @dataclass(frozen=True)
@@ -183,11 +194,34 @@ DEFAULT_ROUTING = (
     RoutingRule("market", categories=("prepaid_fees", "advertising")),
     # No licence, or subject classes dressed up as something else: several departments at once.
     RoutingRule("joint", categories=("unlicensed", "disguised_tutoring")),
+    # Classes by an institution the registry does not list, or lists as closed down: the same.
+    RoutingRule(
+        "joint",
+        categories=("holiday_classes", "online_hours", "preschool"),
+        registry=("not_found", "revoked", "blacklisted"),
+    ),
     # The district's education bureau ...
     RoutingRule(f"edu-{DISTRICT_PLACEHOLDER}", categories=EDUCATION_CATEGORIES),
     # ... or, for a district the defaults do not know, the city's education commission.
     RoutingRule("edu-city", categories=EDUCATION_CATEGORIES),
 )
+
+
+@dataclass(frozen=True)
+class StaffSettings:
+    """Staff managed from Telegram (/invite, /remove, /role, /bind)."""
+
+    # How long an invitation link may be used.
+    invite_hours: int = 72
+    # How often an instance asks the database whether staff, groups or the rota changed
+    # elsewhere (one small read); a refusal always asks first.
+    refresh_seconds: float = 2.0
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.invite_hours <= 24 * 30:
+            raise ValueError("invite_hours must be between 1 and 720")
+        if not 0.1 <= self.refresh_seconds <= 60:
+            raise ValueError("refresh_seconds must be between 0.1 and 60")
 
 
 @dataclass(frozen=True)
@@ -210,6 +244,9 @@ class InspectionSettings:
     digest_at: str = "08:30"
     # How often deadlines are checked for reminders and escalations, in seconds.
     watch_seconds: int = 60
+    # The duty rota (值班): who is pinged about new tickets, day and night.
+    duty: DutySettings = field(default_factory=DutySettings)
+    staff: StaffSettings = field(default_factory=StaffSettings)
 
     def __post_init__(self) -> None:
         queue_ids = [q.id for d in self.departments for q in d.queues]
@@ -228,6 +265,13 @@ class InspectionSettings:
         digest_clock_time(self.digest_at)  # raises on a malformed time
         if not 1 <= self.watch_seconds <= 3600:
             raise ValueError("watch_seconds must be between 1 and 3600")
+        for rota in self.duty.rotas:
+            if rota.queue and rota.queue not in queue_ids:
+                raise ValueError(f"duty rota for queue {rota.queue!r}: no such queue")
+            if rota.department and rota.department not in department_ids:
+                raise ValueError(
+                    f"duty rota for department {rota.department!r}: no such department"
+                )
 
     def queue(self, queue_id: str) -> QueueSettings | None:
         for department in self.departments:
@@ -248,6 +292,24 @@ class InspectionSettings:
     def deadlines_for(self, queue_id: str) -> Deadlines:
         queue = self.queue(queue_id)
         return queue.deadlines if queue and queue.deadlines else self.deadlines
+
+    def rota_for(self, queue_id: str) -> Rota | None:
+        """The queue's own rota, else its department's."""
+        department = self.department_of(queue_id)
+        for rota in self.duty.rotas:
+            if rota.queue == queue_id:
+                return rota
+        for rota in self.duty.rotas:
+            if department is not None and rota.department == department.id:
+                return rota
+        return None
+
+    def queues_of_rota(self, rota: Rota) -> tuple[str, ...]:
+        if rota.queue:
+            return (rota.queue,)
+        department = self.department(rota.department)
+        own = {r.queue for r in self.duty.rotas if r.queue}
+        return tuple(q.id for q in department.queues if q.id not in own) if department else ()
 
     def queue_ids(self) -> tuple[str, ...]:
         return tuple(q.id for d in self.departments for q in d.queues)

@@ -10,7 +10,13 @@ from __future__ import annotations
 from typing import Literal
 
 from bot.i18n import CATALOGS
-from bot.inspection.figures import FIGURE_IDS, FIGURE_KINDS, Headline, figure_values
+from bot.inspection.figures import (
+    FIGURE_IDS,
+    FIGURE_KINDS,
+    Headline,
+    ShiftFigures,
+    figure_values,
+)
 from bot.inspection.model import Disposition
 from bot.inspection.settings import CATEGORIES
 from bot.tickets.model import TicketStatus
@@ -50,6 +56,8 @@ EXPORT_COLUMN_IDS = (
     "resolved_at",
     "resolve_due_at",
     "closed_at",
+    "institution_id",
+    "institution_status",
     "followup",
     "reopened",
     "repeat",
@@ -64,6 +72,9 @@ DIGEST_KEYS = (
     "dissatisfied",
     "dissatisfied_item",
     "no_comment",
+    "shifts",
+    "shift",
+    "gap",
 )
 
 
@@ -104,6 +115,19 @@ def figure_text(figure: str, value: float | None) -> str:
     if kind == "hours":
         return hours_text(value)
     return "-" if value is None else str(int(value))
+
+
+def shift_lines(shifts: dict[tuple[str, str], ShiftFigures], template: str, gap: str) -> list[str]:
+    """One line per shift of the duty rotas: arrived, and claimed within the ack time."""
+    return [
+        template.format(
+            rota=rota,
+            shift=shift or gap,
+            received=found.received,
+            claimed=percent_text(found.claimed_in_time.percent),
+        )
+        for (rota, shift), found in shifts.items()
+    ]
 
 
 def headline_values(figures: Headline) -> dict[str, str]:

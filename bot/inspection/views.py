@@ -8,7 +8,7 @@ import math
 from datetime import datetime
 from typing import Any
 
-from bot.inspection.access import Access, Action
+from bot.inspection.access import Action
 from bot.inspection.audit import AuditTrail
 from bot.inspection.duplicates import DuplicateFinder
 from bot.inspection.model import (
@@ -25,6 +25,9 @@ from bot.inspection.model import (
     TimelineItem,
     VerdictItem,
 )
+from bot.inspection.organisation import Organisation, OrganisationView
+from bot.registry.model import InstitutionHistory
+from bot.registry.service import institution_history, registry_note
 from bot.store.base import (
     AuditRecord,
     EventRecord,
@@ -38,22 +41,22 @@ from bot.tickets.outbox import utc_now
 from bot.tickets.verdicts import round_state
 
 
-class QueueViews:
+class QueueViews(OrganisationView):
     def __init__(
         self,
         store: Store,
-        access: Access,
+        organisation: Organisation,
         audit: AuditTrail,
         duplicates: DuplicateFinder,
         *,
         clock: Clock = utc_now,
     ) -> None:
         self._store = store
-        self.access = access
+        self._org = organisation
         self._audit = audit
         self._duplicates = duplicates
         self._clock = clock
-        self._page_size = access.settings.page_size
+        self._page_size = organisation.config.page_size
 
     async def open_tickets(
         self, user_id: int, *, queue: str | None = None, page: int = 0
@@ -132,12 +135,10 @@ class QueueViews:
                 return ()
             return await self._flag_in(tx, ticket, now)
 
-    async def flag_new_ticket(self, tx: Transaction, ticket_id: int, now: datetime) -> None:
-        """The same, as intake's hook inside the unit of work that writes the ticket: the
+    async def flag_ticket(self, tx: Transaction, ticket: TicketRecord, now: datetime) -> None:
+        """The same, inside the unit of work that writes the ticket (intake's hook): the
         note is then there before the ticket's card can be posted."""
-        ticket = await tx.ticket_by_id(ticket_id)
-        if ticket is not None:
-            await self._flag_in(tx, ticket, now)
+        await self._flag_in(tx, ticket, now)
 
     async def _flag_in(
         self, tx: Transaction, ticket: TicketRecord, now: datetime
@@ -166,6 +167,24 @@ class QueueViews:
         denied = Denied(denial or Denial.TICKET_UNKNOWN, number)
         return await self._audit.refused(user_id, "view_evidence", now, denied, ticket=ticket)
 
+    async def institution(self, user_id: int, institution_id: int) -> InstitutionHistory | Denied:
+        """A registry entry, its changes, and the tickets about it that ``user_id`` may see
+        (repeat offenders); audited with the tickets it showed."""
+        now = self._clock()
+        queues = self.access.queues(user_id, Action.VIEW)
+        if not queues:
+            denied = Denied(Denial.NOT_ALLOWED)
+            return await self._audit.refused(user_id, "view_institution", now, denied)
+        async with self._store.transaction() as tx:
+            history = await institution_history(tx, institution_id, queues)
+            if history is not None:
+                shown = [t.ticket_number for t in history.tickets]
+                details = {"institution_id": institution_id, "tickets": shown}
+                await self._audit.record(tx, user_id, "view_institution", now, details=details)
+                return history
+        denied = Denied(Denial.INSTITUTION_UNKNOWN)
+        return await self._audit.refused(user_id, "view_institution", now, denied)
+
     async def audit_log(
         self, user_id: int, since: datetime, until: datetime, *, limit: int = 1000
     ) -> tuple[AuditRecord, ...] | Denied:
@@ -190,6 +209,10 @@ class QueueViews:
         if not self.access.may(user_id, Action.VIEW, ticket.queue):
             return Denial.NOT_ALLOWED
         return None
+
+
+# Other tickets about the same institution listed in a ticket's details.
+EARLIER_TICKETS_SHOWN = 10
 
 
 async def _details(tx: Transaction, ticket: TicketRecord, now: datetime) -> TicketDetails:
@@ -220,6 +243,7 @@ async def _details(tx: Transaction, ticket: TicketRecord, now: datetime) -> Tick
             )
             for v in await tx.verdicts(ticket.id)
         ),
+        registry=await registry_note(tx, ticket, earlier=EARLIER_TICKETS_SHOWN),
     )
 
 

@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta, timezone
 import chinese_calendar  # type: ignore[import-untyped]  # ships no type hints
 
 from bot.inspection.settings import Calendar
+from bot.inspection.shifts import EVERY_DAY, HOLIDAY, RESTDAY, WEEKDAYS, WORKDAY
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +26,7 @@ class WorkingCalendar:
     def __init__(self, utc_offset_hours: int = 8) -> None:
         self.tz = timezone(timedelta(hours=utc_offset_hours))
         self._warned_years: set[int] = set()
+        self._day_names: dict[date, frozenset[str]] = {}
 
     def covers(self, day: date) -> bool:
         """Whether the holiday data knows ``day`` (False means Monday-Friday is assumed)."""
@@ -49,6 +51,25 @@ class WorkingCalendar:
                 "(upgrade the chinese-calendar package)",
                 year,
             )
+
+    def day_names(self, day: date) -> frozenset[str]:
+        """What a rota's shift may call ``day``: its weekday ("mon"), "workday" or "restday",
+        and "holiday" on a public holiday (法定节假日)."""
+        known = self._day_names.get(day)
+        if known is None:
+            names = {WEEKDAYS[day.weekday()], EVERY_DAY}
+            names.add(WORKDAY if self.is_working_day(day) else RESTDAY)
+            if RESTDAY in names and self._holiday_name(day) is not None:
+                names.add(HOLIDAY)
+            known = self._day_names[day] = frozenset(names)
+        return known
+
+    def _holiday_name(self, day: date) -> str | None:
+        try:
+            _, name = chinese_calendar.get_holiday_detail(day)
+        except NotImplementedError:
+            return None  # outside the data: no holidays known (warned about above)
+        return None if name is None else str(name)
 
     def add_hours(self, start: datetime, hours: int, calendar: Calendar) -> datetime:
         """``start`` plus ``hours`` of clock time; with ``working_days`` the clock runs only on

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from bot.store.staff_tables import StaffTables
+
 
 class StoreError(Exception):
     """Something went wrong in the database."""
@@ -59,6 +61,21 @@ class TicketRecord:
     closed_at: datetime | None
     resolved_at: datetime | None = None  # when it reached an outcome
     outcome: str | None = None  # the outcome text the reporter is told
+    # What the registry said of the institution when the ticket came in (see TicketInstitution).
+    institution_id: int | None = None
+    institution_status: str | None = None
+    institution_snapshot: str | None = None  # JSON object
+
+
+@dataclass(frozen=True)
+class TicketInstitution:
+    """The registry's word on a ticket's institution at one moment: the institution matched
+    (None if none was), its status then ('not_found', 'unconfirmed' without one), and what
+    the card shows of it (JSON)."""
+
+    institution_id: int | None
+    status: str
+    snapshot: str = "{}"
 
 
 @dataclass(frozen=True)
@@ -75,6 +92,7 @@ class NewTicket:
     claim_due_at: datetime | None
     created_at: datetime
     resolve_due_at: datetime | None = None
+    registry: TicketInstitution | None = None  # the registry's word, when it had one
 
 
 @dataclass(frozen=True)
@@ -233,6 +251,7 @@ class TicketTiming:
     # The ticket's latest 回访, if its reporter was asked: until when, and what they said.
     verdict_reply_by: datetime | None = None
     verdict: str | None = None
+    institution_id: int | None = None  # the registry's entry it was linked to, if any
 
 
 @dataclass(frozen=True)
@@ -331,6 +350,58 @@ class OperationsFigures:
     tickets_by_status: dict[str, int]
     claim_overdue: int
     resolve_overdue: int
+
+
+@dataclass(frozen=True, slots=True)
+class InstitutionRecord:
+    """One institution of the bureau's registry (白名单 / 黑名单)."""
+
+    id: int
+    match_key: str
+    name: str
+    aliases: tuple[str, ...]
+    credit_code: str | None
+    licence_number: str | None
+    licence_issuer: str
+    kind: str
+    form: str
+    district: str
+    address: str
+    status: str
+    status_since: str | None  # YYYY-MM-DD
+    status_reason: str
+    supervised_fees: bool | None
+    source: str
+    listed_on: str | None  # YYYY-MM-DD
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class InstitutionChange:
+    """One entry of the registry's audit trail; ``match_key`` names the institution (it may
+    be added in the same unit of work, before it has an id)."""
+
+    match_key: str
+    at: datetime
+    actor: str
+    change: str  # added / updated / status
+    status: str
+    reason: str = ""
+    ticket_id: int | None = None
+    details: str = "{}"  # JSON: field -> [before, after]
+
+
+@dataclass(frozen=True)
+class InstitutionChangeRecord:
+    id: int
+    institution_id: int
+    at: datetime
+    actor: str
+    change: str
+    status: str
+    reason: str
+    ticket_id: int | None
+    details: str
 
 
 # --- The unit of work --------------------------------------------------------------------------
@@ -683,10 +754,55 @@ class VerdictTables(Protocol):
         ...
 
 
+class RegistryTables(Protocol):
+    """The registry of institutions; every change bumps the registry's version."""
+
+    async def registry_version(self) -> int: ...
+    async def bump_registry_version(self, now: datetime) -> int:
+        """The registry's next version, first in a unit that changes it (the version row stays
+        locked until the commit, so versions follow the order changes are committed in)."""
+        ...
+
+    async def institutions_page(
+        self, after_id: int, limit: int, *, changed_after: int = 0
+    ) -> list[InstitutionRecord]:
+        """Up to ``limit`` institutions with ids above ``after_id``, in id order; only those
+        changed after the registry version ``changed_after``."""
+        ...
+
+    async def institution_by_id(self, institution_id: int) -> InstitutionRecord | None: ...
+    async def institution_by_match_key(self, match_key: str) -> InstitutionRecord | None: ...
+    async def add_institutions(self, rows: Sequence[InstitutionRecord], version: int) -> None:
+        """Insert many at once (their ``id`` is ignored: the database numbers them), as changed
+        in the registry version ``version``."""
+        ...
+
+    async def update_institutions(self, rows: Sequence[InstitutionRecord], version: int) -> None:
+        """Overwrite many at once, by ``id``, as changed in the registry version ``version``."""
+        ...
+
+    async def add_institution_changes(self, changes: Sequence[InstitutionChange]) -> None: ...
+    async def institution_changes(self, institution_id: int) -> list[InstitutionChangeRecord]: ...
+    async def tickets_about_institution(
+        self, institution_id: int, limit: int, queues: Sequence[str] | None = None
+    ) -> list[TicketRecord]:
+        """Tickets linked to the institution (in ``queues``, if given), newest first."""
+        ...
+
+    async def set_ticket_institution(self, ticket_id: int, registry: TicketInstitution) -> None: ...
+    async def most_substantiated_institutions(
+        self, queues: Sequence[str], start: datetime, end: datetime, limit: int
+    ) -> list[tuple[int, int]]:
+        """``(institution id, substantiated tickets)`` for tickets of ``queues`` received in
+        [start, end), most first."""
+        ...
+
+
 class Transaction(
     OperationsTables,
     TicketTables,
     VerdictTables,
+    RegistryTables,
     DraftTables,
     DeliveryTables,
     ThrottleTables,
@@ -694,6 +810,7 @@ class Transaction(
     TaughtTables,
     InspectionTables,
     ChatStateTables,
+    StaffTables,
     Protocol,
 ):
     """Everything a service may read or write inside one unit of work."""

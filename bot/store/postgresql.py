@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -238,6 +238,9 @@ class PostgresTransaction(SqlTransaction):
         for sql, write_params in writes:
             await self._conn.execute(numbered(sql), *write_params)
         return list(await self._conn.fetch(numbered(last), *params))
+
+    async def _run_many(self, sql: str, rows: Sequence[Params]) -> None:
+        await self._conn.executemany(numbered(sql), rows)
 
 
 _PLACEHOLDER = re.compile(r"'[^']*'|\?")

@@ -9,8 +9,10 @@ reaches its database in one go.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from dataclasses import fields
+from datetime import datetime
 from typing import Any
 
 from bot.store.base import (
@@ -21,6 +23,9 @@ from bot.store.base import (
     FaqLogEntry,
     FileInfo,
     InboxRecord,
+    InstitutionChange,
+    InstitutionChangeRecord,
+    InstitutionRecord,
     NewAuditEntry,
     NewEvent,
     NewMessage,
@@ -35,25 +40,17 @@ from bot.store.base import (
     StoredFile,
     TaughtPhrasing,
     ThrottleSlot,
+    TicketInstitution,
     TicketRecord,
     TicketTiming,
     VerdictRecord,
 )
 
-Params = Sequence[Any]
-# A result row: sqlite3.Row or asyncpg.Record; both are read by position and by column name.
-Row = Any
-
-
-def to_db_time(value: datetime) -> str:
-    """Fixed-width UTC text, so comparing the text compares the time."""
-    if value.tzinfo is None:
-        raise ValueError("timestamps must be timezone-aware")
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def from_db_time(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
+# Re-exported: the backends and tools import these from here.
+from bot.store.sql_values import Params as Params
+from bot.store.sql_values import Row, from_db_time
+from bot.store.sql_values import to_db_time as to_db_time
+from bot.store.staff_sql import StaffStatements
 
 
 def _time(value: str) -> datetime:
@@ -73,7 +70,7 @@ def _faq_log_entry(row: Row) -> FaqLogEntry:
     )
 
 
-class SqlTransaction:
+class SqlTransaction(StaffStatements):
     """One unit of work. Writes that return nothing are held back and sent with the next read
     (or at the end of the unit): one trip to the database instead of several."""
 
@@ -131,10 +128,10 @@ class SqlTransaction:
         row = await self._one(
             "INSERT INTO tickets (number, year, seq, idempotency_key, status, queue, category,"
             " district, institution, description, details, claim_due_at, resolve_due_at,"
-            " created_at, updated_at)"
+            " created_at, updated_at, institution_id, institution_status, institution_snapshot)"
             " SELECT ? || '-' || CAST(year AS TEXT) || '-'"
             " || substr('00000', length(CAST(last_seq AS TEXT))) || CAST(last_seq AS TEXT),"
-            " year, last_seq, ?, 'new', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+            " year, last_seq, ?, 'new', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
             " FROM ticket_counters WHERE year = ?"
             " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, number",
             (
@@ -150,6 +147,7 @@ class SqlTransaction:
                 _db_time_or_none(ticket.resolve_due_at),
                 created,
                 created,
+                *_registry_values(ticket.registry),
                 ticket.year,
             ),
         )
@@ -906,6 +904,28 @@ class SqlTransaction:
         )
         return None if row is None else from_db_time(row[0])
 
+    # --- inspection: the duty rota, and claims handed on ---
+
+    async def tickets_awaiting_claim(
+        self, created_after: datetime, limit: int
+    ) -> list[TicketRecord]:
+        rows = await self._rows(
+            f"{TICKET_SELECT} WHERE created_at > ? AND status = 'new' AND claimed_by IS NULL"
+            " ORDER BY created_at, id LIMIT ?",
+            (to_db_time(created_after), limit),
+        )
+        return _tickets(rows)
+
+    async def reassign_claim(
+        self, ticket_id: int, from_actor: str, to_actor: str, now: datetime
+    ) -> bool:
+        at = to_db_time(now)
+        return await self._changed(
+            "UPDATE tickets SET claimed_by = ?, claimed_at = ?, updated_at = ?"
+            f" WHERE id = ? AND claimed_by = ? AND status IN {OPEN} RETURNING id",
+            (to_actor, at, at, ticket_id, from_actor),
+        )
+
     # --- inspection: cards in staff groups ---
 
     async def add_card(self, ticket_id: int, card: PostedCard, now: datetime) -> None:
@@ -943,7 +963,7 @@ class SqlTransaction:
         rows = await self._rows(
             "SELECT t.status, t.queue, t.category, t.district, t.created_at, t.claimed_at,"
             " t.claim_due_at, t.resolved_at, t.resolve_due_at, t.number, t.institution,"
-            " t.disposition, t.reopened, v.reply_by, v.verdict FROM tickets t"
+            " t.disposition, t.reopened, v.reply_by, v.verdict, t.institution_id FROM tickets t"
             " LEFT JOIN ticket_verdicts v ON v.ticket_id = t.id AND v.round ="
             " (SELECT MAX(round) FROM ticket_verdicts WHERE ticket_id = t.id)"
             " WHERE t.created_at >= ? AND t.created_at < ?",
@@ -968,6 +988,7 @@ class SqlTransaction:
                 int(r[12]),
                 r[13] and parse(r[13]),
                 r[14],
+                r[15],
             )
             for r in rows
         ]
@@ -1074,11 +1095,131 @@ class SqlTransaction:
             resolve_overdue=int(overdue[1] or 0) if overdue else 0,
         )
 
+    # --- the registry of institutions ---
+
+    async def _many(self, sql: str, rows: Sequence[Params]) -> None:
+        """One statement for many rows, in one go (the writes held back are sent first)."""
+        if rows:
+            await self.flush()
+            self.started = True
+            await self._run_many(sql, rows)
+
+    async def _run_many(self, sql: str, rows: Sequence[Params]) -> None:
+        raise NotImplementedError
+
+    async def registry_version(self) -> int:
+        row = await self._one("SELECT version FROM registry_version WHERE id = 1")
+        return int(row[0]) if row else 0
+
+    async def bump_registry_version(self, now: datetime) -> int:
+        row = await self._one(
+            "UPDATE registry_version SET version = version + 1, changed_at = ? WHERE id = 1"
+            " RETURNING version",
+            (to_db_time(now),),
+        )
+        assert row is not None, "the registry's migration inserts the row"
+        return int(row[0])
+
+    async def institutions_page(
+        self, after_id: int, limit: int, *, changed_after: int = 0
+    ) -> list[InstitutionRecord]:
+        rows = await self._rows(
+            f"{INSTITUTION_SELECT} WHERE id > ? AND changed_in > ? ORDER BY id LIMIT ?",
+            (after_id, changed_after, limit),
+        )
+        return [_institution(r) for r in rows]
+
+    async def institution_by_id(self, institution_id: int) -> InstitutionRecord | None:
+        row = await self._one(f"{INSTITUTION_SELECT} WHERE id = ?", (institution_id,))
+        return None if row is None else _institution(row)
+
+    async def institution_by_match_key(self, match_key: str) -> InstitutionRecord | None:
+        row = await self._one(f"{INSTITUTION_SELECT} WHERE match_key = ?", (match_key,))
+        return None if row is None else _institution(row)
+
+    async def add_institutions(self, rows: Sequence[InstitutionRecord], version: int) -> None:
+        await self._many(
+            f"INSERT INTO institutions ({INSTITUTION_FIELDS}, changed_in)"
+            f" VALUES ({_marks(_FIELD_NAMES)}, ?)",
+            [(*_institution_values(r), version) for r in rows],
+        )
+
+    async def update_institutions(self, rows: Sequence[InstitutionRecord], version: int) -> None:
+        assignments = ", ".join(f"{name} = ?" for name in _FIELD_NAMES)
+        await self._many(
+            f"UPDATE institutions SET {assignments}, changed_in = ? WHERE id = ?",
+            [(*_institution_values(r), version, r.id) for r in rows],
+        )
+
+    async def add_institution_changes(self, changes: Sequence[InstitutionChange]) -> None:
+        await self._many(
+            "INSERT INTO institution_changes (institution_id, at, actor, change, status, reason,"
+            " ticket_id, details) SELECT id, ?, ?, ?, ?, ?, ?, ? FROM institutions"
+            " WHERE match_key = ?",
+            [
+                (
+                    to_db_time(c.at),
+                    c.actor,
+                    c.change,
+                    c.status,
+                    c.reason,
+                    c.ticket_id,
+                    c.details,
+                    c.match_key,
+                )
+                for c in changes
+            ],
+        )
+
+    async def institution_changes(self, institution_id: int) -> list[InstitutionChangeRecord]:
+        rows = await self._rows(
+            "SELECT id, institution_id, at, actor, change, status, reason, ticket_id, details"
+            " FROM institution_changes WHERE institution_id = ? ORDER BY id",
+            (institution_id,),
+        )
+        return [
+            InstitutionChangeRecord(r[0], r[1], _time(r[2]), r[3], r[4], r[5], r[6], r[7], r[8])
+            for r in rows
+        ]
+
+    async def tickets_about_institution(
+        self, institution_id: int, limit: int, queues: Sequence[str] | None = None
+    ) -> list[TicketRecord]:
+        if queues is not None and not queues:
+            return []
+        in_queues = "" if queues is None else f" AND queue IN ({_marks(queues)})"
+        rows = await self._rows(
+            f"{TICKET_SELECT} WHERE institution_id = ?{in_queues}"
+            " ORDER BY created_at DESC, id DESC LIMIT ?",
+            (institution_id, *(queues or ()), limit),
+        )
+        return _tickets(rows)
+
+    async def set_ticket_institution(self, ticket_id: int, registry: TicketInstitution) -> None:
+        self._write(
+            "UPDATE tickets SET institution_id = ?, institution_status = ?,"
+            " institution_snapshot = ? WHERE id = ?",
+            (*_registry_values(registry), ticket_id),
+        )
+
+    async def most_substantiated_institutions(
+        self, queues: Sequence[str], start: datetime, end: datetime, limit: int
+    ) -> list[tuple[int, int]]:
+        rows = await self._rows(
+            "SELECT institution_id, COUNT(*) AS substantiated FROM tickets"
+            " WHERE institution_id IS NOT NULL AND disposition = 'substantiated'"
+            f" AND queue IN ({_marks(queues)}) AND created_at >= ? AND created_at < ?"
+            " GROUP BY institution_id ORDER BY substantiated DESC, institution_id LIMIT ?",
+            (*queues, to_db_time(start), to_db_time(end), limit),
+        )
+        return [(int(r[0]), int(r[1])) for r in rows]
+
 
 TICKET_SELECT = (
     "SELECT id, number, status, queue, category, district, institution, description, details,"
     " disposition, claimed_by, claimed_at, claim_due_at, resolve_due_at, created_at, updated_at,"
-    " closed_at, resolved_at, outcome FROM tickets"
+    " closed_at, resolved_at, outcome, institution_id, institution_status, institution_snapshot"
+    " FROM tickets"
 )
 # Literal lists, not parameters: SQLite uses a partial index only when the query repeats its
 # condition word for word.
@@ -1124,6 +1265,9 @@ def _ticket(row: Row | None) -> TicketRecord | None:
         closed_at=from_db_time(row["closed_at"]),
         resolved_at=from_db_time(row["resolved_at"]),
         outcome=row["outcome"],
+        institution_id=row["institution_id"],
+        institution_status=row["institution_status"],
+        institution_snapshot=row["institution_snapshot"],
     )
 
 
@@ -1138,6 +1282,55 @@ def _verdict(row: Row) -> VerdictRecord:
         comment=row[6],
         supervisors_told_at=from_db_time(row[7]),
     )
+
+
+# The institutions' columns after ``id``, in the record's field order (read back by position).
+_FIELD_NAMES = tuple(f.name for f in fields(InstitutionRecord))[1:]
+INSTITUTION_FIELDS = ", ".join(_FIELD_NAMES)
+INSTITUTION_SELECT = f"SELECT id, {INSTITUTION_FIELDS} FROM institutions"
+
+
+# Aliases are written by json.dumps (no surrounding spaces): decoded without the checks for them.
+_JSON = json.JSONDecoder()
+
+
+def _institution(row: Row) -> InstitutionRecord:
+    # By position (the SELECT lists the record's fields in its order): the registry is read
+    # a page of hundreds at a time, on the event loop.
+    values = list(row)
+    aliases, fees = values[3], values[14]
+    values[3] = () if aliases == "[]" else tuple(_JSON.raw_decode(aliases)[0])
+    values[14] = None if fees is None else bool(fees)
+    values[17] = _time(values[17])
+    return InstitutionRecord(*values)
+
+
+def _institution_values(record: InstitutionRecord) -> tuple[Any, ...]:
+    return (
+        record.match_key,
+        record.name,
+        json.dumps(list(record.aliases), ensure_ascii=False),
+        record.credit_code,
+        record.licence_number,
+        record.licence_issuer,
+        record.kind,
+        record.form,
+        record.district,
+        record.address,
+        record.status,
+        record.status_since,
+        record.status_reason,
+        record.supervised_fees,
+        record.source,
+        record.listed_on,
+        to_db_time(record.updated_at),
+    )
+
+
+def _registry_values(registry: TicketInstitution | None) -> tuple[Any, ...]:
+    if registry is None:
+        return (None, None, None)
+    return (registry.institution_id, registry.status, registry.snapshot)
 
 
 def _tickets(rows: Sequence[Row]) -> list[TicketRecord]:

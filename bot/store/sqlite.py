@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -255,6 +255,9 @@ class SqliteTransaction(SqlTransaction):
 
     async def _run(self, statements: list[tuple[str, Params]]) -> list[sqlite3.Row]:
         return list(await self._conn.execute_fetchall(BATCH, statements))
+
+    async def _run_many(self, sql: str, rows: Sequence[Params]) -> None:
+        await self._conn.executemany(sql, rows)
 
     # --- this unit's savepoint ---
 

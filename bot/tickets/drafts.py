@@ -27,6 +27,7 @@ def draft_body(draft: ReportDraft) -> str:
             "answers": draft.answers,
             "wants_updates": draft.wants_updates,
             "applied": list(draft.applied),
+            "registry": draft.registry,
         },
         ensure_ascii=False,
     )
@@ -43,6 +44,7 @@ def draft_from_record(record: DraftRecord, evidence: list[FileInfo]) -> ReportDr
         description=str(body.get("description", "")),
         answers={str(k): str(v) for k, v in dict(body.get("answers", {})).items()},
         wants_updates=bool(body.get("wants_updates", False)),
+        registry=str(body.get("registry", "")),
         evidence=tuple(evidence),
         applied=tuple(int(i) for i in body.get("applied", ())),
         updated_at=record.updated_at,

@@ -106,8 +106,8 @@ def with_answer(draft: ReportDraft, step: Step, value: str) -> ReportDraft:
         return replace(draft, category=value)
     if step == Step.DISTRICT:
         return replace(draft, district=value)
-    if step == Step.WHO:
-        return replace(draft, institution=value)
+    if step == Step.WHO:  # a new name: what the registry said of the old one no longer holds
+        return replace(draft, institution=value, registry="")
     if step == Step.WHAT:
         return replace(draft, description=value)
     key = _ANSWER_KEYS[step]

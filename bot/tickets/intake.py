@@ -13,7 +13,16 @@ from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
 from bot.privacy import PrivacyKeys, Sealer
-from bot.store.base import NewEvent, NewMessage, NewTicket, Store, TicketRecord, Transaction
+from bot.registry.service import ticket_registry
+from bot.store.base import (
+    NewEvent,
+    NewMessage,
+    NewTicket,
+    Store,
+    TicketInstitution,
+    TicketRecord,
+    Transaction,
+)
 from bot.store.throttle import Blocked, blocked, take
 from bot.tickets.limits import check_draft, quota_refusal, report_slots
 from bot.tickets.model import (
@@ -55,12 +64,15 @@ class TicketPlace:
 class PlaceTicket(Protocol):
     """Routing: e.g. :meth:`bot.inspection.routing.Router.place`."""
 
-    def __call__(self, category: str, district: str, now: datetime) -> TicketPlace: ...
+    def __call__(
+        self, category: str, district: str, now: datetime, registry_status: str = ""
+    ) -> TicketPlace: ...
 
 
 class NewTicketHook(Protocol):
     """Work that belongs to a new ticket, in the unit of work that writes it: e.g.
-    :meth:`bot.inspection.views.QueueViews.flag_new_ticket` notes possible duplicates."""
+    :meth:`bot.inspection.services.InspectionServices.on_new_ticket` notes possible
+    duplicates and pings the person on duty."""
 
     async def __call__(self, tx: Transaction, ticket_id: int, now: datetime) -> None: ...
 
@@ -91,7 +103,9 @@ class Intake:
         self._place = place or self._default_place
         self._on_new_ticket = on_new_ticket
 
-    def _default_place(self, category: str, district: str, now: datetime) -> TicketPlace:
+    def _default_place(
+        self, category: str, district: str, now: datetime, registry_status: str = ""
+    ) -> TicketPlace:
         """Without routing every ticket waits in the default queue."""
         due = now + timedelta(hours=self.settings.claim_within_hours)
         return TicketPlace(self.settings.default_queue, due)
@@ -151,8 +165,11 @@ class Intake:
         reply_chat_id: int,
         now: datetime,
     ) -> ReportAccepted:
-        place = self._place(draft.category, draft.district, now)
-        ticket_id, number = await self._insert_ticket(tx, draft, digest, place, now)
+        # What the registry says of the institution now, read in this unit of work.
+        registry = await ticket_registry(tx, draft.registry)
+        status = registry.status if registry else ""
+        place = self._place(draft.category, draft.district, now, status)
+        ticket_id, number = await self._insert_ticket(tx, draft, digest, place, now, registry)
         await tx.add_receipt_code(
             ticket_id, issued.lookup, issued.code_hash, now, owner_tag=issued.owner_tag
         )
@@ -170,7 +187,13 @@ class Intake:
         return ReportAccepted(number, issued.readable, receipt_dedupe_key(ticket_id))
 
     async def _insert_ticket(
-        self, tx: Transaction, draft: ReportDraft, digest: str, place: TicketPlace, now: datetime
+        self,
+        tx: Transaction,
+        draft: ReportDraft,
+        digest: str,
+        place: TicketPlace,
+        now: datetime,
+        registry: TicketInstitution | None,
     ) -> tuple[int, str]:
         ticket = NewTicket(
             number_prefix=self.settings.number_prefix,
@@ -185,6 +208,7 @@ class Intake:
             claim_due_at=place.claim_due_at,
             created_at=now,
             resolve_due_at=place.resolve_due_at,
+            registry=registry,
         )
         added = await tx.add_ticket(ticket)
         if added is None:

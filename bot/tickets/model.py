@@ -69,6 +69,7 @@ class EventKind(StrEnum):
     NOTIFY_OFF = "notify_off"
     # inspection
     RELEASED = "released"  # internal: the claim was given back
+    REASSIGNED = "reassigned"  # internal: the claim handed to a colleague (its holder left)
     TRANSFERRED = "transferred"  # public: moved to another queue (转办)
     REOPENED = "reopened"  # public: a supervisor reopened a decided ticket
     MERGED = "merged"  # public, on the merged report: kept as a supporting report of another
@@ -173,6 +174,8 @@ class ReportDraft:
     # Further answers the conversation asks for (when, address, how they learned of it ...).
     answers: dict[str, str] = field(default_factory=dict)
     wants_updates: bool = False
+    # What the "who" step settled with the institutions' registry (bot.registry.DraftChoice).
+    registry: str = ""
     # Evidence already cleaned and kept with the draft (loaded, not saved, with the draft).
     evidence: tuple[FileInfo, ...] = ()
     # When the reporter last touched the draft (loaded, not saved: saving sets it).

@@ -97,8 +97,6 @@ class Inbox:
         self._finished: list[tuple[int, bool]] = []
         self._batching = store.exclusive
         self._flush_soon: asyncio.Task[None] | None = None
-        # One flush at a time: close() waits for the one under way before the store closes.
-        self._flushing = asyncio.Lock()
 
     # --- arrive ---
 
@@ -167,15 +165,11 @@ class Inbox:
         self._finished.append((update_id, held is not None))
         if not self._batching:
             await self.flush()
-        elif self._flush_soon is None:
+        elif self._flush_soon is None or self._flush_soon.done():
             self._flush_soon = asyncio.create_task(self._flush_after_a_moment())
 
     async def flush(self) -> None:
         """Commit the done marks (and deferred chat state) of handled updates now."""
-        async with self._flushing:
-            await self._flush()
-
-    async def _flush(self) -> None:
         finished, self._finished = self._finished, []
         if not finished:
             return
@@ -192,19 +186,18 @@ class Inbox:
         self.chat_state.deferred_written(ids)
 
     async def close(self) -> None:
-        """Before the store closes: what is handled is marked done."""
+        """Before the store closes: what is handled is marked done (a flush under way is
+        waited for, not cut short: the marks it took would be lost)."""
         if self._flush_soon is not None:
-            self._flush_soon.cancel()
             await asyncio.gather(self._flush_soon, return_exceptions=True)
             self._flush_soon = None
         await self.flush()
 
     async def _flush_after_a_moment(self) -> None:
-        try:
+        # Until nothing waits: marks added while a flush was under way go with the next one.
+        while self._finished:
             await asyncio.sleep(FINISH_BATCH_SECONDS)
-        finally:
-            self._flush_soon = None
-        await self.flush()
+            await self.flush()
 
     async def _mark_done_in(
         self, tx: Transaction, finished: Sequence[tuple[int, bool]], now: datetime

@@ -158,12 +158,35 @@ def build_bureau(
     keys: PrivacyKeys,
     clock: Clock,
     settings: InspectionSettings | None = None,
+    *,
+    as_the_bot: bool = False,
 ) -> Bureau:
+    """``as_the_bot``: intake also runs the inspection's hook (duplicates noted, the person
+    on duty pinged), as the bot wires it."""
     inspection = build_inspection_services(
         store, settings or organisation(), ticket_settings(), keys, clock=clock
     )
-    tickets = build_ticket_services(store, ticket_settings(), keys, place=inspection.router.place)
+    tickets = build_ticket_services(
+        store,
+        ticket_settings(),
+        keys,
+        place=inspection.router.place,
+        on_new_ticket=inspection.on_new_ticket if as_the_bot else None,
+    )
     return Bureau(store, keys, clock, tickets, inspection)
+
+
+async def opened_bureau(
+    store: SqliteStore,
+    keys: PrivacyKeys,
+    clock: Clock,
+    settings: InspectionSettings | None = None,
+) -> Bureau:
+    """A bureau whose staff and groups live in the store, as the bot runs it: the config's
+    seeded on first start, then read back."""
+    bureau = build_bureau(store, keys, clock, settings, as_the_bot=True)
+    await bureau.inspection.organisation.open()
+    return bureau
 
 
 @pytest.fixture
@@ -174,3 +197,9 @@ def clock() -> Clock:
 @pytest.fixture
 def bureau(store: SqliteStore, keys: PrivacyKeys, clock: Clock) -> Bureau:
     return build_bureau(store, keys, clock)
+
+
+@pytest.fixture
+async def staffed(store: SqliteStore, keys: PrivacyKeys, clock: Clock) -> Bureau:
+    """The bureau with its staff and groups in the store, opened as the bot opens it."""
+    return await opened_bureau(store, keys, clock)

@@ -37,6 +37,7 @@ def ticket(
     reopened: int = 0,
     asked: float | None = None,
     verdict: str | None = None,
+    institution_id: int | None = None,
 ) -> TicketTiming:
     """Hours after NOW: received, claimed, resolved; ``asked``: the 回访's reply-by, in hours.
     Claim due 24 h, resolve due 100 h after receipt."""
@@ -57,6 +58,7 @@ def ticket(
         reopened=reopened,
         verdict_reply_by=None if asked is None else NOW + asked * H,
         verdict=verdict,
+        institution_id=institution_id,
     )
 
 
@@ -173,6 +175,21 @@ def test_what_names_an_institution() -> None:
     assert reported_institution("星光学堂培训学校") == reported_institution("星光學堂")
     assert reported_institution("不清楚") is None
     assert reported_institution("  ") is None
+
+
+def test_tickets_linked_to_the_registry_are_about_its_entry() -> None:
+    brand = ticket(institution="学而思", institution_id=7)
+    alias = ticket(
+        received=1, institution="学而思培优", institution_id=7
+    )  # another name, one entry
+    haidian = ticket(received=2, institution="启航", institution_id=1)
+    chaoyang = ticket(received=3, institution="启航", institution_id=2)  # a branch elsewhere
+    unsure = ticket(received=4, institution="学而思培训学校")  # no link: the entry its name has
+    rows = [brand, alias, haidian, chaoyang, unsure]
+    figures = compute_stats(rows, Period(NOW, NOW + D), NOW + D)
+    assert figures.headline.repeats == Share(2, 5)  # the alias and the unsure one
+    assert figures.top_institutions[0] == ("学而思", 3)
+    assert reported_institution("启航", 1) != reported_institution("启航", 2)
 
 
 def test_a_month_is_compared_with_the_month_before() -> None:

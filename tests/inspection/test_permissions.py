@@ -65,6 +65,7 @@ def test_supervisors_see_all_department_queues_and_reopen(access: Access) -> Non
         Action.BRIEF,
         Action.TEACH,
     }
+    extra |= {Action.VIEW_STAFF, Action.MANAGE_STAFF}  # their department's staff
     for queue in ("edu-haidian", "edu-chaoyang", "edu-city"):
         assert access.actions(CAROL, queue) == WORK | extra
     assert access.actions(CAROL, "market") == set()
@@ -74,7 +75,8 @@ def test_supervisors_see_all_department_queues_and_reopen(access: Access) -> Non
 def test_admins_may_do_everything_auditors_only_read(access: Access) -> None:
     assert access.may_everywhere(ADMIN, Action.EXPORT)
     assert access.may_everywhere(ADMIN, Action.REOPEN)
-    assert access.actions(AUDITOR, "market") == {Action.VIEW, Action.STATS, Action.AUDIT_LOG}
+    reading = {Action.VIEW, Action.STATS, Action.AUDIT_LOG, Action.VIEW_STAFF}
+    assert access.actions(AUDITOR, "market") == reading
     assert not access.may_anywhere(AUDITOR, Action.EXPORT)
     # Supervisors export their own department's queues only.
     assert access.may(CAROL, Action.EXPORT, "edu-haidian")

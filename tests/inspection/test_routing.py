@@ -160,6 +160,10 @@ members: [{user_id: 7, role: admin}]
         ("members: [{user_id: 7, role: boss}]", "expected one of"),
         ("deadlines: {claim_within_hours: 0}", "claim_within_hours"),
         ("group_messages_per_minute: 30", "group_messages_per_minute"),
+        (
+            "routing: [{queue: joint, registry: [notfound]}]",
+            "registry: notfound matches none of approved",
+        ),
     ],
 )
 def test_mistakes_in_the_settings_are_named(text: str, message: str) -> None:

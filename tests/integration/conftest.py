@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from telegram.ext import Application
@@ -23,6 +24,9 @@ from bot.emulator.state import JsonDict
 from bot.faq import FaqService
 from bot.polling import running
 from bot.services import Services
+
+if TYPE_CHECKING:
+    from tests.integration.inspecting import Staffroom
 
 TOKEN = "123456:TEST-TOKEN"
 
@@ -143,6 +147,16 @@ async def bot_running(
         yield Harness(emu, app, config, errors)
     if errors:
         raise errors[0]
+
+
+@pytest.fixture
+async def room(emu: BotApiEmulator, tmp_path: Path) -> AsyncIterator[Staffroom]:
+    """A bureau in the emulator (see :mod:`tests.integration.inspecting`), the bot running."""
+    from tests.integration.inspecting import bot_running_with_clock, staffroom
+
+    room = staffroom(emu)
+    async with bot_running_with_clock(room, room.config(tmp_path)):
+        yield room
 
 
 @pytest.fixture

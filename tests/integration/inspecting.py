@@ -155,6 +155,17 @@ class Staffroom:
         sent = await self.emu.wait_for_messages(where, before + expect)
         return sent[before:]
 
+    async def command_press(
+        self, user: FakeUser, message: JsonDict, data: str, expect: int = 1
+    ) -> list[JsonDict]:
+        """``user`` presses the button ``data`` under ``message``; the bot's next ``expect``
+        messages in that chat."""
+        where = int(message["chat"]["id"])
+        before = len(self.emu.state.chat(where).bot_messages)
+        await self.emu.press_button(user, message, data)
+        sent = await self.emu.wait_for_messages(where, before + expect)
+        return sent[before:]
+
     async def card(self, chat: JsonDict, number: str) -> JsonDict:
         """The ticket's card in ``chat``, once the outbox has posted it."""
         await self.wait_in(chat, lambda m: number in m.get("text", "") and bool(inline_buttons(m)))
@@ -226,9 +237,11 @@ def staffroom(emu: BotApiEmulator) -> Staffroom:
 
 @asynccontextmanager
 async def bot_running_with_clock(room: Staffroom, config: Config) -> AsyncIterator[Harness]:
-    """The real Application on ``config``, its services reading ``room.clock``."""
+    """The real Application on ``config``, its services reading ``room.clock``; what it
+    sends at start (the organisation's warnings to the admin) has been sent."""
     async with bot_running(room.emu, config, clock=room.clock) as harness:
         room.harness = harness
+        await until_sent(harness)
         try:
             yield harness
         finally:
@@ -246,3 +259,23 @@ async def running_staffroom(emu: BotApiEmulator, folder: Path) -> AsyncIterator[
 def button_data(message: JsonDict) -> list[str]:
     """The callback data of a message's buttons, row by row."""
     return [b.get("callback_data", "") for b in inline_buttons(message)]
+
+
+async def eventually(condition: Callable[[], bool], timeout: float = 5.0) -> None:  # noqa: ASYNC109
+    """Until ``condition`` holds (for what the bot does without a message to wait for, such as
+    setting a commands menu)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        assert loop.time() < deadline, "it never happened"
+        await asyncio.sleep(0.02)
+
+
+async def until_sent(harness: Harness, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+    """Until the outbox holds nothing due: what the bot queued has reached Telegram."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    outbox = harness.services.tickets.outbox
+    while await outbox.due(harness.services.clock()):
+        assert loop.time() < deadline, "the outbox did not empty"
+        await asyncio.sleep(0.02)

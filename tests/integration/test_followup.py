@@ -5,23 +5,13 @@ reached" once the days are up; and /brief's PDF."""
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator
-from pathlib import Path
 
-import pytest
 from pypdf import PdfReader
 
-from bot.emulator import BotApiEmulator, FakeUser, inline_buttons
+from bot.emulator import FakeUser, inline_buttons
 from bot.emulator.state import JsonDict
-from tests.integration.inspecting import Staffroom, bot_running_with_clock, staffroom
+from tests.integration.inspecting import Staffroom
 from tests.integration.reporting import data_ending, db_path, query
-
-
-@pytest.fixture
-async def room(emu: BotApiEmulator, tmp_path: Path) -> AsyncIterator[Staffroom]:
-    room = staffroom(emu)
-    async with bot_running_with_clock(room, room.config(tmp_path)):
-        yield room
 
 
 async def resolve(room: Staffroom, number: str, outcome: str = "已责令停止培训") -> None:

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
-
-import pytest
 
 from bot.emulator import BotApiEmulator, inline_buttons
 from tests.integration.inspecting import (
@@ -16,13 +13,6 @@ from tests.integration.inspecting import (
     staffroom,
 )
 from tests.integration.reporting import INSTITUTION, Reporter, photo, receipt_of
-
-
-@pytest.fixture
-async def room(emu: BotApiEmulator, tmp_path: Path) -> AsyncIterator[Staffroom]:
-    room = staffroom(emu)
-    async with bot_running_with_clock(room, room.config(tmp_path)):
-        yield room
 
 
 def buttons(message: dict[str, object]) -> list[str]:

@@ -2,21 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
-
-from bot.emulator import BotApiEmulator, inline_buttons
-from tests.integration.inspecting import Staffroom, bot_running_with_clock, staffroom
+from bot.emulator import inline_buttons
+from tests.integration.inspecting import Staffroom
 from tests.integration.reporting import Reporter
-
-
-@pytest.fixture
-async def room(emu: BotApiEmulator, tmp_path: Path) -> AsyncIterator[Staffroom]:
-    room = staffroom(emu)
-    async with bot_running_with_clock(room, room.config(tmp_path)):
-        yield room
 
 
 async def status_of(reporter: Reporter, code: str) -> str:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
 from openpyxl import load_workbook
 
 from bot.emulator import BotApiEmulator
@@ -19,13 +17,6 @@ from tests.integration.inspecting import (
 from tests.integration.reporting import WHAT, Reporter, db_path, query
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-@pytest.fixture
-async def room(emu: BotApiEmulator, tmp_path: Path) -> AsyncIterator[Staffroom]:
-    room = staffroom(emu)
-    async with bot_running_with_clock(room, room.config(tmp_path)):
-        yield room
 
 
 def texts(room: Staffroom, chat: dict[str, object], fragment: str) -> list[str]:

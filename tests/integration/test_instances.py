@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -22,11 +24,12 @@ from bot.inspection.settings import InspectionSettings, Member
 from bot.webhook import serving_webhook
 from tests.conftest import NO_POSTGRESQL, POSTGRESQL_URL, Query
 from tests.integration.conftest import Harness, record_handler_errors
-from tests.integration.inspecting import staffroom
+from tests.integration.inspecting import staffroom, until_sent
 from tests.integration.reporting import Reporter, data_ending, receipt_of, reporting_config
 from tests.integration.test_reporter_durability import LOCAL_FACTS, bot_process, until
 from tests.integration.test_webhook import free_port
 
+T = TypeVar("T")
 SECRET = "shared-secret"
 CLAIMERS = 50
 
@@ -140,6 +143,53 @@ async def test_fifty_claims_across_both_instances_have_one_winner_and_no_repeate
     assert query("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND kind = 'new_ticket'") == [
         (0,)
     ]
+
+
+async def test_a_member_who_joins_through_one_instance_is_recognised_by_the_other_at_once(
+    emu: BotApiEmulator, tmp_path: Path, database_url: str
+) -> None:
+    room = staffroom(emu)
+    base = room.config(tmp_path)
+    staff = replace(base.inspection.staff, refresh_seconds=0.5)
+    base = replace(base, inspection=replace(base.inspection, staff=staff))
+    async with two_instances(emu, base, database_url) as (instances, proxy):
+        room.harness = instances[0]
+        await until_sent(instances[0])
+        [invite] = await room.command(room.carol, "/invite edu-haidian")
+        start = re.search(r"start=(join-[A-Za-z0-9_-]+)", invite["text"])
+        assert start is not None
+        newbie = emu.user(7_300_000_200, "小郑")
+
+        joined_on = await on_which(proxy, room.command(newbie, f"/start {start[1]}"))
+        queue, asked_on = await on_which_with(proxy, room.command(newbie, "/queue"))
+
+        assert joined_on != asked_on  # the instance that did not see the join
+        assert queue[0]["text"] != STAFF_ONLY
+        # Removed through one instance: refused by both once staff.refresh_seconds have
+        # passed (each looks again when its last look is older than that).
+        [plan] = await room.command(room.admin, f"/remove {newbie.id}")
+        await emu.press_button(room.admin, plan, f"st:rm:{newbie.id}:0")
+        await room.answered(1)
+        await asyncio.sleep(staff.refresh_seconds)
+        first, one = await on_which_with(proxy, room.command(newbie, "/queue"))
+        second, other = await on_which_with(proxy, room.command(newbie, "/queue"))
+        assert one != other
+        assert first[0]["text"] == second[0]["text"] == STAFF_ONLY
+
+
+STAFF_ONLY = "抱歉,这个命令仅供核查人员使用。"
+
+
+async def on_which(proxy: RoundRobinProxy, sending: Awaitable[object]) -> str:
+    return (await on_which_with(proxy, sending))[1]
+
+
+async def on_which_with(proxy: RoundRobinProxy, sending: Awaitable[T]) -> tuple[T, str]:
+    """What ``sending`` returned, and which instance the update it sent was delivered to."""
+    before = dict(proxy.delivered)
+    result = await sending
+    [upstream] = [u for u, n in proxy.delivered.items() if n != before.get(u, 0)]
+    return result, upstream
 
 
 def cards_of(emu: BotApiEmulator, group: JsonDict, number: str) -> list[JsonDict]:

@@ -4,6 +4,7 @@ import asyncio
 import json
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -343,3 +344,31 @@ async def test_done_marks_share_commits_where_this_process_is_the_only_writer(
     await asyncio.sleep(FINISH_BATCH_SECONDS * 3)
     assert query("SELECT status FROM inbox WHERE update_id = 700002") == [("done",)]
     assert desk.inbox.updates_in_hand == 0
+
+
+async def test_closing_waits_for_a_flush_under_way(
+    desk: Desk, store: Store, query: Query, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Done marks being committed when the bot stops are committed, not lost (and replayed)."""
+    if not store.exclusive:
+        pytest.skip("instances sharing a database mark each update done at once")
+    inbox = desk.inbox
+    committing, may_commit = asyncio.Event(), asyncio.Event()
+    mark_done_in = inbox._mark_done_in  # held up to catch the moment
+
+    async def slow_mark(*args: Any) -> None:
+        committing.set()
+        await may_commit.wait()
+        await mark_done_in(*args)
+
+    await inbox.arrive([arriving(700001)])
+    monkeypatch.setattr(inbox, "_mark_done_in", slow_mark)
+    await inbox.finish(700001)
+    await asyncio.wait_for(committing.wait(), 5)
+    closing = asyncio.ensure_future(inbox.close())
+    await asyncio.sleep(0.05)
+    waited = not closing.done()  # it waits for the flush under way
+    may_commit.set()
+    await asyncio.wait_for(closing, 5)
+    assert waited
+    assert query("SELECT status FROM inbox WHERE update_id = 700001") == [("done",)]

@@ -322,3 +322,33 @@ def test_kb_check_checks_the_phrasings_taught_in_the_database(
     assert f"2 taught phrasing(s) from sqlite:///{tmp_path}/hotline.sqlite3" in err
     code, _, err = run(capsys, "--config", str(config_file), "kb", "check", "--no-taught")
     assert code == 0 and "taught" not in err
+
+
+def test_staff_add_list_and_remove_at_the_console(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The way in when nobody is left to invite anyone: audited as the operator 'cli'."""
+    config = sqlite_config(tmp_path)
+    assert main(["staff", "add", "123456789", "--role", "admin", "--config", str(config)]) == 0
+    assert "123456789  admin      organisation" in capsys.readouterr().out
+    assert (
+        main(["staff", "add", "987654321", "--queue", "edu-haidian", "--config", str(config)]) == 0
+    )
+    capsys.readouterr()
+    assert main(["staff", "list", "--config", str(config)]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert listed[0].split() == ["user", "id", "role", "where", "added"]
+    assert any(
+        "987654321  inspector  queue edu-haidian" in line and "by cli" in line for line in listed
+    )
+    assert main(["staff", "remove", "987654321", "--config", str(config)]) == 0
+    assert "removed 1 role(s) of 987654321" in capsys.readouterr().out
+    assert main(["staff", "remove", "987654321", "--config", str(config)]) == 1
+    assert "holds no role" in capsys.readouterr().err
+    assert main(["staff", "add", "5", "--queue", "nowhere", "--config", str(config)]) == 2
+    assert "no queue 'nowhere'" in capsys.readouterr().err
+    assert audit_log(tmp_path) == [
+        ("cli", "staff_add", 1),
+        ("cli", "staff_add", 1),
+        ("cli", "staff_remove", 1),
+    ]

@@ -11,6 +11,7 @@ from bot.cli import main
 from bot.config import PROJECT_ROOT, load_config
 from bot.config_check import organisation_warnings
 from bot.inspection.settings import InspectionSettings
+from bot.privacy import load_privacy_keys
 from bot.tickets.form import FormSettings
 from tests.deployment import DATA, SHIPPED_DATABASE, generated_secrets, shipped_config
 
@@ -111,7 +112,7 @@ def test_a_broken_deployment_names_every_problem(
     assert "error: database: cannot connect to postgresql://nobody@127.0.0.1:1/none" in said
     # The organisation.
     assert any(
-        w.startswith("warning: the default queue intake (受理值班) lacks a group chat (chat_id)")
+        w.startswith("warning: the default queue intake (受理值班) lacks a group chat (chat_id, or")
         for w in warnings
     )
     assert any("routing rule 3 (queue nowhere" in w for w in warnings)
@@ -133,10 +134,56 @@ def test_organisation_warnings_name_the_queue_and_the_rule() -> None:
     warnings = organisation_warnings(settings, FormSettings())
     # The defaults list no chats and no staff: every queue is warned about, and the duty desk.
     assert (
-        "queue edu-haidian (海淀区教育局): no group chat (chat_id): its cards are posted nowhere"
-        in warnings
+        "queue edu-haidian (海淀区教育局): no group chat (chat_id, or /bind edu-haidian in the"
+        " group): its cards are posted nowhere" in warnings
     )
     assert any(w.startswith("queue market (市场监管局): nobody who can claim") for w in warnings)
     assert any(w.startswith("the default queue intake (受理值班) lacks") for w in warnings)
     # Every default rule places some ticket.
     assert not any(w.startswith("routing rule") for w in warnings)
+
+
+ROTA_WITH_A_GAP = """\
+storage:
+  url: sqlite:///hotline.sqlite3
+privacy:
+  keys_file: keys.json
+inspection:
+  members: [{user_id: 9, role: admin}]
+  duty:
+    rotas:
+      - department: duty
+        shifts:
+          - {name: 白班, days: [workday], start: "08:30", end: "17:30", people: [7]}
+"""
+
+
+def organisation_lines(capsys: pytest.CaptureFixture[str], config: Path) -> list[str]:
+    main(["config", "check", "--config", str(config)])
+    lines = capsys.readouterr().out.splitlines()
+    return [line for line in lines if line.startswith(("warning: ", "ok: organisation"))]
+
+
+def test_config_check_reads_the_organisation_from_the_database_and_checks_the_rota(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(ROTA_WITH_A_GAP, encoding="utf-8")
+    load_privacy_keys(tmp_path / "keys.json")  # what the bot's first start leaves
+    # Before the database exists: the config's organisation.
+    lines = organisation_lines(capsys, config)
+    assert any("queue market (市场监管局): nobody who can claim" in line for line in lines)
+    gap = [line for line in lines if "duty rota of duty (值班室): nobody on duty from" in line]
+    assert gap and "more gap(s) in the next 366 days" in gap[0]
+    assert any("shift 白班 lists nobody who can claim there" in line for line in lines)
+    # Someone added at the console is who the next start has: the check reads the database.
+    assert main(["db", "migrate", "--config", str(config)]) == 0
+    assert main(["staff", "add", "7", "--department", "duty", "--config", str(config)]) == 0
+    assert main(["staff", "add", "8", "--queue", "market", "--config", str(config)]) == 0
+    capsys.readouterr()
+    lines = organisation_lines(capsys, config)
+    # Version 3: the config's admin seeded, then two added.
+    assert "ok: organisation read from the database (version 3)" in lines
+    assert not any("queue market (市场监管局): nobody who can claim" in line for line in lines)
+    assert not any("lists nobody who can claim" in line for line in lines)
+    assert any("nobody on duty from" in line for line in lines)  # the gap is still there

@@ -29,6 +29,8 @@ FILLED_IN = {
     "R": "20",
     "S": "30",
     "<command>": "run",
+    "USER_ID": "123456789",
+    "QUEUE": "edu-haidian",
 }
 
 
@@ -90,7 +92,12 @@ def test_a_documented_command_line_is_accepted(command: str) -> None:
 
 def every_command() -> list[list[str]]:
     """Each leaf command of the parser, with the arguments it needs."""
-    needs = {("eval",): ["cases.yaml"]}
+    needs = {
+        ("eval",): ["cases.yaml"],
+        ("registry", "import"): ["list.csv"],
+        ("staff", "add"): ["123456789"],
+        ("staff", "remove"): ["123456789"],
+    }
     found: list[list[str]] = []
 
     def walk(parser: object, path: list[str]) -> None:
