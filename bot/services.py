@@ -146,7 +146,7 @@ class Services:
         self._teaching = Teaching(
             self._store,
             self._faq,
-            inspection.access,
+            inspection.organisation,
             inspection.audit,
             self.clock,
             timedelta(seconds=config.matching.taught_refresh_seconds),

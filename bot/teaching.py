@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.faq import FaqService
-from bot.inspection.access import Access
 from bot.inspection.audit import AuditTrail
 from bot.inspection.model import Action
+from bot.inspection.organisation import Organisation
 from bot.kb.check import taught_phrasing_problem
 from bot.matching.normalize import normalize
 from bot.store.base import FaqLogEntry, Store, TaughtPhrasing
@@ -64,14 +64,14 @@ class Teaching:
         self,
         store: Store,
         base: FaqService,
-        access: Access,
+        organisation: Organisation,
         audit: AuditTrail,
         clock: Callable[[], datetime],
         refresh: timedelta,
     ) -> None:
         self._store = store
         self._base = base
-        self._access = access
+        self._organisation = organisation  # who may teach, as staff changes say now
         self._audit = audit
         self._clock = clock
         self._faq = base
@@ -87,7 +87,7 @@ class Teaching:
         return self._faq
 
     def may_teach(self, user_id: int) -> bool:
-        return self._access.may_anywhere(user_id, Action.TEACH)
+        return self._organisation.access.may_anywhere(user_id, Action.TEACH)
 
     async def current(self) -> FaqService:
         """The FAQ, rebuilt first if another instance taught or undid a phrasing since the

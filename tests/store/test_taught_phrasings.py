@@ -10,8 +10,8 @@ from functools import cache
 
 from bot.config import load_config
 from bot.faq import FaqService
-from bot.inspection.access import Access
 from bot.inspection.audit import AuditTrail
+from bot.inspection.organisation import Organisation
 from bot.inspection.settings import InspectionSettings, Member
 from bot.questions import QuestionLog
 from bot.store import Store
@@ -33,9 +33,9 @@ def shipped_faq() -> FaqService:
 
 def teaching(store: Store, clock: Callable[[], datetime]) -> Teaching:
     members = (Member(SUPERVISOR, "supervisor"), Member(INSPECTOR, "inspector"))
-    access = Access(InspectionSettings(members=members))
-    audit = AuditTrail(store, access, b"pepper" * 6)
-    return Teaching(store, shipped_faq(), access, audit, clock, REFRESH)
+    organisation = Organisation.fixed(InspectionSettings(members=members))
+    audit = AuditTrail(store, organisation, b"pepper" * 6)
+    return Teaching(store, shipped_faq(), organisation, audit, clock, REFRESH)
 
 
 async def missed(store: Store, question: str) -> int:
