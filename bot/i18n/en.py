@@ -345,6 +345,7 @@ MESSAGES: dict[str, str] = {
     "inspector.transfer_cancel": "Cancel",
     "inspector.details_sent": "The details were sent to you privately.",
     "inspector.start_private": "Please open a private chat with the bot and send /start first, then try again.",
+    "inspector.evidence_not_sent": "⚠️ The file {filename} of {ticket_number} could not be sent. Please try /ticket {ticket_number} again later.",
     "inspector.export_private": "The export was sent to you privately.",
     "inspector.export_caption": "Reports received {start} to {end} (no reporter information, no report texts).",
     "inspector.stats": (

@@ -346,6 +346,7 @@ MESSAGES: dict[str, str] = {
     "inspector.transfer_cancel": "取消",
     "inspector.details_sent": "详情已私聊发给您。",
     "inspector.start_private": "请先私聊本机器人并发送 /start,然后再试。",
+    "inspector.evidence_not_sent": "⚠️ {ticket_number} 的文件 {filename} 未能发送,请稍后再用 /ticket {ticket_number} 查看。",
     "inspector.export_private": "导出文件已私聊发给您。",
     "inspector.export_caption": "{start} 至 {end} 受理的举报(不含举报人信息和举报原文)。",
     "inspector.stats": (

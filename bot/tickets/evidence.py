@@ -222,6 +222,7 @@ def _text_type(data: bytes) -> FileType | None:
 # --- Images: decode, check, re-encode ----------------------------------------------------------
 
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError, TypeError)
+_STORED_FORMATS = ("JPEG", "PNG", "GIF", "WEBP")  # what re-encoded images are kept as
 
 
 def reencode_image(data: bytes, kind: FileType, settings: EvidenceSettings) -> bytes | Reason:
@@ -240,6 +241,17 @@ def reencode_image(data: bytes, kind: FileType, settings: EvidenceSettings) -> b
         return Reason.TOO_MANY_PIXELS
     except _DECODE_ERRORS:
         return Reason.CORRUPT
+
+
+def image_dimensions(data: bytes) -> tuple[int, int] | None:
+    """Width and height of a stored image, read from its header (no pixel is decoded)."""
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data), formats=_STORED_FORMATS) as image:
+            return image.size
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning, *_DECODE_ERRORS):
+        return None
 
 
 def _save_clean(image: Image.Image, fmt: str, frames: int, settings: EvidenceSettings) -> bytes:
