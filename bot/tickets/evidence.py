@@ -3,7 +3,9 @@
 The claimed name and MIME type are only hints from the sender: the type is read from the bytes.
 Every image is decoded and re-encoded, so EXIF (GPS position, camera serial) and other metadata
 never reach the database; orientation is applied first so the picture still looks right.
-Videos, audio, PDFs and Office files are kept as sent (``cleaned=False``): their metadata stays.
+Documents lose their authors and properties (:mod:`bot.tickets.documents`), videos and
+recordings their place and device (:mod:`bot.tickets.recordings`). What cannot be cleaned
+completely is kept with ``cleaned=False``, and the reporter is told so.
 """
 
 from __future__ import annotations
@@ -14,11 +16,14 @@ import io
 import re
 import unicodedata
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.store.base import StoredFile
-from bot.tickets.model import Reason
+from bot.tickets.documents import clean_office, clean_pdf
+from bot.tickets.model import Cleaned, Reason
+from bot.tickets.recordings import check_ogg, clean_iso_media, clean_mp3, clean_wav
 from bot.tickets.settings import EvidenceSettings
 
 if TYPE_CHECKING:
@@ -82,14 +87,39 @@ def inspect_evidence(data: bytes, claimed_name: str, settings: EvidenceSettings)
     detected = detect_type(data)
     if isinstance(detected, Reason):
         return refuse(detected)
-    if detected.image_format is None:
-        return _keep(data, detected, claimed_name, settings, cleaned=False)
-    cleaned = reencode_image(data, detected, settings)
+    cleaned = clean_contents(data, detected, settings)
     if isinstance(cleaned, Reason):
         return refuse(cleaned)
-    if len(cleaned) > settings.max_file_bytes:
+    if len(cleaned.data) > settings.max_file_bytes:
         return refuse(Reason.TOO_LARGE)
-    return _keep(cleaned, detected, claimed_name, settings, cleaned=True)
+    return _keep(cleaned.data, detected, claimed_name, settings, cleaned=cleaned.complete)
+
+
+def clean_contents(data: bytes, kind: FileType, settings: EvidenceSettings) -> Cleaned | Reason:
+    """The file without the metadata that can be removed, or why it is refused."""
+    if kind.image_format is None:
+        return _CLEANERS[kind](data)
+    image = reencode_image(data, kind, settings)
+    return image if isinstance(image, Reason) else Cleaned(image, complete=True)
+
+
+def _plain_text(data: bytes) -> Cleaned:
+    return Cleaned(data, complete=True)  # nothing hidden: what it says is all there is
+
+
+_CLEANERS: dict[FileType, Callable[[bytes], Cleaned | Reason]] = {
+    PDF: clean_pdf,
+    DOCX: clean_office,
+    XLSX: clean_office,
+    PPTX: clean_office,
+    MP4: clean_iso_media,
+    MOV: clean_iso_media,
+    M4A: clean_iso_media,
+    MP3: clean_mp3,
+    WAV: clean_wav,
+    OGG: check_ogg,
+    TEXT: _plain_text,
+}
 
 
 def _keep(
@@ -180,12 +210,8 @@ def _iso_media_type(brand: bytes) -> FileType | Reason:
 
 
 def _pdf_type(data: bytes) -> FileType | Reason:
-    if b"%%EOF" not in data[-2048:]:
-        return Reason.CORRUPT
-    # Best effort: actions in uncompressed dictionaries. Compressed object streams can hide them.
-    if any(marker in data for marker in (b"/JavaScript", b"/JS", b"/Launch", b"/EmbeddedFile")):
-        return Reason.MACROS
-    return PDF
+    # Scripts and attached files are looked for when it is parsed (bot.tickets.documents).
+    return PDF if b"%%EOF" in data[-2048:] else Reason.CORRUPT
 
 
 def _office_type(data: bytes) -> FileType | Reason:

@@ -21,6 +21,8 @@ from tests.integration.reporting import (
     reporting_config,
 )
 from tests.tickets.test_evidence import CAMERA, jpeg_with_gps, png_claiming
+from tests.tickets.test_evidence_documents import AUTHOR, docx_by_author, unpacked
+from tests.tickets.test_evidence_recordings import MODEL, PLACE, opus, video
 
 
 @pytest.fixture
@@ -91,3 +93,30 @@ async def test_files_beyond_the_limit_and_repeats_are_refused(bot: Harness) -> N
     contact = await reporter.press(":evdone")
     await reporter.press(":nocontact", contact)
     assert "3 个文件" in reporter.last["text"]
+
+
+async def test_the_reporter_is_told_what_was_removed_and_what_could_not_be(bot: Harness) -> None:
+    reporter = Reporter(bot, bot.parent())
+    await at_evidence_step(reporter)
+    emu, user = bot.emu, reporter.user
+    mp4, _ = video()
+
+    document = await reporter.send_and_wait(
+        emu.send_document(user, docx_by_author(), "收费单.docx")
+    )
+    clip = await reporter.send_and_wait(emu.send_document(user, mp4, "VID_0001.mp4", "video/mp4"))
+    tagged = await reporter.send_and_wait(
+        emu.send_document(user, opus("ARTIST=王晓明"), "录音.ogg")
+    )
+
+    assert "文档中的作者、单位、批注人等属性信息已删除" in document["text"]
+    assert "拍摄地点、设备型号等信息已删除" in clip["text"]
+    assert "无法自动删除,会原样交给核查人员" in tagged["text"]
+    stored = dict(query(db_path(bot.config), "SELECT filename, data FROM draft_files"))
+    assert AUTHOR.encode() not in unpacked(stored["收费单.docx"])
+    assert PLACE not in stored["VID_0001.mp4"] and MODEL not in stored["VID_0001.mp4"]
+
+    contact = await reporter.press(":evdone")
+    review = await reporter.press(":nocontact", contact)
+    assert "3 个文件\n其中 2 个文件的地点、设备、作者等信息已删除。" in review["text"]
+    assert "会原样交给核查人员:录音.ogg" in review["text"]
