@@ -1,7 +1,7 @@
 """Evidence files sent in Telegram: size checked before downloading, then cleaned.
 
 Telegram refuses to hand bots files over 20 MB, so the size it reports is checked first and the
-reporter is told at once. Whatever arrives goes through :func:`bot.tickets.clean_evidence`: the
+reporter is told at once. Whatever arrives goes through :class:`bot.tickets.EvidenceCleaner`: the
 type is read from the bytes, images are re-encoded without EXIF/GPS, executables are refused.
 """
 
@@ -16,7 +16,6 @@ from telegram import Message, Update
 from telegram.error import BadRequest, TelegramError
 
 from bot.store.base import FileInfo, StoredFile
-from bot.tickets import clean_evidence
 from bot.tickets.model import Reason
 from bot.tickets.settings import EvidenceSettings
 from handlers.common import t
@@ -73,7 +72,7 @@ async def fetch_evidence(
     except TelegramError as exc:
         log.warning("evidence download failed: %s", type(exc).__name__)
         return None
-    result = await clean_evidence(data, incoming.name, settings)
+    result = await context.services.tickets.evidence.clean(data, incoming.name)
     return result.file if result.file is not None else result.reason or Reason.CORRUPT
 
 

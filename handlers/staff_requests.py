@@ -20,7 +20,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from bot.i18n import Language, text
 from bot.inspection.model import Denial, Denied, EvidenceFile, Transferred
 from bot.inspection.parsing import parse_ticket_number
-from bot.tickets.evidence import image_dimensions
+from bot.tickets.images import image_dimensions
 from handlers.common import answer_press, applied_once, language_of, reply_html, send_html
 from handlers.context import HotlineContext
 from handlers.staff_views import (

@@ -11,23 +11,22 @@ completely is kept with ``cleaned=False``, and the reporter is told so.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import io
 import re
 import unicodedata
 import zipfile
-from collections.abc import Callable
+from collections import deque
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from bot.store.base import StoredFile
 from bot.tickets.documents import clean_office, clean_pdf
+from bot.tickets.images import decoding_cost, reencode_image
 from bot.tickets.model import Cleaned, Reason
 from bot.tickets.recordings import check_ogg, clean_iso_media, clean_mp3, clean_wav
 from bot.tickets.settings import EvidenceSettings
-
-if TYPE_CHECKING:
-    from PIL import Image
 
 
 @dataclass(frozen=True)
@@ -72,11 +71,76 @@ def refuse(reason: Reason) -> EvidenceResult:
     return EvidenceResult(file=None, reason=reason)
 
 
-async def clean_evidence(
-    data: bytes, claimed_name: str, settings: EvidenceSettings
-) -> EvidenceResult:
-    """:func:`inspect_evidence` in a worker thread: decoding images is CPU work."""
-    return await asyncio.to_thread(inspect_evidence, data, claimed_name, settings)
+class EvidenceCleaner:
+    """Cleans files in worker threads (decoding is CPU work), holding back those that would
+    take more memory than is left of ``processing_memory_mb``: a large image waits until it
+    can be decoded alone, while small files go side by side. Without the bound, a handful of
+    reporters sending camera images at once took gigabytes and slowed every reply."""
+
+    def __init__(self, settings: EvidenceSettings) -> None:
+        self.settings = settings
+        self.budget = MemoryBudget(settings.processing_memory_mb * 1_000_000)
+
+    async def clean(self, data: bytes, claimed_name: str) -> EvidenceResult:
+        cost = await asyncio.to_thread(processing_cost, data, self.settings)
+        async with self.budget.hold(cost):
+            return await asyncio.to_thread(inspect_evidence, data, claimed_name, self.settings)
+
+
+# Rewriting a document or a video holds the original, the copy and the parser's own objects.
+_WORKING_COPIES = 4
+
+
+def processing_cost(data: bytes, settings: EvidenceSettings) -> int:
+    """Roughly how many bytes cleaning ``data`` will hold at once (read from headers only)."""
+    detected = detect_type(data) if len(data) <= settings.max_file_bytes else Reason.TOO_LARGE
+    if isinstance(detected, Reason):
+        return 0
+    if detected.decoder is None or detected.image_format is None:
+        return len(data) * _WORKING_COPIES
+    return len(data) + decoding_cost(data, detected.decoder, detected.image_format, settings)
+
+
+class MemoryBudget:
+    """Bytes handed out first come, first served; a request larger than the whole budget is
+    served alone once everything before it is done."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.in_use = 0
+        self._waiting: deque[tuple[int, asyncio.Future[None]]] = deque()
+
+    @contextlib.asynccontextmanager
+    async def hold(self, amount: int) -> AsyncIterator[None]:
+        amount = min(amount, self.capacity)
+        if self._waiting or self.in_use + amount > self.capacity:
+            granted = asyncio.get_running_loop().create_future()
+            self._waiting.append((amount, granted))
+            try:
+                await granted
+            except asyncio.CancelledError:
+                if granted.done() and not granted.cancelled():
+                    self._give_back(amount)  # granted just as the wait was cancelled
+                else:
+                    self._waiting.remove((amount, granted))
+                    self._serve_waiting()
+                raise
+        else:
+            self.in_use += amount
+        try:
+            yield
+        finally:
+            self._give_back(amount)
+
+    def _give_back(self, amount: int) -> None:
+        self.in_use -= amount
+        self._serve_waiting()
+
+    def _serve_waiting(self) -> None:
+        while self._waiting and self.in_use + self._waiting[0][0] <= self.capacity:
+            amount, granted = self._waiting.popleft()
+            self.in_use += amount
+            granted.set_result(None)
 
 
 def inspect_evidence(data: bytes, claimed_name: str, settings: EvidenceSettings) -> EvidenceResult:
@@ -99,7 +163,8 @@ def clean_contents(data: bytes, kind: FileType, settings: EvidenceSettings) -> C
     """The file without the metadata that can be removed, or why it is refused."""
     if kind.image_format is None:
         return _CLEANERS[kind](data)
-    image = reencode_image(data, kind, settings)
+    assert kind.decoder is not None
+    image = reencode_image(data, kind.decoder, kind.image_format, settings)
     return image if isinstance(image, Reason) else Cleaned(image, complete=True)
 
 
@@ -243,80 +308,6 @@ def _text_type(data: bytes) -> FileType | None:
     except UnicodeDecodeError:
         return None
     return TEXT  # stored as .txt whatever it was called, so it is never run as a script
-
-
-# --- Images: decode, check, re-encode ----------------------------------------------------------
-
-_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError, TypeError)
-_STORED_FORMATS = ("JPEG", "PNG", "GIF", "WEBP")  # what re-encoded images are kept as
-
-
-def reencode_image(data: bytes, kind: FileType, settings: EvidenceSettings) -> bytes | Reason:
-    # Pillow is imported with the first photo, not at start: most processes never receive one.
-    from PIL import Image
-
-    assert kind.image_format is not None and kind.decoder is not None
-    try:
-        with Image.open(io.BytesIO(data), formats=[kind.decoder]) as image:
-            frames = getattr(image, "n_frames", 1)
-            if image.width * image.height * frames > settings.max_image_pixels:
-                return Reason.TOO_MANY_PIXELS
-            image.load()
-            return _save_clean(image, kind.image_format, frames, settings)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        return Reason.TOO_MANY_PIXELS
-    except _DECODE_ERRORS:
-        return Reason.CORRUPT
-
-
-def image_dimensions(data: bytes) -> tuple[int, int] | None:
-    """Width and height of a stored image, read from its header (no pixel is decoded)."""
-    from PIL import Image
-
-    try:
-        with Image.open(io.BytesIO(data), formats=_STORED_FORMATS) as image:
-            return image.size
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning, *_DECODE_ERRORS):
-        return None
-
-
-def _save_clean(image: Image.Image, fmt: str, frames: int, settings: EvidenceSettings) -> bytes:
-    from PIL import ImageOps, ImageSequence
-
-    out = io.BytesIO()
-    if frames > 1 and fmt in ("GIF", "WEBP"):
-        copies = [_bare(frame.copy()) for frame in ImageSequence.Iterator(image)]
-        copies[0].save(out, fmt, save_all=True, append_images=copies[1:], loop=0)
-        return out.getvalue()
-    upright = ImageOps.exif_transpose(image)  # apply the orientation before EXIF is dropped
-    clean = _bare(_mode_for(upright, fmt))
-    options: dict[str, object] = {}
-    if fmt in ("JPEG", "WEBP"):
-        options["quality"] = settings.jpeg_quality
-    clean.save(out, fmt, **options)
-    return out.getvalue()
-
-
-# How the pixels are drawn, which says nothing about who took them.
-_DRAWING_INFO = ("transparency", "duration", "loop", "disposal")
-
-
-def _bare(image: Image.Image) -> Image.Image:
-    """The same pixels without EXIF, XMP, ICC profile, comments or text chunks."""
-    kept = {k: image.info[k] for k in _DRAWING_INFO if k in image.info}
-    image.info.clear()
-    image.info.update(kept)
-    return image
-
-
-def _mode_for(image: Image.Image, fmt: str) -> Image.Image:
-    if fmt == "JPEG" and image.mode not in ("L", "RGB", "CMYK"):
-        return image.convert("RGB")
-    if fmt == "PNG" and image.mode not in ("1", "L", "LA", "I", "I;16", "P", "RGB", "RGBA"):
-        return image.convert("RGBA")
-    if fmt == "WEBP" and image.mode not in ("RGB", "RGBA"):
-        return image.convert("RGBA")
-    return image.copy()
 
 
 # --- File names --------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import zlib
 import pytest
 from PIL import ExifTags, Image, PngImagePlugin
 
-from bot.tickets.evidence import clean_evidence, inspect_evidence, safe_filename
+from bot.tickets.evidence import EvidenceCleaner, inspect_evidence, safe_filename
 from bot.tickets.model import Reason
 from bot.tickets.settings import EvidenceSettings
 from tests.tickets.test_evidence_documents import pdf_with_metadata
@@ -204,7 +204,7 @@ def test_file_names_are_made_harmless(claimed: str, stored: str) -> None:
 
 
 async def test_cleaning_runs_off_the_event_loop() -> None:
-    result = await clean_evidence(jpeg_with_gps(), "a.jpg", SETTINGS)
+    result = await EvidenceCleaner(SETTINGS).clean(jpeg_with_gps(), "a.jpg")
     assert result.accepted
 
 

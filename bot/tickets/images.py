@@ -1,0 +1,145 @@
+"""Evidence images: decoded at the size inspectors need, re-encoded without metadata.
+
+An image is scaled down so that its shorter side is at most ``stored_short_side`` pixels: a
+camera's 40-megapixel photo becomes a few megapixels, while a long screenshot (a chat log, a
+payment record) keeps its width and so its text. JPEGs are decoded at 1/2, 1/4 or 1/8 of their
+size where that is still large enough, so their full-size pixels are never held at all.
+:func:`decoding_cost` says how much memory decoding will take, from the header alone, so that
+the caller can hold back large images while others are decoded.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import TYPE_CHECKING
+
+from bot.tickets.model import Reason
+from bot.tickets.settings import EvidenceSettings
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError, TypeError)
+_STORED_FORMATS = ("JPEG", "PNG", "GIF", "WEBP")  # what re-encoded images are kept as
+_ANIMATED_FORMATS = ("GIF", "WEBP")  # kept frame by frame, at their size
+BYTES_PER_PIXEL = 4  # the widest mode held (RGBA, CMYK)
+
+
+def reencode_image(
+    data: bytes, decoder: str, fmt: str, settings: EvidenceSettings
+) -> bytes | Reason:
+    # Pillow is imported with the first photo, not at start: most processes never receive one.
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data), formats=[decoder]) as image:
+            frames = _kept_frames(image, fmt)
+            _decode_smaller(image, settings)
+            if image.width * image.height * frames > settings.max_image_pixels:
+                return Reason.TOO_MANY_PIXELS
+            image.load()
+            if frames > 1:
+                return _animation(image, fmt)
+            return _still(image, fmt, settings)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        return Reason.TOO_MANY_PIXELS
+    except _DECODE_ERRORS:
+        return Reason.CORRUPT
+
+
+def decoding_cost(data: bytes, decoder: str, fmt: str, settings: EvidenceSettings) -> int:
+    """Bytes the decoded and the scaled pixels will take, read from the header alone; 0 for a
+    file whose header cannot be read (it is refused without decoding)."""
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data), formats=[decoder]) as image:
+            frames = _kept_frames(image, fmt)
+            _decode_smaller(image, settings)
+            width, height = stored_size(image.size, settings) if frames == 1 else image.size
+            return (image.width * image.height + width * height) * frames * BYTES_PER_PIXEL
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning, *_DECODE_ERRORS):
+        return 0
+
+
+def stored_size(size: tuple[int, int], settings: EvidenceSettings) -> tuple[int, int]:
+    """The size an image is kept at: its shorter side at most ``stored_short_side``."""
+    width, height = size
+    shorter = min(width, height)
+    if shorter <= settings.stored_short_side:
+        return size
+    scale = settings.stored_short_side / shorter
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def image_dimensions(data: bytes) -> tuple[int, int] | None:
+    """Width and height of a stored image, read from its header (no pixel is decoded)."""
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data), formats=_STORED_FORMATS) as image:
+            return image.size
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning, *_DECODE_ERRORS):
+        return None
+
+
+def _kept_frames(image: Image.Image, fmt: str) -> int:
+    return getattr(image, "n_frames", 1) if fmt in _ANIMATED_FORMATS else 1
+
+
+def _decode_smaller(image: Image.Image, settings: EvidenceSettings) -> None:
+    """Have a JPEG decoded at the smallest 1/2^n scale still at least its stored size."""
+    if image.format == "JPEG":
+        target = stored_size(image.size, settings)
+        if target != image.size:
+            image.draft(None, target)
+
+
+def _still(image: Image.Image, fmt: str, settings: EvidenceSettings) -> bytes:
+    from PIL import Image, ImageOps
+
+    target = stored_size(image.size, settings)
+    if target != image.size:
+        if image.mode in ("1", "P"):  # palettes only resize pixel by pixel
+            image = image.convert("RGBA")
+        image = image.resize(target, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    ImageOps.exif_transpose(image, in_place=True)  # the orientation, before EXIF is dropped
+    clean = _bare(_mode_for(image, fmt))
+    options: dict[str, object] = {}
+    if fmt in ("JPEG", "WEBP"):
+        options["quality"] = settings.jpeg_quality
+    out = io.BytesIO()
+    clean.save(out, fmt, **options)
+    return out.getvalue()
+
+
+def _animation(image: Image.Image, fmt: str) -> bytes:
+    from PIL import ImageSequence
+
+    copies = [_bare(frame.copy()) for frame in ImageSequence.Iterator(image)]
+    out = io.BytesIO()
+    copies[0].save(out, fmt, save_all=True, append_images=copies[1:], loop=0)
+    return out.getvalue()
+
+
+# How the pixels are drawn, which says nothing about who took them.
+_DRAWING_INFO = ("transparency", "duration", "loop", "disposal")
+
+
+def _bare(image: Image.Image) -> Image.Image:
+    """The same pixels without EXIF, XMP, ICC profile, comments or text chunks."""
+    kept = {k: image.info[k] for k in _DRAWING_INFO if k in image.info}
+    image.info.clear()
+    image.info.update(kept)
+    return image
+
+
+def _mode_for(image: Image.Image, fmt: str) -> Image.Image:
+    """The image in a mode ``fmt`` can store (itself if it already is: no copy)."""
+    if fmt == "JPEG" and image.mode not in ("L", "RGB", "CMYK"):
+        return image.convert("RGB")
+    if fmt == "PNG" and image.mode not in ("1", "L", "LA", "I", "I;16", "P", "RGB", "RGBA"):
+        return image.convert("RGBA")
+    if fmt == "WEBP" and image.mode not in ("RGB", "RGBA"):
+        return image.convert("RGBA")
+    return image
