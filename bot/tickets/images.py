@@ -56,8 +56,13 @@ def decoding_cost(data: bytes, decoder: str, fmt: str, settings: EvidenceSetting
         with Image.open(io.BytesIO(data), formats=[decoder]) as image:
             frames = _kept_frames(image, fmt)
             _decode_smaller(image, settings)
-            width, height = stored_size(image.size, settings) if frames == 1 else image.size
-            return (image.width * image.height + width * height) * frames * BYTES_PER_PIXEL
+            if frames > 1:
+                return image.width * image.height * frames * BYTES_PER_PIXEL
+            width, height = stored_size(image.size, settings)
+            # Resizing goes one direction at a time: an image scaled in one only lies between.
+            between = max(width * image.height, image.width * height) if width < image.width else 0
+            pixels = image.width * image.height + between + width * height
+            return pixels * BYTES_PER_PIXEL
     except (Image.DecompressionBombError, Image.DecompressionBombWarning, *_DECODE_ERRORS):
         return 0
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -11,6 +12,7 @@ import pytest
 from PIL import Image
 
 from bot.emulator import BotApiEmulator
+from bot.tickets.evidence import EvidenceCleaner, EvidenceResult
 from tests.integration.conftest import Harness
 from tests.integration.reporting import (
     Reporter,
@@ -120,3 +122,38 @@ async def test_the_reporter_is_told_what_was_removed_and_what_could_not_be(bot: 
     review = await reporter.press(":nocontact", contact)
     assert "3 个文件\n其中 2 个文件的地点、设备、作者等信息已删除。" in review["text"]
     assert "会原样交给核查人员:录音.ogg" in review["text"]
+
+
+async def test_a_parent_is_answered_while_every_reporter_waits_for_their_file(
+    bot: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As many files at once as the bot handles updates: cleaning them must not hold up a
+    question (it did when files took every slot while waiting their turn to be decoded)."""
+    reporters = [Reporter(bot, bot.parent()) for _ in range(bot.config.telegram.concurrent_updates)]
+    for reporter in reporters:
+        await at_evidence_step(reporter)
+    release, cleaning_started = asyncio.Event(), asyncio.Event()
+    clean = EvidenceCleaner.clean
+
+    async def held(cleaner: EvidenceCleaner, data: bytes, claimed_name: str) -> EvidenceResult:
+        cleaning_started.set()
+        await release.wait()
+        return await clean(cleaner, data, claimed_name)
+
+    monkeypatch.setattr(EvidenceCleaner, "clean", held)
+    colours = [(n, 9, 9) for n in range(100, 200, 12)]
+    files = [
+        asyncio.create_task(reporter.send_and_wait(bot.emu.send_photo(reporter.user, photo(c))))
+        for reporter, c in zip(reporters, colours, strict=False)
+    ]
+    try:
+        await asyncio.wait_for(cleaning_started.wait(), timeout=5)
+
+        [answer] = await bot.say(bot.parent(), "周末能上英语补习班吗")
+
+        assert "补习" in answer["text"] or "培训" in answer["text"]
+        assert not any(task.done() for task in files)  # the files are all still waiting
+    finally:
+        release.set()
+    replies = await asyncio.gather(*files)
+    assert all("已收到第 1 个文件" in reply["text"] for reply in replies)
