@@ -104,8 +104,8 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
     def __init__(self, max_concurrent_updates: int) -> None:
         super().__init__(max_concurrent_updates * QUEUED_PER_SLOT)
         self._slots = asyncio.BoundedSemaphore(max_concurrent_updates)
-        # Files take minutes of CPU between them when many arrive at once (evidence is cleaned
-        # one large image at a time): they get slots of their own, so questions never wait.
+        # Evidence files wait their turn to be cleaned (one large image at a time) holding a
+        # slot: they get slots of their own, half as many, so a question never waits for them.
         self._file_slots = asyncio.BoundedSemaphore(max(1, max_concurrent_updates // 2))
         self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._waiting: defaultdict[int, int] = defaultdict(int)
