@@ -3,9 +3,10 @@
 The claimed name and MIME type are only hints from the sender: the type is read from the bytes.
 Every image is decoded and re-encoded, so EXIF (GPS position, camera serial) and other metadata
 never reach the database; orientation is applied first so the picture still looks right.
-Documents lose their authors and properties (:mod:`bot.tickets.documents`), videos and
-recordings their place and device (:mod:`bot.tickets.recordings`). What cannot be cleaned
-completely is kept with ``cleaned=False``, and the reporter is told so.
+Documents lose their authors and properties, and the pictures in them their EXIF
+(:mod:`bot.tickets.documents`); videos and recordings lose their place and device
+(:mod:`bot.tickets.recordings`). What cannot be cleaned completely is kept with
+``cleaned=False``, and the reporter is told so.
 """
 
 from __future__ import annotations
@@ -24,8 +25,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from bot.store.base import StoredFile
-from bot.tickets.documents import clean_office, clean_pdf
-from bot.tickets.images import decoding_cost, reencode_image
+from bot.tickets.documents import (
+    OLE2,
+    ZIP,
+    clean_office,
+    clean_pdf,
+    embedded_images_cost,
+    package_refusal,
+)
+from bot.tickets.images import decoding_cost, image_format, reencode_image
 from bot.tickets.model import Cleaned, Reason
 from bot.tickets.recordings import check_ogg, clean_iso_media, clean_mp3, clean_wav
 from bot.tickets.settings import EvidenceSettings
@@ -57,6 +65,8 @@ PPTX = FileType(
     "application/vnd.openxmlformats-officedocument.presentationml.presentation", ".pptx"
 )
 TEXT = FileType("text/plain", ".txt")
+_OFFICE = (DOCX, XLSX, PPTX)
+_IMAGES = {"JPEG": JPEG, "PNG": PNG, "GIF": GIF, "WEBP": WEBP, "TIFF": TIFF}
 
 
 @dataclass(frozen=True)
@@ -127,6 +137,8 @@ def processing_cost(data: bytes, settings: EvidenceSettings) -> int:
     detected = detect_type(data) if len(data) <= settings.max_file_bytes else Reason.TOO_LARGE
     if isinstance(detected, Reason):
         return 0
+    if detected in _OFFICE:  # and its pictures, decoded one after the other
+        return len(data) * _WORKING_COPIES + embedded_images_cost(data, settings)
     if detected.decoder is None or detected.image_format is None:
         return len(data) * _WORKING_COPIES
     return len(data) + decoding_cost(data, detected.decoder, detected.image_format, settings)
@@ -192,6 +204,8 @@ def inspect_evidence(data: bytes, claimed_name: str, settings: EvidenceSettings)
 
 def clean_contents(data: bytes, kind: FileType, settings: EvidenceSettings) -> Cleaned | Reason:
     """The file without the metadata that can be removed, or why it is refused."""
+    if kind in _OFFICE:
+        return clean_office(data, settings)
     if kind.image_format is None:
         return _CLEANERS[kind](data)
     assert kind.decoder is not None
@@ -205,9 +219,6 @@ def _plain_text(data: bytes) -> Cleaned:
 
 _CLEANERS: dict[FileType, Callable[[bytes], Cleaned | Reason]] = {
     PDF: clean_pdf,
-    DOCX: clean_office,
-    XLSX: clean_office,
-    PPTX: clean_office,
     MP4: clean_iso_media,
     MOV: clean_iso_media,
     M4A: clean_iso_media,
@@ -249,7 +260,6 @@ _ARCHIVE_MAGIC = (
     b"\xfd7zXZ\x00",
     b"MSCF",  # Windows cabinet
 )
-_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old .doc/.xls, and .msi installers
 _VIDEO_BRANDS = {b"isom", b"iso2", b"mp41", b"mp42", b"avc1", b"M4V ", b"3gp4", b"3gp5", b"3g2a"}
 _HEIF_BRANDS = {b"heic", b"heix", b"mif1", b"msf1", b"avif"}
 
@@ -261,25 +271,17 @@ def detect_type(data: bytes) -> FileType | Reason:
         return Reason.EXECUTABLE
     if head.startswith(_ARCHIVE_MAGIC) or data[257:262] == b"ustar":
         return Reason.ARCHIVE
-    if head.startswith(b"PK\x03\x04"):
+    if head.startswith(ZIP):
         return _office_type(data)
     return _media_type(data) or _text_type(data) or Reason.UNSUPPORTED_TYPE
 
 
 def _media_type(data: bytes) -> FileType | Reason | None:
     head = data[:16]
-    if head.startswith(b"\xff\xd8\xff"):
-        return JPEG
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return PNG
-    if head.startswith((b"GIF87a", b"GIF89a")):
-        return GIF
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return WEBP
+    if (fmt := image_format(head)) is not None:
+        return _IMAGES[fmt]
     if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
         return WAV
-    if head.startswith((b"II*\x00", b"MM\x00*")):
-        return TIFF
     if head.startswith(b"%PDF-"):
         return _pdf_type(data)
     if head.startswith(b"OggS"):
@@ -290,7 +292,7 @@ def _media_type(data: bytes) -> FileType | Reason | None:
         return _iso_media_type(head[8:12])
     if head[4:8] in (b"moov", b"mdat", b"wide", b"free"):
         return MOV
-    if head.startswith(_OLE2):
+    if head.startswith(OLE2):  # old .doc/.xls, and .msi installers
         return Reason.UNSUPPORTED_TYPE
     return None
 
@@ -316,15 +318,9 @@ def _office_type(data: bytes) -> FileType | Reason:
             names = set(archive.namelist())
     except (zipfile.BadZipFile, ValueError, EOFError):
         return Reason.CORRUPT
-    lowered = {n.lower() for n in names}
-    if "classes.dex" in lowered or "androidmanifest.xml" in lowered:
-        return Reason.EXECUTABLE  # an Android app
-    if any(n.endswith(".class") for n in lowered):
-        return Reason.EXECUTABLE  # a Java archive
-    if "[Content_Types].xml" not in names:
-        return Reason.ARCHIVE
-    if any(n.endswith("vbaproject.bin") for n in lowered):
-        return Reason.MACROS
+    refused = package_refusal(names)
+    if refused is not None:
+        return refused
     for folder, kind in (("word/", DOCX), ("xl/", XLSX), ("ppt/", PPTX)):
         if any(n.startswith(folder) for n in names):
             return kind

@@ -24,6 +24,13 @@ from tests.integration.reporting import (
 )
 from tests.tickets.test_evidence import CAMERA, jpeg_with_gps, png_claiming
 from tests.tickets.test_evidence_documents import AUTHOR, docx_by_author, unpacked
+from tests.tickets.test_evidence_embedded import (
+    camera_jpeg,
+    docx_with_ole_object,
+    docx_with_photo,
+    pdf_with_image,
+    revealing,
+)
 from tests.tickets.test_evidence_recordings import MODEL, PLACE, opus, video
 
 
@@ -111,9 +118,12 @@ async def test_the_reporter_is_told_what_was_removed_and_what_could_not_be(bot: 
         emu.send_document(user, opus("ARTIST=王晓明"), "录音.ogg")
     )
 
-    assert "文档中的作者、单位、批注人等属性信息已删除" in document["text"]
+    assert (
+        "文档中的作者、单位、批注人等属性信息,以及其中图片的位置和设备信息已删除"
+        in (document["text"])
+    )
     assert "拍摄地点、设备型号等信息已删除" in clip["text"]
-    assert "无法自动删除,会原样交给核查人员" in tagged["text"]
+    assert "可能仍有作者、地点或设备等信息无法自动删除,会随文件交给核查人员" in tagged["text"]
     stored = dict(query(db_path(bot.config), "SELECT filename, data FROM draft_files"))
     assert AUTHOR.encode() not in unpacked(stored["收费单.docx"])
     assert PLACE not in stored["VID_0001.mp4"] and MODEL not in stored["VID_0001.mp4"]
@@ -121,7 +131,34 @@ async def test_the_reporter_is_told_what_was_removed_and_what_could_not_be(bot: 
     contact = await reporter.press(":evdone")
     review = await reporter.press(":nocontact", contact)
     assert "3 个文件\n其中 2 个文件的地点、设备、作者等信息已删除。" in review["text"]
-    assert "会原样交给核查人员:录音.ogg" in review["text"]
+    assert "会随文件交给核查人员:录音.ogg" in review["text"]
+
+
+async def test_photos_inside_documents_are_cleaned_and_what_is_not_is_named(bot: Harness) -> None:
+    reporter = Reporter(bot, bot.parent())
+    await at_evidence_step(reporter)
+    emu, user = bot.emu, reporter.user
+    scan = pdf_with_image(b"\x00\x00\x00\x0cjP  \r\n\x87\n", b"/JPXDecode")  # JPEG 2000
+
+    document = await reporter.send_and_wait(
+        emu.send_document(user, docx_with_photo(camera_jpeg()), "现场照片.docx")
+    )
+    kept = await reporter.send_and_wait(emu.send_document(user, scan, "扫描件.pdf"))
+    refused = await reporter.send_and_wait(
+        emu.send_document(user, docx_with_ole_object(), "带附件.docx")
+    )
+
+    assert "以及其中图片的位置和设备信息已删除" in document["text"]
+    assert "可能仍有作者、地点或设备等信息无法自动删除" in kept["text"]
+    assert "附带或嵌入了其他文件" in refused["text"] and "已收到" not in refused["text"]
+    stored = dict(query(db_path(bot.config), "SELECT filename, data FROM draft_files"))
+    assert set(stored) == {"现场照片.docx", "扫描件.pdf"}
+    assert revealing(unpacked(stored["现场照片.docx"])) == []  # GPS, camera, XMP ...
+
+    contact = await reporter.press(":evdone")
+    review = await reporter.press(":nocontact", contact)
+    assert "2 个文件\n其中 1 个文件的地点、设备、作者等信息已删除。" in review["text"]
+    assert "会随文件交给核查人员:扫描件.pdf" in review["text"]
 
 
 async def test_a_parent_is_answered_while_every_reporter_waits_for_their_file(
