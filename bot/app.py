@@ -117,6 +117,9 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
     def __init__(self, max_concurrent_updates: int) -> None:
         super().__init__(max_concurrent_updates * QUEUED_PER_SLOT)
         self._slots = asyncio.BoundedSemaphore(max_concurrent_updates)
+        # Evidence files wait their turn to be cleaned (one large image at a time) holding a
+        # slot: they get slots of their own, half as many, so a question never waits for them.
+        self._file_slots = asyncio.BoundedSemaphore(max(1, max_concurrent_updates // 2))
         self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._waiting: defaultdict[int, int] = defaultdict(int)
         self.shared_turn: Callable[[int], AbstractAsyncContextManager[None]] = _no_turn
@@ -125,7 +128,8 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         key = _chat_key(update)
         self._waiting[key] += 1
         try:
-            async with self._locks[key], self.shared_turn(key), self._slots:
+            slots = self._file_slots if _carries_file(update) else self._slots
+            async with self._locks[key], self.shared_turn(key), slots:
                 await coroutine
         finally:
             self._waiting[key] -= 1
@@ -160,6 +164,14 @@ class DurableApplication(Application):  # type: ignore[type-arg]
 
 def _no_turn(chat_key: int) -> AbstractAsyncContextManager[None]:
     return contextlib.nullcontext()
+
+
+_FILE_FIELDS = ("photo", "document", "video", "audio", "voice", "video_note", "animation")
+
+
+def _carries_file(update: object) -> bool:
+    message = getattr(update, "effective_message", None)
+    return any(getattr(message, field, None) for field in _FILE_FIELDS)
 
 
 def _chat_key(update: object) -> int:

@@ -131,6 +131,12 @@ def build_parser() -> argparse.ArgumentParser:
         " (one instance; a fresh file next to it); default: storage.url",
     )
     e2e.set_defaults(handler=cmd_bench_e2e)
+    evidence = bench_commands.add_parser(
+        "evidence", help="reporters sending large images at once, a parent asking meanwhile"
+    )
+    evidence.add_argument("--reporters", type=_at_least_one, default=8, help="files sent at once")
+    evidence.add_argument("--megapixels", type=float, default=39.7, help="size of each image")
+    evidence.set_defaults(handler=cmd_bench_evidence)
     tickets = bench_commands.add_parser("tickets", help="durable tip-off submissions per second")
     tickets.add_argument("--count", type=int, default=5000, help="submissions per run")
     tickets.add_argument("--concurrency", type=int, default=8, help="submissions at once")
@@ -544,6 +550,13 @@ def _positive(value: str) -> float:
     if number <= 0:
         raise argparse.ArgumentTypeError(f"a number above 0, not {value!r}")
     return number
+
+
+def cmd_bench_evidence(args: argparse.Namespace, config: Config) -> int:
+    from bot.bench.evidence import bench_evidence
+
+    bench_evidence(config, reporters=args.reporters, megapixels=args.megapixels)
+    return 0
 
 
 def _at_least_one(value: str) -> int:

@@ -1,22 +1,24 @@
 """Evidence files sent in Telegram: size checked before downloading, then cleaned.
 
 Telegram refuses to hand bots files over 20 MB, so the size it reports is checked first and the
-reporter is told at once. Whatever arrives goes through :func:`bot.tickets.clean_evidence`: the
+reporter is told at once. Whatever arrives goes through :class:`bot.tickets.EvidenceCleaner`: the
 type is read from the bytes, images are re-encoded without EXIF/GPS, executables are refused.
 """
 
 from __future__ import annotations
 
+import html
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from telegram import Message
+from telegram import Message, Update
 from telegram.error import BadRequest, TelegramError
 
-from bot.store.base import StoredFile
-from bot.tickets import clean_evidence
+from bot.store.base import FileInfo, StoredFile
 from bot.tickets.model import Reason
 from bot.tickets.settings import EvidenceSettings
+from handlers.common import t
 from handlers.context import HotlineContext
 from handlers.refusals import download_limit
 
@@ -70,5 +72,39 @@ async def fetch_evidence(
     except TelegramError as exc:
         log.warning("evidence download failed: %s", type(exc).__name__)
         return None
-    result = await clean_evidence(data, incoming.name, settings)
+    result = await context.services.tickets.evidence.clean(data, incoming.name)
     return result.file if result.file is not None else result.reason or Reason.CORRUPT
+
+
+# --- What the reporter is told about cleaning ----------------------------------------------------
+
+_DOCUMENT_TYPES = ("application/pdf", "application/vnd.openxmlformats-officedocument.")
+
+
+def cleaning_note(update: Update, context: HotlineContext, file: StoredFile) -> str | None:
+    """What was removed from a file just received, or that nothing could be; None for a file
+    with nothing hidden in it (plain text)."""
+    if not file.cleaned:
+        return t(update, context, "report.evidence.not_cleaned")
+    if file.mime.startswith("image/"):
+        return t(update, context, "report.evidence.cleaned")
+    if file.mime.startswith(_DOCUMENT_TYPES):
+        return t(update, context, "report.evidence.cleaned_document")
+    if file.mime.startswith(("video/", "audio/")):
+        return t(update, context, "report.evidence.cleaned_recording")
+    return None
+
+
+def cleaning_summary(
+    update: Update, context: HotlineContext, files: Sequence[FileInfo]
+) -> list[str]:
+    """For the review before confirming: how many files were cleaned, and by name the files
+    that keep their metadata."""
+    lines = []
+    cleaned = [f for f in files if f.cleaned and f.mime != "text/plain"]
+    if cleaned:
+        lines.append(t(update, context, "report.review.cleaned", count=len(cleaned)))
+    kept = [html.escape(f.filename) for f in files if not f.cleaned]
+    if kept:
+        lines.append(t(update, context, "report.review.not_cleaned", files="、".join(kept)))
+    return lines

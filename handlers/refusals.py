@@ -20,6 +20,8 @@ FILE_REASONS = frozenset(
         Reason.EXECUTABLE,
         Reason.ARCHIVE,
         Reason.MACROS,
+        Reason.EMBEDDED_FILES,
+        Reason.ENCRYPTED,
         Reason.UNSUPPORTED_TYPE,
         Reason.TOO_MANY_PIXELS,
         Reason.CORRUPT,

@@ -38,7 +38,7 @@ from bot.tickets.outbox import utc_now
 from handlers import report_registry
 from handlers.common import answer_press, language_of, send_html, t
 from handlers.context import HotlineContext
-from handlers.evidence import fetch_evidence, incoming_file
+from handlers.evidence import cleaning_note, cleaning_summary, fetch_evidence, incoming_file
 from handlers.refusals import BYTES_PER_MB, download_limit, refusal
 
 log = logging.getLogger(__name__)
@@ -238,8 +238,9 @@ async def store_evidence(
     if isinstance(added, Refused):
         return refusal(update, context, added), draft
     lines = [t(update, context, "report.evidence.received", count=len(added.evidence))]
-    if fetched.cleaned:
-        lines.append(t(update, context, "report.evidence.cleaned"))
+    note = cleaning_note(update, context, fetched)
+    if note is not None:
+        lines.append(note)
     if message.caption:
         lines.append(t(update, context, "report.evidence.caption_ignored"))
     return "\n".join(lines), added
@@ -359,13 +360,18 @@ def shown_answer(update: Update, context: HotlineContext, draft: ReportDraft, st
         choice = form.category(answer) if step == Step.CATEGORY else form.district(answer)
         return html.escape(choice.label(language) if choice else answer)
     if step == Step.EVIDENCE:
-        count = len(draft.evidence)
-        if not count:
-            return t(update, context, "report.review.no_files")
-        return t(update, context, "report.review.files", count=count)
+        return evidence_answer(update, context, draft)
     if step == Step.CONTACT and not answer:
         return t(update, context, "report.review.no_contact")
     return html.escape(answer)
+
+
+def evidence_answer(update: Update, context: HotlineContext, draft: ReportDraft) -> str:
+    """How many files, what was removed from them, and which keep their metadata."""
+    if not draft.evidence:
+        return t(update, context, "report.review.no_files")
+    count = t(update, context, "report.review.files", count=len(draft.evidence))
+    return "\n".join([count, *cleaning_summary(update, context, draft.evidence)])
 
 
 def _resume_markup(

@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.constants import ChatType, ParseMode
+from telegram.constants import ChatType, FileSizeLimit, ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.i18n import Language, text
 from bot.inspection.model import Denial, Denied, EvidenceFile, Transferred
 from bot.inspection.parsing import parse_ticket_number
+from bot.tickets.images import image_dimensions
 from handlers.common import answer_press, applied_once, language_of, reply_html, send_html
 from handlers.context import HotlineContext
 from handlers.staff_views import (
@@ -34,8 +35,12 @@ from handlers.staff_views import (
 )
 
 log = logging.getLogger(__name__)
-# Telegram takes photos up to 10 MB; larger images go as documents.
-MAX_PHOTO_BYTES = 10 * 1024 * 1024
+# What sendPhoto takes: up to 10 MB, width + height up to 10000, the longer side at most 20
+# times the shorter. Anything else (long screenshots, large scans) goes as a document.
+MAX_PHOTO_BYTES = FileSizeLimit.PHOTOSIZE_UPLOAD
+MAX_PHOTO_SIDES = 10_000
+MAX_PHOTO_RATIO = 20
+PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
 
 
 @dataclass(frozen=True)
@@ -154,8 +159,12 @@ async def details_privately(context: HotlineContext, request: Request, number: s
     private = Request(request.user_id, request.user_id, True, request.language, None, ())
     try:
         shown = await send_details(context, private, number, request.user_id)
-    except (Forbidden, BadRequest):  # they never started the bot
+    except Forbidden:  # they never started the bot (or blocked it)
         return "inspector.start_private"
+    except BadRequest as exc:
+        if "chat not found" in str(exc).lower():  # what Telegram says to some who never did
+            return "inspector.start_private"
+        raise
     return "inspector.details_sent" if shown and not request.private else None
 
 
@@ -173,21 +182,51 @@ async def send_details(
     files = await views.evidence(request.user_id, number)
     if not isinstance(files, Denied):
         for file in files:
-            await send_evidence(context, chat_id, file)
+            await send_evidence(context, request.language, chat_id, file)
     return True
 
 
-async def send_evidence(context: HotlineContext, chat_id: int, file: EvidenceFile) -> None:
+async def send_evidence(
+    context: HotlineContext, language: Language, chat_id: int, file: EvidenceFile
+) -> None:
+    """One file: as a photo where Telegram shows it as one, else (or if the photo is refused
+    anyway) as a document; if that fails too, a note naming the file, so the next one still
+    goes. Forbidden (the chat is closed to the bot) is not about the file and is raised."""
     caption = f"{html.escape(file.ticket_number)} · {html.escape(file.info.filename)}"
-    name = file.info.filename
-    if file.info.mime.startswith("image/") and file.info.size <= MAX_PHOTO_BYTES:
-        await context.bot.send_photo(
-            chat_id, photo=file.data, filename=name, caption=caption, parse_mode=ParseMode.HTML
+    name, bot = file.info.filename, context.bot
+    try:
+        if fits_as_photo(file):
+            try:
+                await bot.send_photo(
+                    chat_id, file.data, filename=name, caption=caption, parse_mode=ParseMode.HTML
+                )
+                return
+            except BadRequest as exc:
+                log.info("ticket %s: a photo went as a document (%s)", file.ticket_number, exc)
+        await bot.send_document(
+            chat_id, file.data, filename=name, caption=caption, parse_mode=ParseMode.HTML
         )
-    else:
-        await context.bot.send_document(
-            chat_id, document=file.data, filename=name, caption=caption, parse_mode=ParseMode.HTML
-        )
+    except Forbidden:
+        raise
+    except TelegramError as exc:
+        log.warning("ticket %s: a file was not sent (%s)", file.ticket_number, type(exc).__name__)
+        await send_html(context, chat_id, not_sent_text(language, file))
+
+
+def not_sent_text(language: Language, file: EvidenceFile) -> str:
+    number, filename = html.escape(file.ticket_number), html.escape(file.info.filename)
+    return text(language, "inspector.evidence_not_sent", ticket_number=number, filename=filename)
+
+
+def fits_as_photo(file: EvidenceFile) -> bool:
+    """Whether sendPhoto takes the file, judged from its size and its image header."""
+    if file.info.mime not in PHOTO_TYPES or file.info.size > MAX_PHOTO_BYTES:
+        return False
+    dimensions = image_dimensions(file.data)
+    if dimensions is None:
+        return False
+    short, long = sorted(dimensions)
+    return short + long <= MAX_PHOTO_SIDES and long <= MAX_PHOTO_RATIO * short
 
 
 async def after_transfer(context: HotlineContext, number: str) -> None:

@@ -34,7 +34,7 @@ from handlers.common import (
     t,
 )
 from handlers.context import HotlineContext
-from handlers.evidence import fetch_evidence, incoming_file
+from handlers.evidence import cleaning_note, fetch_evidence, incoming_file
 from handlers.refusals import BYTES_PER_MB, download_limit, refusal
 from handlers.report_form import DONE_WORDS, chat_id_of, from_private_chat, reporter_key
 from handlers.verdicts import status_lines, status_rows
@@ -188,7 +188,9 @@ async def add_evidence(
     if not saved.added:
         return refusal(update, context, Reason.DUPLICATE_FILE)
     number = html.escape(saved.ticket_number)
-    return t(update, context, "status.evidence_added", ticket_number=number)
+    added = t(update, context, "status.evidence_added", ticket_number=number)
+    note = cleaning_note(update, context, fetched)
+    return added if note is None else f"{added}\n{note}"
 
 
 async def _refused(

@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.emulator.api import ApiContext, Handler, api_method
 from bot.emulator.html_check import utf16_len
-from bot.emulator.media import MAX_DOWNLOAD_BYTES
+from bot.emulator.media import MAX_DOWNLOAD_BYTES, photo_refusal
 from bot.emulator.message_content import (
     CALLBACK_ANSWER_LIMIT,
     CAPTION,
@@ -269,6 +269,15 @@ def _media_object(ctx: ApiContext, p: Params, kind: str, file: UploadedFile | st
     return media
 
 
+def _check_upload(kind: str, file: UploadedFile | str) -> None:
+    """Refuse, as Telegram does, an uploaded photo it would not take as one."""
+    refused = (
+        photo_refusal(file.data) if isinstance(file, UploadedFile) and kind == "photo" else None
+    )
+    if refused is not None:
+        raise bad_request(refused)
+
+
 def _send_media(ctx: ApiContext, p: Params, kind: str) -> JsonDict:
     chat_id = p.chat_id()
     markup = check_reply_markup(p)
@@ -276,6 +285,7 @@ def _send_media(ctx: ApiContext, p: Params, kind: str) -> JsonDict:
     if kind != "sticker":
         caption = format_text(p, CAPTION, strict_html=ctx.strict_html)
     file = input_file(p, kind)
+    _check_upload(kind, file)
     record = _sendable_chat(ctx, chat_id)
     content: JsonDict = {kind: _media_object(ctx, p, kind, file)}
     caption.put_into(content, "caption", "caption_entities")
@@ -313,7 +323,9 @@ async def send_media_group(ctx: ApiContext, p: Params) -> list[JsonDict]:
             CAPTION,
             strict_html=ctx.strict_html,
         )
-        planned.append((str(kind), resolve_input_file(p, item.get("media")), caption))
+        file = resolve_input_file(p, item.get("media"))
+        _check_upload(str(kind), file)
+        planned.append((str(kind), file, caption))
     record = _sendable_chat(ctx, chat_id)
     group_id = str(13_000_000_000_000_000 + record.last_message_id + 1)
     messages = []

@@ -10,6 +10,11 @@ from typing import Any
 
 # Bot API download limit: getFile refuses larger files.
 MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
+# What sendPhoto takes (Bot API docs): at most 10 MB, width + height at most 10000, and the
+# longer side at most 20 times the shorter. Anything else must go as a document.
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
+MAX_PHOTO_SIDES = 10_000
+MAX_PHOTO_RATIO = 20
 _THUMBNAIL_SIDE = 90
 
 # Real file ids start with a type-specific prefix; mimicking it keeps logs familiar.
@@ -72,8 +77,20 @@ class FileStore:
         return self._by_path.get(file_path)
 
 
+def photo_refusal(data: bytes) -> str | None:
+    """Why Telegram's sendPhoto refuses these bytes (its error text), or None."""
+    if len(data) > MAX_PHOTO_BYTES:
+        return "PHOTO_SAVE_FILE_INVALID"
+    width, height = image_size(data)
+    if width + height > MAX_PHOTO_SIDES or max(width, height) > MAX_PHOTO_RATIO * min(
+        width, height
+    ):
+        return "PHOTO_INVALID_DIMENSIONS"
+    return None
+
+
 def image_size(data: bytes) -> tuple[int, int]:
-    """Width and height of a PNG, JPEG or GIF image; (1, 1) when the format is unknown."""
+    """Width and height of a PNG, JPEG, GIF or WebP image; (1, 1) when the format is unknown."""
     if data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) >= 24:
         width, height = struct.unpack(">II", data[16:24])
         return int(width), int(height)
@@ -82,7 +99,24 @@ def image_size(data: bytes) -> tuple[int, int]:
         return int(width), int(height)
     if data.startswith(b"\xff\xd8"):
         return _jpeg_size(data) or (1, 1)
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return _webp_size(data) or (1, 1)
     return (1, 1)
+
+
+def _webp_size(data: bytes) -> tuple[int, int] | None:
+    chunk = data[12:16]
+    if chunk == b"VP8X" and len(data) >= 30:  # extended: 24-bit sizes minus one
+        width = int.from_bytes(data[24:27], "little") + 1
+        height = int.from_bytes(data[27:30], "little") + 1
+        return width, height
+    if chunk == b"VP8L" and len(data) >= 25:  # lossless: 14-bit sizes minus one
+        bits = int.from_bytes(data[21:25], "little")
+        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+    if chunk == b"VP8 " and len(data) >= 30:  # lossy: 14-bit sizes after the key frame code
+        width, height = struct.unpack("<HH", data[26:30])
+        return width & 0x3FFF, height & 0x3FFF
+    return None
 
 
 def _jpeg_size(data: bytes) -> tuple[int, int] | None:

@@ -123,7 +123,7 @@ class StoredFile:
     filename: str
     mime: str
     sha256: str
-    cleaned: bool  # True when re-encoded so metadata (EXIF, GPS) is gone
+    cleaned: bool  # True when no metadata we know of is left (EXIF, GPS, authors ...)
     data: bytes
 
     @property

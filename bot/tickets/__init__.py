@@ -4,7 +4,7 @@ Plain async services over :mod:`bot.store`; none of them knows about Telegram.
 """
 
 from bot.tickets.drafts import ReportDrafts
-from bot.tickets.evidence import EvidenceResult, clean_evidence, inspect_evidence
+from bot.tickets.evidence import EvidenceCleaner, EvidenceResult, inspect_evidence
 from bot.tickets.followup import ReporterDesk
 from bot.tickets.intake import Intake
 from bot.tickets.lifecycle import Lifecycle, QuestionAsked, StatusChanged
@@ -30,6 +30,7 @@ from bot.tickets.services import TicketServices, build_ticket_services
 from bot.tickets.settings import TicketSettings
 
 __all__ = [
+    "EvidenceCleaner",
     "EvidenceResult",
     "FollowupSaved",
     "Intake",
@@ -54,6 +55,5 @@ __all__ = [
     "TicketView",
     "Undeliverable",
     "build_ticket_services",
-    "clean_evidence",
     "inspect_evidence",
 ]

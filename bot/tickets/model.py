@@ -135,6 +135,8 @@ class Reason(StrEnum):
     EXECUTABLE = "executable"
     ARCHIVE = "archive"
     MACROS = "macros"
+    EMBEDDED_FILES = "embedded_files"
+    ENCRYPTED = "encrypted"
     UNSUPPORTED_TYPE = "unsupported_type"
     TOO_MANY_PIXELS = "too_many_pixels"
     CORRUPT = "corrupt"
@@ -153,6 +155,14 @@ class Reason(StrEnum):
     VERDICT_GIVEN = "verdict_given"  # answered already
     VERDICT_CLOSED = "verdict_closed"  # its days are up, or the ticket is being handled again
     COMMENT_CLOSED = "comment_closed"  # a comment was given already, or its time is up
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    """An evidence file's bytes after cleaning."""
+
+    data: bytes
+    complete: bool  # False: metadata may remain that could not be removed (the reporter is told)
 
 
 @dataclass(frozen=True)

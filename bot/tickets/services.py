@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from bot.privacy import PrivacyKeys, Sealer, reporter_key
 from bot.store.base import Store
 from bot.tickets.drafts import ReportDrafts
+from bot.tickets.evidence import EvidenceCleaner
 from bot.tickets.followup import ReporterDesk
 from bot.tickets.intake import Intake, NewTicketHook, PlaceTicket
 from bot.tickets.lifecycle import Lifecycle
@@ -25,6 +26,7 @@ class TicketServices:
     reporters: ReporterDesk
     lifecycle: Lifecycle
     outbox: Outbox
+    evidence: EvidenceCleaner
 
     def reporter_key(self, telegram_user_id: int) -> str:
         return reporter_key(self.keys.pepper, telegram_user_id)
@@ -67,4 +69,5 @@ def build_ticket_services(
         reporters=ReporterDesk(store, settings, keys),
         lifecycle=Lifecycle(store, settings, keys, followup),
         outbox=Outbox(store, sealer, settings.outbox),
+        evidence=EvidenceCleaner(settings.evidence),
     )

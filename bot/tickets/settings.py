@@ -66,6 +66,11 @@ class EvidenceSettings:
     max_file_bytes: int = 20 * 1024 * 1024
     # Larger images are refused before decoding (decompression bombs).
     max_image_pixels: int = 40_000_000
+    # Images are kept with their shorter side at most this long (long screenshots keep their
+    # width, so their text stays readable).
+    stored_short_side: int = 2560
+    # Memory that cleaning evidence may take at once, across all reporters; the rest wait.
+    processing_memory_mb: int = 256
     jpeg_quality: int = 88
     max_filename_chars: int = 80
 
@@ -74,6 +79,10 @@ class EvidenceSettings:
             raise ValueError("max_file_bytes must be at least 1024")
         if self.max_image_pixels < 10_000:
             raise ValueError("max_image_pixels must be at least 10000")
+        if self.stored_short_side < 480:
+            raise ValueError("stored_short_side must be at least 480")
+        if self.processing_memory_mb < 16:
+            raise ValueError("processing_memory_mb must be at least 16")
         if not 30 <= self.jpeg_quality <= 95:
             raise ValueError("jpeg_quality must be between 30 and 95")
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from PIL import Image
 from telegram import Bot, InputMediaPhoto
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from bot.emulator import BotApiEmulator
+from bot.emulator.media import image_size, photo_refusal
 from tests.emulator.conftest import png
 
 
@@ -95,3 +99,43 @@ async def test_other_user_media_arrive_as_telegram_sends_them(
     assert contact and contact.contact and contact.contact.first_name == "李四"
     assert voice and voice.voice and voice.voice.mime_type == "audio/ogg"
     assert video and video.video and video.caption == "视频"
+
+
+@pytest.mark.parametrize(
+    ("width", "height"),
+    [(1080, 24000), (6000, 4500), (400, 8100)],  # a long screenshot; too big; ratio over 20
+)
+async def test_photos_telegram_cannot_show_are_refused_as_photos(
+    emu: BotApiEmulator, bot: Bot, width: int, height: int
+) -> None:
+    user = emu.user()
+    image = png(width, height)
+    with pytest.raises(BadRequest, match="Photo_invalid_dimensions"):
+        await bot.send_photo(user.id, image)
+    with pytest.raises(BadRequest, match="Photo_invalid_dimensions"):
+        await bot.send_media_group(user.id, [InputMediaPhoto(png(20, 20)), InputMediaPhoto(image)])
+    assert emu.messages(user.id) == []  # nothing of the album was sent either
+    sent = await bot.send_document(user.id, image, filename="长截图.png")
+    assert sent.document is not None and sent.document.file_size == len(image)
+
+
+async def test_photos_over_10_mb_are_refused_and_the_limits_are_inclusive(
+    emu: BotApiEmulator, bot: Bot
+) -> None:
+    user = emu.user()
+    with pytest.raises(BadRequest, match="Photo_save_file_invalid"):
+        await bot.send_photo(user.id, png(100, 100) + bytes(10 * 1024 * 1024))
+    for width, height in ((5000, 5000), (200, 4000)):  # sum 10000; ratio exactly 20
+        sent = await bot.send_photo(user.id, png(width, height))
+        assert (sent.photo[-1].width, sent.photo[-1].height) == (width, height)
+
+
+def test_webp_sizes_are_read_from_the_header() -> None:
+    for lossless in (False, True):
+        out = io.BytesIO()
+        Image.new("RGB", (1200, 30), (9, 9, 9)).save(out, "WEBP", lossless=lossless)
+        assert image_size(out.getvalue()) == (1200, 30)
+    out = io.BytesIO()
+    Image.new("RGBA", (640, 16000), (9, 9, 9, 0)).save(out, "WEBP")  # extended header (alpha)
+    assert image_size(out.getvalue()) == (640, 16000)
+    assert photo_refusal(out.getvalue()) == "PHOTO_INVALID_DIMENSIONS"

@@ -9,9 +9,10 @@ import zlib
 import pytest
 from PIL import ExifTags, Image, PngImagePlugin
 
-from bot.tickets.evidence import clean_evidence, inspect_evidence, safe_filename
+from bot.tickets.evidence import EvidenceCleaner, inspect_evidence, safe_filename
 from bot.tickets.model import Reason
 from bot.tickets.settings import EvidenceSettings
+from tests.tickets.test_evidence_documents import pdf_with_metadata
 
 SETTINGS = EvidenceSettings()
 CAMERA = "HotlineTestCam Model X-1000"
@@ -133,15 +134,10 @@ def test_a_decompression_bomb_is_refused_before_decoding() -> None:
     )
 
 
-def test_documents_are_kept_as_sent() -> None:
-    pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer\n%%EOF\n"
-    result = inspect_evidence(pdf, "合同.pdf", SETTINGS)
-    assert result.file is not None
-    assert (result.file.mime, result.file.filename, result.file.cleaned) == (
-        "application/pdf",
-        "合同.pdf",
-        False,
-    )
+def test_documents_keep_their_names_and_types() -> None:
+    pdf = inspect_evidence(pdf_with_metadata(), "合同.pdf", SETTINGS)
+    assert pdf.file is not None
+    assert (pdf.file.mime, pdf.file.filename) == ("application/pdf", "合同.pdf")
     docx = zip_of("[Content_Types].xml", "word/document.xml", "docProps/core.xml")
     result = inspect_evidence(docx, "收费单.docx", SETTINGS)
     assert result.file is not None and result.file.filename == "收费单.docx"
@@ -152,7 +148,6 @@ def test_documents_are_kept_as_sent() -> None:
 @pytest.mark.parametrize(
     ("data", "reason"),
     [
-        (b"%PDF-1.4\n<< /OpenAction << /S /JavaScript /JS (app.alert(1)) >> >>\n%%EOF", "macros"),
         (zip_of("[Content_Types].xml", "word/document.xml", "word/vbaProject.bin"), "macros"),
         (zip_of("notes.txt", "photo.jpg"), "archive"),
         (zip_of("AndroidManifest.xml", "classes.dex"), "executable"),
@@ -170,7 +165,7 @@ def test_risky_or_unknown_files_are_refused(data: bytes, reason: str) -> None:
     assert result.reason == Reason(reason) and result.file is None
 
 
-def test_videos_and_voice_are_accepted_but_not_cleaned() -> None:
+def test_videos_and_voice_that_cannot_be_walked_are_accepted_but_not_called_clean() -> None:
     mp4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + os.urandom(256)
     result = inspect_evidence(mp4, "VID_2026.MP4", SETTINGS)
     assert result.file is not None
@@ -209,7 +204,7 @@ def test_file_names_are_made_harmless(claimed: str, stored: str) -> None:
 
 
 async def test_cleaning_runs_off_the_event_loop() -> None:
-    result = await clean_evidence(jpeg_with_gps(), "a.jpg", SETTINGS)
+    result = await EvidenceCleaner(SETTINGS).clean(jpeg_with_gps(), "a.jpg")
     assert result.accepted
 
 
