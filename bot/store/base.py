@@ -490,6 +490,9 @@ class DeliveryTables(Protocol):
         ...
 
     async def finish_update(self, update_id: int, status: str, now: datetime) -> None: ...
+    async def finish_updates(
+        self, update_ids: Sequence[int], status: str, now: datetime
+    ) -> None: ...
     async def take_unfinished_updates(
         self, taken_before: datetime, now: datetime, limit: int
     ) -> list[InboxRecord]:
@@ -547,6 +550,13 @@ class ChatStateTables(Protocol):
     ) -> None: ...
     async def delete_chat_state(self, person_key: str, name: str) -> None: ...
     async def purge_chat_state(self, now: datetime) -> int: ...
+
+    async def set_chat_states(
+        self, values: Sequence[tuple[str, str, str, datetime, datetime | None]]
+    ) -> None:
+        """Several (person, name, value, now, expires at) in one statement; each (person,
+        name) at most once."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -400,6 +400,14 @@ class SqlTransaction(StaffStatements):
             (status, to_db_time(now), update_id),
         )
 
+    async def finish_updates(self, update_ids: Sequence[int], status: str, now: datetime) -> None:
+        if update_ids:
+            self._write(
+                "UPDATE inbox SET status = ?, payload = '', finished_at = ?"
+                f" WHERE update_id IN ({_marks(update_ids)})",
+                (status, to_db_time(now), *update_ids),
+            )
+
     async def take_unfinished_updates(
         self, taken_before: datetime, now: datetime, limit: int
     ) -> list[InboxRecord]:
@@ -657,6 +665,23 @@ class SqlTransaction(StaffStatements):
             " value = excluded.value, updated_at = excluded.updated_at,"
             " expires_at = excluded.expires_at",
             (person_key, name, value, to_db_time(now), _db_time_or_none(expires_at)),
+        )
+
+    async def set_chat_states(
+        self, values: Sequence[tuple[str, str, str, datetime, datetime | None]]
+    ) -> None:
+        if not values:
+            return
+        self._write(
+            "INSERT INTO chat_state (person_key, name, value, updated_at, expires_at) VALUES "
+            + ", ".join(["(?, ?, ?, ?, ?)"] * len(values))
+            + " ON CONFLICT (person_key, name) DO UPDATE SET value = excluded.value,"
+            " updated_at = excluded.updated_at, expires_at = excluded.expires_at",
+            [
+                v
+                for person, name, value, now, expires in values
+                for v in (person, name, value, to_db_time(now), _db_time_or_none(expires))
+            ],
         )
 
     async def delete_chat_state(self, person_key: str, name: str) -> None:

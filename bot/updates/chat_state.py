@@ -14,7 +14,7 @@ database holds: the rows it has read or written are remembered here and not read
 from __future__ import annotations
 
 from collections import OrderedDict, defaultdict
-from collections.abc import MutableMapping
+from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -128,11 +128,17 @@ class ChatState:
     def has_deferred(self, update_id: int) -> bool:
         return update_id in self._deferred
 
-    async def write_deferred_in(self, tx: Transaction, update_id: int) -> None:
-        """Write what ``update_id`` deferred; kept until :meth:`deferred_written` (the unit of
-        work may yet fail)."""
-        for change in self._deferred.get(update_id, ()):
-            await change.write_in(tx)
+    async def write_deferred_in(self, tx: Transaction, update_ids: Sequence[int]) -> None:
+        """Write what the updates ``update_ids`` deferred, in one statement (a later change of
+        the same value wins); kept until :meth:`deferred_written` (the unit of work may yet
+        fail)."""
+        latest: dict[tuple[str, str], _Change] = {}
+        for update_id in update_ids:
+            for change in self._deferred.get(update_id, ()):
+                latest[(change.person, change.name)] = change
+        await tx.set_chat_states(
+            [(c.person, c.name, c.value, c.now, c.expires_at) for c in latest.values()]
+        )
 
     def deferred_written(self, update_ids: list[int]) -> None:
         for update_id in update_ids:

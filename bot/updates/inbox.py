@@ -202,10 +202,9 @@ class Inbox:
     async def _mark_done_in(
         self, tx: Transaction, finished: Sequence[tuple[int, bool]], now: datetime
     ) -> None:
-        for update_id, recorded in finished:
-            if recorded:
-                await tx.finish_update(update_id, "done", now)
-            await self.chat_state.write_deferred_in(tx, update_id)
+        done = [update_id for update_id, recorded in finished if recorded]
+        await tx.finish_updates(done, "done", now)
+        await self.chat_state.write_deferred_in(tx, [update_id for update_id, _ in finished])
 
     # --- replay ---
 
