@@ -34,10 +34,11 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from bot.background import Background
 from bot.config import Config
 from bot.front_door import replay_left_behind, replay_unfinished
 from bot.i18n import LANGUAGES, text
-from bot.services import Services
+from bot.services import BotData, open_services
 from bot.store import StoreError
 from handlers import (
     delivery,
@@ -151,7 +152,7 @@ class DurableApplication(Application):  # type: ignore[type-arg]
     async def process_update(self, update: object) -> None:
         started = time.monotonic()
         await super().process_update(update)
-        services: Services = self.bot_data
+        services = self.bot_data.services
         if isinstance(update, Update):
             try:
                 await services.inbox.finish(update.update_id)
@@ -191,7 +192,7 @@ def build_application(config: Config, *, request: BaseRequest | None = None) -> 
         .token(config.telegram.token)
         # Our own poller (bot.polling) records each batch before acknowledging it.
         .updater(None)
-        .context_types(ContextTypes(context=HotlineContext, bot_data=Services))
+        .context_types(ContextTypes(context=HotlineContext, bot_data=BotData))
         .concurrent_updates(PerChatUpdateProcessor(config.telegram.concurrent_updates))
         .rate_limiter(
             RetryingRateLimiter(
@@ -246,32 +247,38 @@ def _register_handlers(app: Application) -> None:  # type: ignore[type-arg]
 
 def _open_services(config: Config) -> Callable[[Application], Coroutine[Any, Any, None]]:  # type: ignore[type-arg]
     async def post_init(app: Application) -> None:  # type: ignore[type-arg]
-        services: Services = app.bot_data
-        await services.open(config)
+        bot_data: BotData = app.bot_data
+        services = await open_services(config, clock=bot_data.clock, metrics=bot_data.metrics)
+        background = Background(services, delivery.outbox_sender(app.bot, services))
+        bot_data.opened(services, background)
         if isinstance(app.update_processor, PerChatUpdateProcessor):
             app.update_processor.shared_turn = services.store.chat_turn
         await _publish_commands(app)
-        services.start_background(delivery.outbox_sender(app))
         # Queued before updates arrive, so they are handled before anything newer. The only
         # process on a SQLite file takes every unfinished update; instances sharing PostgreSQL
         # leave the recent ones to whichever instance may still be handling them.
         shared = config.storage.is_postgresql
         stale_after = timedelta(seconds=config.telegram.replay_after_seconds) if shared else None
+        background.start(("replay", replay_left_behind(app)))
         await replay_unfinished(app, stale_after=stale_after)
-        services.start_task(replay_left_behind(app), name="replay")
 
     return post_init
 
 
 async def _stop_background(app: Application) -> None:  # type: ignore[type-arg]
     # Before shutdown: the outbox dispatcher still needs the bot to finish a send.
-    services: Services = app.bot_data
-    await services.stop_background()
+    bot_data: BotData = app.bot_data
+    if bot_data.is_open:
+        await bot_data.background.stop()
 
 
 async def _close_services(app: Application) -> None:  # type: ignore[type-arg]
-    services: Services = app.bot_data
-    await services.close()
+    bot_data: BotData = app.bot_data
+    services, background = bot_data.closed()
+    if background is not None:
+        await background.stop()
+    if services is not None:
+        await services.close()
 
 
 async def _publish_commands(app: Application) -> None:  # type: ignore[type-arg]
@@ -284,7 +291,7 @@ async def _publish_commands(app: Application) -> None:  # type: ignore[type-arg]
         ):
             commands = [BotCommand(n, text(language, f"command.{n}")) for n in names]
             await app.bot.set_my_commands(commands, scope=scope, language_code=code or None)
-    await publish_all(app.bot, app.bot_data)
+    await publish_all(app.bot, app.bot_data.services)
 
 
 @asynccontextmanager

@@ -30,7 +30,7 @@ AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 async def receive(app: AnyApplication, batch: Sequence[IncomingUpdate]) -> dict[int, Verdict]:
     """Record ``batch`` and queue what is to be handled. Raises StoreError when it could not be
     recorded: the caller must then not acknowledge it (Telegram delivers it again)."""
-    services: Services = app.bot_data
+    services: Services = app.bot_data.services
     readable: list[tuple[IncomingUpdate, Update]] = []
     unreadable: list[int] = []
     for incoming in batch:
@@ -60,7 +60,7 @@ async def replay_unfinished(app: AnyApplication, *, stale_after: timedelta | Non
     """Queue the recorded updates nobody finished (at start: before polling starts, so they
     are handled first and, per chat, in order with what arrives next). ``stale_after``: see
     :meth:`bot.updates.inbox.Inbox.replay`."""
-    services: Services = app.bot_data
+    services: Services = app.bot_data.services
     replayed = await services.inbox.replay(stale_after=stale_after)
     for incoming in replayed:
         update = _parsed(app, incoming)
@@ -74,7 +74,7 @@ async def replay_unfinished(app: AnyApplication, *, stale_after: timedelta | Non
 async def replay_left_behind(app: AnyApplication) -> None:
     """Forever: take up updates an instance recorded but never finished (it stopped or crashed
     mid-update) once they have waited ``telegram.replay_after_seconds``."""
-    services: Services = app.bot_data
+    services: Services = app.bot_data.services
     stale_after = timedelta(seconds=services.config.telegram.replay_after_seconds)
     while True:
         await asyncio.sleep(stale_after.total_seconds() / 2)

@@ -191,6 +191,12 @@ def reporter_key(pepper: bytes, telegram_user_id: int) -> str:
     return keyed_hash(pepper, "reporter", str(telegram_user_id))
 
 
+def asker_key(pepper: bytes, telegram_user_id: int) -> str:
+    """Someone asking questions, as the question log and the inbox know them: tells repeats
+    apart, names nobody (and is not their reporter key)."""
+    return keyed_hash(pepper, "asker", str(telegram_user_id))
+
+
 class Sealer:
     """Encrypts small values (chat ids, pending messages) with the sealing keys."""
 

@@ -54,7 +54,7 @@ class WebhookServer:
     async def start(self) -> None:
         server = web.Application(client_max_size=MAX_BODY_BYTES)
         server.router.add_post(f"/{self._settings.path.strip('/')}", self.receive)
-        server.router.add_routes(monitoring_routes(self._app.bot_data))
+        server.router.add_routes(monitoring_routes(self._app.bot_data.services))
         self._runner = web.AppRunner(server, access_log=None)  # access logs would show ids
         await self._runner.setup()
         site = web.TCPSite(self._runner, self._settings.listen, self._settings.port)

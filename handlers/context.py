@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from bot.services import Services
+from bot.services import BotData, Services
 
-HotlineApplication = Application[ExtBot[None], "HotlineContext", dict, dict, Services, None]  # type: ignore[type-arg]
+HotlineApplication = Application[ExtBot[None], "HotlineContext", dict, dict, BotData, None]  # type: ignore[type-arg]
 
 
-class HotlineContext(CallbackContext[ExtBot[None], dict, dict, Services]):  # type: ignore[type-arg]
+class HotlineContext(CallbackContext[ExtBot[None], dict, dict, BotData]):  # type: ignore[type-arg]
     """``context.services`` instead of an untyped ``bot_data["..."]`` bag."""
 
     @property
     def services(self) -> Services:
-        return self.bot_data
+        return self.bot_data.services

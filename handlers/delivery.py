@@ -17,7 +17,6 @@ from typing import Any
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter
-from telegram.ext import Application
 
 from bot.config import Config
 from bot.i18n import CATALOGS, LANGUAGES, text
@@ -44,19 +43,19 @@ TO_REPORTER = frozenset(
 STAFF_LANGUAGE = "zh"
 
 
-def outbox_sender(app: Application) -> Send:  # type: ignore[type-arg]
-    services: Services = app.bot_data
+def outbox_sender(bot: Bot, services: Services) -> Send:
+    """How the outbox dispatcher sends: cards, staff menus and notices, each as it should look."""
 
     async def send(message: OutgoingMessage) -> None:
         try:
             if message.kind == StaffNotice.STAFF_MENU:
-                await publish_chat(app.bot, services, message.chat_id)
+                await publish_chat(bot, services, message.chat_id)
             elif is_card(message):
-                await send_card(app.bot, services, message)
+                await send_card(bot, services, message)
             else:
-                message = await with_staff_names(app.bot, services, message)
+                message = await with_staff_names(bot, services, message)
                 rendered = render(message, services.config)
-                await app.bot.send_message(
+                await bot.send_message(
                     message.chat_id,
                     rendered,
                     parse_mode=ParseMode.HTML,

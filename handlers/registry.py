@@ -59,7 +59,7 @@ def register(app: Application, group: int) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("check", check_command, filters=new), group)
     app.add_handler(CallbackQueryHandler(check_button, pattern=r"^g:"), group)
     asked = new & filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND
-    about = _AboutAnInstitution(lambda: app.bot_data.registry)
+    about = _AboutAnInstitution(lambda: app.bot_data.services.registry)
     app.add_handler(MessageHandler(asked & about, check_question), group)
 
 

@@ -86,7 +86,6 @@ async def join_link(update: Update, context: HotlineContext) -> None:
     if isinstance(result, Denied):
         await reply_html(message, text(language, f"denied.{result.reason}"))
         return
-    context.services.staff_names[user.id] = user.full_name
     await reply_html(message, await _welcome(context, language, result))
     context.services.wake_outbox()  # the inviter is told, the menu follows
     log.info("update %d: someone joined the staff", update.update_id)

@@ -86,7 +86,7 @@ async def admitted(update: Update, context: HotlineContext, action: str) -> Requ
         log.info("update %d: %s refused (%s)", update.update_id, action, refusal)
         await tell(update, context, text(language, refusal))
         return None
-    context.services.staff_names[user.id] = user.full_name
+    await context.services.inspection.organisation.remember_name(user.id, user.full_name)
     message = update.effective_message if update.callback_query is None else None
     args = tuple(context.args or ())
     return Request(user.id, chat.id, private, language, message, args, applied_once(update))

@@ -50,13 +50,14 @@ async def staff_name(
     user_id = actor if isinstance(actor, int) else staff_user_id(actor)
     if user_id is None:
         return html.escape(str(actor or ""))
-    # As Telegram last showed them here, as they were called when they joined, or asked.
-    known = services.staff_names.get(user_id) or services.inspection.organisation.name_of(user_id)
+    # As Telegram last showed them to the bot (kept in the store), or asked of a staff chat.
+    organisation = services.inspection.organisation
+    known = organisation.name_of(user_id)
     if known is None:
         known = await _member_name(bot, user_id, chats)
-    if known is None:
-        return f"#{user_id}"
-    services.staff_names[user_id] = known
+        if known is None:
+            return f"#{user_id}"
+        await organisation.remember_name(user_id, known)
     return html.escape(known)
 
 

@@ -105,6 +105,10 @@ class Snapshot:
         return {m.user_id: m.name for m in self.memberships if m.name}
 
 
+# Names are kept as long as Telegram's longest first + last name.
+NAME_LIMIT = 64
+
+
 class Organisation:
     def __init__(
         self,
@@ -152,6 +156,21 @@ class Organisation:
 
     def name_of(self, user_id: int) -> str | None:
         return self._snapshot.names().get(user_id)
+
+    async def remember_name(self, user_id: int, name: str) -> None:
+        """Keep the name Telegram shows for a member of staff (cards and notices name them),
+        in the store, so every instance shows the same; nothing is written when it is known."""
+        name = name[:NAME_LIMIT]
+        if not name or self._store is None or self.name_of(user_id) == name:
+            return
+        if not self.memberships_of(user_id):
+            return
+        async with self._store.transaction() as tx:
+            renamed = await tx.rename_staff_member(user_id, name)
+            if renamed:
+                await tx.bump_organisation_version()
+        if renamed:  # rare: read it back as every other instance will
+            await self.refresh(force=True)
 
     def organisation_admins(self) -> tuple[int, ...]:
         return tuple(

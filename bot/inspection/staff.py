@@ -23,6 +23,7 @@ from bot.inspection.access import Action, claimers_of
 from bot.inspection.audit import AuditTrail, allowed_entry
 from bot.inspection.model import Clock, Denial, Denied, StaffNotice, staff_user_id
 from bot.inspection.organisation import (
+    NAME_LIMIT,
     Membership,
     Organisation,
     Scope,
@@ -193,7 +194,13 @@ class StaffDesk:
         self, tx: Transaction, invite: InviteRecord, user_id: int, name: str, now: datetime
     ) -> Role | None:
         record = MemberRecord(
-            user_id, invite.level, invite.scope, invite.role, now, invite.created_by, name[:64]
+            user_id,
+            invite.level,
+            invite.scope,
+            invite.role,
+            now,
+            invite.created_by,
+            name[:NAME_LIMIT],
         )
         before = await tx.put_staff_member(record)
         scope = _scope_of(invite)

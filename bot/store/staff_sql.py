@@ -83,6 +83,12 @@ class StaffStatements:
         )
         return None if before is None else _member(before)
 
+    async def rename_staff_member(self, user_id: int, name: str) -> bool:
+        return await self._changed(
+            "UPDATE staff_members SET name = ? WHERE user_id = ? AND name <> ? RETURNING user_id",
+            (name, user_id, name),
+        )
+
     async def remove_staff_member(self, user_id: int, level: str, scope: str) -> bool:
         return await self._changed(
             "DELETE FROM staff_members WHERE user_id = ? AND level = ? AND scope = ?"

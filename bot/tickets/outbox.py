@@ -208,7 +208,8 @@ class Outbox:
 
 
 class OutboxDispatcher:
-    """Sends due messages through ``send`` until it accepts them; ``wake()`` after enqueueing."""
+    """Sends due messages through ``send`` until it accepts them; set ``wake`` (or call
+    ``wake()``) after enqueueing, to send now instead of at the next poll."""
 
     def __init__(
         self,
@@ -216,11 +217,12 @@ class OutboxDispatcher:
         send: Send,
         *,
         clock: Callable[[], datetime] = utc_now,
+        wake: asyncio.Event | None = None,
     ) -> None:
         self._outbox = outbox
         self._send = send
         self._clock = clock
-        self._wake = asyncio.Event()
+        self._wake = wake or asyncio.Event()
         self._stopping = False
 
     def wake(self) -> None:

@@ -332,3 +332,27 @@ async def test_a_change_on_one_instance_is_seen_by_another_when_it_looks(
     snapshot = two.inspection.organisation.snapshot
     assert not await two.inspection.organisation.refresh(force=True)
     assert two.inspection.organisation.snapshot is snapshot
+
+
+async def test_a_name_telegram_shows_anew_reaches_every_instance(
+    store: Store, keys: PrivacyKeys, clock: Clock
+) -> None:
+    one = await opened_bureau(store, keys, clock)  # type: ignore[arg-type]
+    two = await opened_bureau(store, keys, clock)  # type: ignore[arg-type]
+    issued = await invited(one)
+    await one.inspection.staff.join(NEWCOMER, "新同事", issued.token)
+    await two.inspection.organisation.refresh(force=True)
+    assert two.inspection.organisation.name_of(NEWCOMER) == "新同事"
+
+    await one.inspection.organisation.remember_name(NEWCOMER, "王 新同事")
+
+    assert one.inspection.organisation.name_of(NEWCOMER) == "王 新同事"
+    assert await two.inspection.organisation.refresh(force=True)
+    assert two.inspection.organisation.name_of(NEWCOMER) == "王 新同事"
+    # The same name again writes nothing; nor does a name of someone not on the staff.
+    version = one.inspection.organisation.version
+    await one.inspection.organisation.remember_name(NEWCOMER, "王 新同事")
+    await one.inspection.organisation.remember_name(OUTSIDER, "路人")
+    assert not await one.inspection.organisation.refresh(force=True)
+    assert one.inspection.organisation.version == version
+    assert one.inspection.organisation.name_of(OUTSIDER) is None

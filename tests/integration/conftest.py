@@ -18,12 +18,13 @@ import pytest
 from telegram.ext import Application
 
 from bot.app import build_application
+from bot.background import Background
 from bot.config import Config, PrivacyConfig, RateLimitConfig, load_config
 from bot.emulator import BotApiEmulator, FakeUser
 from bot.emulator.state import JsonDict
 from bot.faq import FaqService
 from bot.polling import running
-from bot.services import Services
+from bot.services import BotData, Services
 
 if TYPE_CHECKING:
     from tests.integration.inspecting import Staffroom
@@ -43,6 +44,14 @@ class Harness:
 
     @property
     def services(self) -> Services:
+        return self.bot_data.services
+
+    @property
+    def background(self) -> Background:
+        return self.bot_data.background
+
+    @property
+    def bot_data(self) -> BotData:
         return self.app.bot_data  # type: ignore[no-any-return]
 
     def sent_count(self, user: FakeUser) -> int:

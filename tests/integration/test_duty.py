@@ -39,7 +39,7 @@ async def test_a_new_ticket_goes_to_whoever_is_on_duty_then_down_the_rota(
     assert not any(number in m.get("text", "") for m in room.emu.messages(room.bob.id))
 
     room.clock.advance(minutes=30)
-    await room.bot.services.watch_deadlines()
+    await room.bot.background.watch_deadlines()
     nudge = await room.wait_for_text(room.bob.id, "30 分钟内无人认领", number)
 
     await room.emu.press_button(room.bob, nudge, f"t:claim:{number}")
@@ -50,7 +50,7 @@ async def test_a_new_ticket_goes_to_whoever_is_on_duty_then_down_the_rota(
     assert f"t:claim:{number}" not in data_of(room.find({"id": room.alice.id}, number))
     # Claimed: nobody further is pinged, the supervisors included.
     room.clock.advance(minutes=30)
-    await room.bot.services.watch_deadlines()
+    await room.bot.background.watch_deadlines()
     await room.settle()
     assert not any(number in m.get("text", "") for m in room.emu.messages(room.carol.id))
 
@@ -59,7 +59,7 @@ async def test_nobody_claims_and_the_supervisors_are_pinged(room: Staffroom) -> 
     number = (await room.file_ticket()).ticket_number
     for _ in range(2):
         room.clock.advance(minutes=30)
-        await room.bot.services.watch_deadlines()
+        await room.bot.background.watch_deadlines()
     told = await room.wait_for_text(room.carol.id, "督导提醒", number)
     assert "60 分钟" in told["text"] and f"t:claim:{number}" in data_of(told)
 

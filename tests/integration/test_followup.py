@@ -154,7 +154,7 @@ async def test_a_dissatisfied_left_without_a_comment_reaches_the_supervisors(
     view = await status(room, citizen, accepted.receipt_code)
     await press(room, citizen, view, ":d")
     room.clock.advance(minutes=31)
-    await room.bot.services.watch_deadlines()
+    await room.bot.background.watch_deadlines()
     notice = await room.wait_for_text(room.supervisors, "回访不满意", accepted.ticket_number)
     assert "意见:(未填写)" in notice["text"]
 

@@ -33,19 +33,19 @@ async def test_reminder_then_escalation_and_a_restart_repeats_neither(
         number = (await room.file_ticket()).ticket_number
         await room.card(room.haidian, number)
         room.clock.advance(hours=21)  # 3 hours before the 24-hour claim deadline
-        assert await room.bot.services.watch_deadlines() == (1, 0)
+        assert await room.bot.background.watch_deadlines() == (1, 0)
         reminder = await room.wait_for_text(room.haidian, "催办", number)
         assert "认领时限" in reminder["text"] and "海淀区教育局" in reminder["text"]
 
         room.clock.advance(hours=4)  # an hour late
-        assert await room.bot.services.watch_deadlines() == (1, 0)
+        assert await room.bot.background.watch_deadlines() == (1, 0)
         escalation = await room.wait_for_text(room.supervisors, "督办", number)
         assert "超过认领时限" in escalation["text"]
-        assert await room.bot.services.watch_deadlines() == (0, 0)
+        assert await room.bot.background.watch_deadlines() == (0, 0)
         await room.command(room.alice, f"/claim {number}")
 
     async with bot_running_with_clock(room, config):
-        assert await room.bot.services.watch_deadlines() == (0, 0)
+        assert await room.bot.background.watch_deadlines() == (0, 0)
         await room.settle()
     assert len(texts(room, room.haidian, "催办")) == 1
     assert len(texts(room, room.supervisors, "督办")) == 1
@@ -55,7 +55,7 @@ async def test_an_escalation_names_who_holds_the_ticket(room: Staffroom) -> None
     number = (await room.file_ticket()).ticket_number
     await room.command(room.alice, f"/claim {number}")
     room.clock.advance(days=40)  # past the resolve deadline (15 working days)
-    notices, _ = await room.bot.services.watch_deadlines()
+    notices, _ = await room.bot.background.watch_deadlines()
     assert notices == 1  # the claim reminder and escalation no longer apply
     escalation = await room.wait_for_text(room.supervisors, "督办", number)
     assert "办结时限" in escalation["text"] and "认领人:Alice" in escalation["text"]
@@ -68,9 +68,9 @@ async def test_the_daily_digest_goes_to_the_supervisors_once_a_day(
     async with bot_running_with_clock(room, room.config(tmp_path, digest_at="00:00")):
         await room.file_ticket()
         await room.wait_for_text(room.supervisors, "日报")  # the watch runs as the bot starts
-        assert await room.bot.services.watch_deadlines() == (0, 0)
+        assert await room.bot.background.watch_deadlines() == (0, 0)
         room.clock.advance(days=1)
-        _, digests = await room.bot.services.watch_deadlines()
+        _, digests = await room.bot.background.watch_deadlines()
         assert digests == 1
         room.clock.advance(seconds=3)  # spaced after the escalation to the same group
         room.bot.services.wake_outbox()
