@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import date, timedelta
 from typing import Any
 
@@ -47,13 +47,36 @@ class Background:
     def start(self, *more: tuple[str, Loop]) -> None:
         """Start every loop, and ``more`` (name, loop) pairs beside them."""
         self._outbox = _started("outbox", self._dispatcher.run())
-        loops: list[tuple[str, Loop]] = [
-            ("tidy-up", self._tidy_forever()),
-            ("deadline-watch", self._watch_forever()),
-            ("organisation", self._follow_organisation()),
-            ("registry-refresh", self._refresh_registry_forever()),
-            *more,
+        services = self._services
+        organisation = services.inspection.organisation
+        rounds: dict[str, tuple[Callable[[], Awaitable[object]], float, bool]] = {
+            # name: (work, every so many seconds, first round at once)
+            "tidy-up": (self._tidy_up_and_log, TIDY_EVERY.total_seconds(), False),
+            # Reminders, escalations, duty pings and digests, from the moment the bot starts.
+            "deadline-watch": (
+                self.watch_deadlines,
+                services.inspection.settings.watch_seconds,
+                True,
+            ),
+            # Staff, groups and shifts changed on another instance reach this one within
+            # seconds, whether or not anyone writes to it meanwhile (cards, pings, reminders).
+            "organisation": (
+                organisation.refresh,
+                organisation.config.staff.refresh_seconds,
+                False,
+            ),
+            # Registry changes made elsewhere (the CLI, another instance).
+            "registry-refresh": (
+                services.registry.refresh,
+                services.config.registry.refresh_seconds,
+                False,
+            ),
+        }
+        loops = [
+            (name, _rounds(name, work, seconds, at_once=at_once))
+            for name, (work, seconds, at_once) in rounds.items()
         ]
+        loops += more
         if self._services.config.monitoring.port:
             from bot.health import serve_monitoring  # aiohttp, only when asked for
 
@@ -108,50 +131,25 @@ class Background:
         forgotten["chat_state"] = await services.chat_state.purge(now)
         return forgotten
 
-    async def _tidy_forever(self) -> None:
-        while True:
-            await asyncio.sleep(TIDY_EVERY.total_seconds())
-            try:
-                forgotten = await self.tidy_up()
-            except StoreError:
-                log.warning("tidy-up skipped: the database is busy", exc_info=True)
-                continue
-            log.info("tidy-up: %s", forgotten)
+    async def _tidy_up_and_log(self) -> None:
+        log.info("tidy-up: %s", await self.tidy_up())
 
-    async def _watch_forever(self) -> None:
-        while True:
-            try:
-                await self.watch_deadlines()
-            except StoreError:
-                log.warning("deadline watch skipped: the database is busy", exc_info=True)
-            except Exception:
-                # One bad round must not end reminders for good: log it, try next round.
-                log.exception("deadline watch round failed")
-            await asyncio.sleep(self._services.inspection.settings.watch_seconds)
 
-    async def _refresh_registry_forever(self) -> None:
-        """Notice registry changes made elsewhere (the CLI, another instance)."""
-        services = self._services
-        while True:
-            await asyncio.sleep(services.config.registry.refresh_seconds)
-            try:
-                await services.registry.refresh()
-            except StoreError:
-                log.warning("registry check skipped: the database is busy", exc_info=True)
-
-    async def _follow_organisation(self) -> None:
-        """Staff, groups and shifts changed on another instance reach this one within
-        seconds, whether or not anyone writes to it meanwhile (cards, pings, reminders)."""
-        organisation = self._services.inspection.organisation
-        while True:
-            await asyncio.sleep(organisation.config.staff.refresh_seconds)
-            try:
-                await organisation.refresh()
-            except StoreError:
-                log.warning("organisation not read again (database busy)", exc_info=True)
-            except Exception:
-                # One bad read must not freeze what this instance knows: log it, try again.
-                log.exception("organisation not read again")
+async def _rounds(
+    what: str, work: Callable[[], Awaitable[object]], seconds: float, *, at_once: bool = False
+) -> None:
+    """``work`` every ``seconds`` (the first at once, or after a wait) until the bot stops. A
+    busy database or one bad round is logged: the next round is tried all the same."""
+    if not at_once:
+        await asyncio.sleep(seconds)
+    while True:
+        try:
+            await work()
+        except StoreError:
+            log.warning("%s skipped: the database is busy", what, exc_info=True)
+        except Exception:
+            log.exception("%s failed", what)
+        await asyncio.sleep(seconds)
 
 
 def _started(name: str, loop: Loop) -> asyncio.Task[None]:
