@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 from bot.config import Config, load_config
 from bot.faq import FaqReply, FaqService
 from bot.i18n import guess_language, text
-from bot.kb.check import check_knowledge, warning_line
 from bot.kb.loader import KnowledgeError
+from bot.kb_check import check_knowledge, warning_line
 from bot.matching.evaluate import describe_failure, evaluate, load_cases
 from bot.privacy import SecretError
 from bot.questions import Gap

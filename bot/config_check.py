@@ -19,8 +19,8 @@ from bot.inspection.checks import organisation_problems
 from bot.inspection.organisation import Organisation
 from bot.inspection.settings import InspectionSettings
 from bot.inspection.workdays import WorkingCalendar
-from bot.kb.check import check_knowledge
 from bot.kb.loader import load_knowledge
+from bot.kb_check import check_knowledge
 from bot.preflight import folder_problems, local_fact_problems, privacy_problems, telegram_problems
 from bot.store import open_store
 from bot.store.base import StoreError

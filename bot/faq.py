@@ -9,9 +9,9 @@ from pathlib import Path
 
 from bot.config import Config
 from bot.conversation import Context, is_follow_up, without_greeting
-from bot.kb.check import render_answer
 from bot.kb.loader import load_knowledge_strict
 from bot.kb.model import Entry, KnowledgeBase
+from bot.kb.placeholders import render_answer
 from bot.matching.matcher import Band, Candidate, Matcher, MatchResult
 from bot.store.base import TaughtPhrasing
 

@@ -13,16 +13,16 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
 
 from aiohttp import web
 
-from bot.metrics import CONTENT_TYPE
-from bot.store.base import OperationsFigures
+from bot.config import Config
+from bot.metrics import CONTENT_TYPE, Metrics
+from bot.store.base import OperationsFigures, Store
 from bot.store.migrate import known_migrations
-
-if TYPE_CHECKING:
-    from bot.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,24 @@ log = logging.getLogger(__name__)
 PROBE_TIMEOUT_SECONDS = 5.0
 
 
-def monitoring_routes(services: Services) -> list[web.RouteDef]:
+class Monitored(Protocol):
+    """What the probes read of the running bot (:class:`bot.services.Services` is one; it
+    starts the monitoring server, so this module names only what it needs)."""
+
+    @property
+    def config(self) -> Config: ...
+
+    @property
+    def store(self) -> Store: ...
+
+    @property
+    def metrics(self) -> Metrics: ...
+
+    @property
+    def clock(self) -> Callable[[], datetime]: ...
+
+
+def monitoring_routes(services: Monitored) -> list[web.RouteDef]:
     async def healthz(request: web.Request) -> web.Response:
         return web.json_response({"alive": True})
 
@@ -53,7 +70,7 @@ def monitoring_routes(services: Services) -> list[web.RouteDef]:
     return [web.get("/healthz", healthz), web.get("/readyz", readyz), web.get("/metrics", metrics)]
 
 
-async def readiness(services: Services) -> dict[str, tuple[bool, str]]:
+async def readiness(services: Monitored) -> dict[str, tuple[bool, str]]:
     checks: dict[str, tuple[bool, str]] = {}
     expected = len(known_migrations())
     try:
@@ -78,7 +95,7 @@ async def readiness(services: Services) -> dict[str, tuple[bool, str]]:
     return checks
 
 
-async def _refresh(services: Services) -> OperationsFigures | None:
+async def _refresh(services: Monitored) -> OperationsFigures | None:
     try:
         return await asyncio.wait_for(
             services.metrics.refresh(services.store, services.clock()), PROBE_TIMEOUT_SECONDS
@@ -87,7 +104,7 @@ async def _refresh(services: Services) -> OperationsFigures | None:
         return None
 
 
-async def serve_monitoring(services: Services) -> None:
+async def serve_monitoring(services: Monitored) -> None:
     """``monitoring.listen:port`` until the bot stops (a background task of the services)."""
     settings = services.config.monitoring
     server = web.Application()

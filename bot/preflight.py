@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from bot.config import Config
-from bot.kb.check import placeholder_names
 from bot.kb.model import KnowledgeBase
+from bot.kb.placeholders import placeholder_names
 from bot.privacy import (
     PEPPER_VARIABLE,
     SEALING_VARIABLE,

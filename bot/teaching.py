@@ -26,7 +26,7 @@ from bot.faq import FaqService
 from bot.inspection.audit import AuditTrail
 from bot.inspection.model import Action
 from bot.inspection.organisation import Organisation
-from bot.kb.check import taught_phrasing_problem
+from bot.kb_check import taught_phrasing_problem
 from bot.matching.normalize import normalize
 from bot.store.base import FaqLogEntry, Store, TaughtPhrasing
 

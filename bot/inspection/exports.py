@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Sequence
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING
@@ -26,16 +25,13 @@ from bot.inspection.texts import (
     YES_NO,
     Language,
 )
+from bot.spreadsheets import safe_text
 from bot.store.base import TicketRecord
 
 if TYPE_CHECKING:
     from openpyxl import Workbook
 
 Cell = str | int | datetime | None
-# Control characters a spreadsheet file may not hold (openpyxl's own rule).
-ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
-# Excel, LibreOffice and Google Sheets run a cell starting with these as a formula.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def export_rows(
@@ -82,14 +78,6 @@ def export_rows(
 def _marks(marks: TicketMarks, followups: dict[str, str], yes_no: dict[str, str]) -> list[Cell]:
     followup = followups.get(marks.followup, marks.followup) if marks.followup else None
     return [followup, marks.reopened, yes_no["yes" if marks.repeat else "no"]]
-
-
-def safe_text(value: str | None) -> str | None:
-    """Text a reporter typed, made inert: no formulas, no control characters."""
-    if value is None:
-        return None
-    value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
 
 
 def to_csv(rows: Sequence[Sequence[Cell]], language: Language = "zh") -> bytes:

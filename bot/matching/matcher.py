@@ -30,11 +30,11 @@ import numpy as np
 import numpy.typing as npt
 from rapidfuzz import fuzz, process
 
-from bot.config import MatchingConfig
 from bot.kb.model import Entry, KnowledgeBase
 from bot.matching.chargrams import CharIndex
 from bot.matching.normalize import normalize
 from bot.matching.segment import Segmenter, Term
+from bot.matching.settings import MatchingConfig
 from bot.matching.typos import Mend, TypoMender
 
 Band = Literal["answer", "suggest", "none"]

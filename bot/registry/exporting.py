@@ -7,9 +7,9 @@ import csv
 import io
 from collections.abc import Sequence
 
-from bot.inspection.exports import safe_text
 from bot.registry.importing import COLUMNS, Column
 from bot.registry.model import FORM_WORDS, KIND_WORDS, STATUS_WORDS
+from bot.spreadsheets import safe_text
 from bot.store.base import InstitutionRecord
 
 REGISTRY_ID = "登记编号"

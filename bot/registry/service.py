@@ -19,8 +19,9 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from bot.clock import utc_now
 from bot.matching.names import folded
 from bot.registry.importing import (
     ImportPlan,
@@ -50,9 +51,6 @@ from bot.store.base import (
     Transaction,
 )
 
-if TYPE_CHECKING:
-    from bot.config import Config
-
 log = logging.getLogger(__name__)
 
 # Earlier tickets shown with one institution.
@@ -60,6 +58,22 @@ HISTORY_TICKETS = 20
 # Institutions read per unit of work: each page is a short read, and turned into records on
 # the event loop in a few milliseconds.
 PAGE_SIZE = 500
+
+
+class LocalTime(Protocol):
+    @property
+    def utc_offset_hours(self) -> int: ...
+
+
+class RegistryConfig(Protocol):
+    """What the registry reads of the config (``bot.config.Config`` is one; the config is
+    composed above the features, so the registry names only what it needs)."""
+
+    @property
+    def district_names(self) -> dict[str, str]: ...
+
+    @property
+    def tickets(self) -> LocalTime: ...
 
 
 @dataclass(frozen=True)
@@ -97,7 +111,7 @@ class Registry:
         self._rebuilding = asyncio.Lock()
 
     @classmethod
-    def of(cls, store: Store, config: Config) -> Registry:
+    def of(cls, store: Store, config: RegistryConfig) -> Registry:
         """The registry with the config's districts and local time."""
         local = timezone(timedelta(hours=config.tickets.utc_offset_hours))
         return cls(store, config.district_names, local)
@@ -185,8 +199,6 @@ class Registry:
         """Read, check and plan ``path`` against the registry, then (``apply``) write the plan
         in one transaction. Raises :class:`ImportRefused` for a bad file (nothing changes)."""
         if now is None:
-            from bot.tickets.outbox import utc_now  # bot.tickets imports this module
-
             now = utc_now()
         rows = await asyncio.to_thread(read_rows, path, defaults)
         existing = await self._read()

@@ -13,9 +13,10 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from bot.clock import utc_now as utc_now  # where the services import the clock from
 from bot.privacy import Sealer, SealError
 from bot.store.base import NewMessage, OutboxRecord, Store, StoreError
 from bot.tickets.settings import OutboxSettings
@@ -48,10 +49,6 @@ class Undeliverable(Exception):
 
 Send = Callable[[OutgoingMessage], Awaitable[None]]
 SEALED_TARGET = "sealed"
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def staff_message(

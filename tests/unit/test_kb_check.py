@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.kb.check import KnowledgeCheck, check_knowledge
 from bot.kb.loader import load_knowledge
+from bot.kb_check import KnowledgeCheck, check_knowledge
 
 PLACEHOLDERS = {"report_hotline": "12345-1", "claim_hours": "24"}
 TODAY = date(2026, 12, 1)

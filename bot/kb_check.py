@@ -7,7 +7,6 @@ each named by the database and its id.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -15,6 +14,7 @@ from pathlib import Path
 
 from bot.kb.loader import Definition, LoadedKnowledge, Place, load_knowledge
 from bot.kb.model import Entry, KnowledgeBase
+from bot.kb.placeholders import PLACEHOLDER, render_answer
 from bot.matching.normalize import normalize
 from bot.matching.segment import Segmenter
 from bot.store.base import TaughtPhrasing
@@ -23,7 +23,6 @@ from bot.yamlfile import YamlFileError
 # Telegram's limit for one message (telegram.constants.MessageLimit.MAX_TEXT_LENGTH); bot/ keeps
 # Telegram out of its imports, so the figure is restated here.
 MAX_ANSWER_LENGTH = 4096
-PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 # An entry whose facts were last checked this many months ago (or more) is due for a new check.
 RECHECK_MONTHS = 12
 # What a layer that replaces an entry's answer must write itself, not inherit from the layer
@@ -235,18 +234,3 @@ def _where_written(definitions: list[Definition], name: str) -> Place:
 def warning_line(warning: YamlFileError) -> str:
     """``file:line: warning: message``, as ``kb check`` prints a warning."""
     return str(YamlFileError(warning.file, warning.line, f"warning: {warning.message}"))
-
-
-def render_answer(text: str, placeholders: dict[str, str]) -> str:
-    """Fill ``{name}`` placeholders from config; unknown names stay visible rather than vanish."""
-    return PLACEHOLDER.sub(lambda m: placeholders.get(m.group(1), m.group(0)), text)
-
-
-def placeholder_names(kb: KnowledgeBase) -> frozenset[str]:
-    """Every ``{name}`` the answers use: the local facts the config must set."""
-    return frozenset(
-        name
-        for entry in kb.entries.values()
-        for language in ("zh", "en")
-        for name in PLACEHOLDER.findall(getattr(entry.answer, language))
-    )
