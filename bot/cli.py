@@ -695,9 +695,9 @@ def cmd_staff_remove(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_export(args: argparse.Namespace, config: Config) -> int:
+    from bot.clock import utc_now
     from bot.inspection.parsing import parse_period
     from bot.inspection.workdays import WorkingCalendar
-    from bot.tickets.outbox import utc_now
 
     tz = WorkingCalendar(config.tickets.utc_offset_hours).tz
     period = parse_period(args.period, utc_now(), tz)
@@ -750,9 +750,9 @@ async def _inspection(config: Config, *, staff: bool = False) -> AsyncIterator[I
 
 
 def cmd_brief(args: argparse.Namespace, config: Config) -> int:
+    from bot.clock import utc_now
     from bot.inspection.parsing import last_month, parse_period
     from bot.inspection.workdays import WorkingCalendar
-    from bot.tickets.outbox import utc_now
 
     tz, now = WorkingCalendar(config.tickets.utc_offset_hours).tz, utc_now()
     period = parse_period(args.period, now, tz) if args.period else last_month(now, tz)
@@ -842,9 +842,9 @@ async def _registry_import(
 
 
 def cmd_registry_export(args: argparse.Namespace, config: Config) -> int:
+    from bot.clock import utc_now
     from bot.registry import Registry
     from bot.store import open_store
-    from bot.tickets.outbox import utc_now
 
     output: Path | None = args.output
     file_format = args.format or (output.suffix.lstrip(".").lower() if output else "csv")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
+from bot.clock import utc_now
 from bot.config import Config
 from bot.inspection.checks import organisation_problems
 from bot.inspection.organisation import Organisation
@@ -26,7 +27,6 @@ from bot.store import open_store
 from bot.store.base import StoreError
 from bot.store.status import migration_status
 from bot.tickets.form import FormSettings
-from bot.tickets.outbox import utc_now
 
 Level = Literal["ok", "warning", "error"]
 

@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 
 from rapidfuzz import fuzz
 
+from bot.clock import utc_now
 from bot.matching.segment import Segmenter
 from bot.store.base import FaqLogEntry, Store
-from bot.tickets.outbox import utc_now
 
 # Two questions whose sorted term strings are at least this similar are the same gap.
 SAME_GAP_SIMILARITY = 75

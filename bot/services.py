@@ -8,11 +8,11 @@ Plain Python: nothing here knows Telegram. The background loops live in
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from bot.clock import Clock, utc_now
 from bot.config import Config
 from bot.faq import FaqService
 from bot.inspection.services import InspectionServices, build_inspection_services
@@ -22,7 +22,6 @@ from bot.questions import QuestionLog
 from bot.registry import Registry
 from bot.store import Store, open_store
 from bot.teaching import Teaching
-from bot.tickets.outbox import utc_now
 from bot.tickets.services import TicketServices, build_ticket_services
 from bot.tickets.status_checks import StatusChecks
 from bot.updates.chat_state import ChatState
@@ -31,8 +30,6 @@ from bot.updates.inbox import Inbox
 
 if TYPE_CHECKING:
     from bot.background import Background
-
-Clock = Callable[[], datetime]
 
 
 @dataclass(frozen=True)

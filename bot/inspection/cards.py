@@ -12,13 +12,13 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.clock import utc_now
 from bot.inspection.model import Clock
 from bot.inspection.settings import InspectionSettings
 from bot.registry.model import RegistryNote
 from bot.registry.service import registry_note
 from bot.store.base import EventRecord, PostedCard, Store
 from bot.tickets.model import EventKind, TicketStatus
-from bot.tickets.outbox import utc_now
 
 # Enough to tell two tickets apart in a group chat; the rest is one tap away (Details).
 SUMMARY_CHARS = 60

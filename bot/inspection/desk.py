@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
+from bot.clock import utc_now
 from bot.inspection.access import Action
 from bot.inspection.audit import AuditTrail
 from bot.inspection.model import (
@@ -34,7 +35,7 @@ from bot.registry.service import Registry
 from bot.store.base import Store, TicketRecord, Transaction
 from bot.tickets.lifecycle import Lifecycle, StatusChanged
 from bot.tickets.model import OPEN_STATUSES, MessageKind, Reason, Refused, TicketStatus
-from bot.tickets.outbox import staff_message, utc_now
+from bot.tickets.outbox import staff_message
 
 R = TypeVar("R")
 # The key of a command applied at most once (its update's), or None.

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.clock import utc_now
 from bot.inspection.access import Action, claimers_of, supervisors_of
 from bot.inspection.audit import AuditTrail
 from bot.inspection.model import Clock, Denial, Denied, StaffNotice
@@ -27,7 +28,7 @@ from bot.inspection.workdays import WorkingCalendar
 from bot.store.base import Store, TicketRecord, Transaction
 from bot.store.staff_tables import OverrideRecord
 from bot.tickets.model import inspector
-from bot.tickets.outbox import staff_message, utc_now
+from bot.tickets.outbox import staff_message
 
 # A shift can be taken or handed over this far ahead (/duty swap lists them).
 HAND_OVER_DAYS = 7

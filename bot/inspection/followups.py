@@ -16,13 +16,14 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from bot.clock import utc_now
 from bot.inspection.model import Clock
 from bot.inspection.organisation import Organisation, OrganisationView
 from bot.inspection.pacing import enqueue_paced
 from bot.store.base import NewEvent, Store, TicketRecord, Transaction, VerdictRecord
 from bot.tickets.form import AnswerProblem, Problem
 from bot.tickets.model import REPORTER, EventKind, MessageKind, Reason, Refused
-from bot.tickets.outbox import staff_message, utc_now
+from bot.tickets.outbox import staff_message
 from bot.tickets.settings import FollowupSettings
 from bot.tickets.verdicts import Verdict, open_question, token_matches
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from bot.clock import utc_now
 from bot.inspection.access import Action
 from bot.inspection.audit import AuditTrail, allowed_entry
 from bot.inspection.model import Clock, Denial, Denied, StaffNotice
@@ -25,7 +26,7 @@ from bot.inspection.organisation import (
 from bot.store.base import Store
 from bot.store.staff_tables import BindingRecord
 from bot.tickets.model import SYSTEM
-from bot.tickets.outbox import staff_message, utc_now
+from bot.tickets.outbox import staff_message
 
 Once = str | None
 MAX_TITLE = 128

@@ -5,18 +5,15 @@ Nothing here names a reporter: they are "reporter" in a timeline and nothing els
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from bot.clock import Clock as Clock  # the type every service's clock has
 from bot.registry.model import RegistryNote
 from bot.store.base import FileInfo
 from bot.tickets.model import TicketStatus
-
-# Services read the time through this, so tests (and the benchmark) can set it.
-Clock = Callable[[], datetime]
 
 
 class Action(StrEnum):

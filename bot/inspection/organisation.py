@@ -23,13 +23,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal, cast
 
+from bot.clock import utc_now
 from bot.inspection.access import Access
 from bot.inspection.audit import allowed_entry
 from bot.inspection.model import Clock, StaffNotice
 from bot.inspection.settings import InspectionSettings, Member, Role
 from bot.store.base import Store, Transaction
 from bot.store.staff_tables import BindingRecord, MemberRecord, OverrideRecord
-from bot.tickets.outbox import staff_message, utc_now
+from bot.tickets.outbox import staff_message
 
 Level = Literal["organisation", "department", "queue"]
 LEVELS: tuple[Level, ...] = ("organisation", "department", "queue")

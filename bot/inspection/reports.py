@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
+from bot.clock import utc_now
 from bot.inspection.access import Action
 from bot.inspection.audit import AuditTrail
 from bot.inspection.duty import DutyDesk
@@ -40,7 +41,7 @@ from bot.store.base import (
     Transaction,
 )
 from bot.tickets.model import MessageKind
-from bot.tickets.outbox import staff_message, utc_now
+from bot.tickets.outbox import staff_message
 
 DIGEST_OVERDUE_SHOWN = 10
 DIGEST_FIGURES_DAYS = 30  # the digest's figures: tickets received in the last 30 days

@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.clock import utc_now
 from bot.inspection.access import Access
 from bot.inspection.audit import AuditTrail
 from bot.inspection.cards import Cards
@@ -29,7 +30,6 @@ from bot.registry.service import Registry
 from bot.store.base import Store, Transaction
 from bot.tickets.form import FormSettings
 from bot.tickets.lifecycle import Lifecycle
-from bot.tickets.outbox import utc_now
 from bot.tickets.settings import FollowupSettings, TicketSettings
 
 log = logging.getLogger(__name__)

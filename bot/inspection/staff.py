@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 
+from bot.clock import utc_now
 from bot.inspection.access import Action, claimers_of
 from bot.inspection.audit import AuditTrail, allowed_entry
 from bot.inspection.model import Clock, Denial, Denied, StaffNotice, staff_user_id
@@ -39,7 +40,7 @@ from bot.store.base import NewEvent, Store, TicketRecord, Transaction
 from bot.store.staff_tables import InviteRecord, MemberRecord, NewInvite
 from bot.tickets.lifecycle import Lifecycle
 from bot.tickets.model import EventKind, Refused, inspector
-from bot.tickets.outbox import staff_message, utc_now
+from bot.tickets.outbox import staff_message
 
 ROLES: tuple[Role, ...] = ("inspector", "supervisor", "admin", "auditor")
 JOIN_PREFIX = "join-"

@@ -8,6 +8,7 @@ import math
 from datetime import datetime
 from typing import Any
 
+from bot.clock import utc_now
 from bot.inspection.access import Action
 from bot.inspection.audit import AuditTrail
 from bot.inspection.duplicates import DuplicateFinder
@@ -37,7 +38,6 @@ from bot.store.base import (
     Transaction,
 )
 from bot.tickets.model import OPEN_STATUSES, SYSTEM, EventKind, TicketStatus
-from bot.tickets.outbox import utc_now
 from bot.tickets.verdicts import round_state
 
 
