@@ -35,10 +35,11 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.background import Background
+from bot.bot_data import BotData
 from bot.config import Config
 from bot.front_door import replay_left_behind, replay_unfinished
 from bot.i18n import LANGUAGES, text
-from bot.services import BotData, open_services
+from bot.services import open_services
 from bot.store import StoreError
 from handlers import (
     delivery,

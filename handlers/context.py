@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from bot.services import BotData, Services
+from bot.bot_data import BotData
+from bot.services import Services
 
 HotlineApplication = Application[ExtBot[None], "HotlineContext", dict, dict, BotData, None]  # type: ignore[type-arg]
 

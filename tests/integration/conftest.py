@@ -19,12 +19,13 @@ from telegram.ext import Application
 
 from bot.app import build_application
 from bot.background import Background
+from bot.bot_data import BotData
 from bot.config import Config, PrivacyConfig, RateLimitConfig, load_config
 from bot.emulator import BotApiEmulator, FakeUser
 from bot.emulator.state import JsonDict
 from bot.faq import FaqService
 from bot.polling import running
-from bot.services import BotData, Services
+from bot.services import Services
 
 if TYPE_CHECKING:
     from tests.integration.inspecting import Staffroom
