@@ -65,11 +65,12 @@ def names_used(path: Path) -> set[str]:
 
 def test_handlers_reach_chat_state_only_through_the_request() -> None:
     """``context.user_data[k] = v`` would change this instance's copy and nothing else (other
-    instances read the store): handlers go through ``request.state``, which writes the store."""
+    instances read the store): handlers go through ``request.state``, which writes the store
+    and knows the person, the update and the time (never ``services.chat_state`` directly)."""
     touching = {
         str(path.relative_to(PROJECT_ROOT))
         for path in HANDLERS.rglob("*.py")
-        if {"user_data", "chat_data"} & attributes_used(path)
+        if {"user_data", "chat_data", "chat_state"} & attributes_used(path)
     }
     assert touching == READS_USER_DATA
 
