@@ -1,53 +1,14 @@
-"""Small pieces every audience's handlers share: the reader's language and safe long replies."""
+"""Small pieces every audience's handlers share: safe long replies, answered presses."""
 
 from __future__ import annotations
 
 import contextlib
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message
 from telegram.constants import MessageLimit, ParseMode
 from telegram.error import BadRequest
 
-from bot.i18n import Language, language_from_code, text
-from bot.updates.chat_state import StateCopy
-from bot.updates.inbox import effect_key
 from handlers.context import HotlineContext
-
-LANGUAGE_KEY = "language"
-
-
-def person_key(update: Update, context: HotlineContext) -> str:
-    """The keyed hash that stands for the person behind an update (never their Telegram id)."""
-    user = update.effective_user
-    assert user is not None, "only updates from a person carry chat state"
-    return context.services.pseudonym(user.id)
-
-
-def applied_once(update: Update) -> str:
-    """The key under which this update's effect is applied once, however often it is handled
-    (a replay after a crash): see the store's ``first_application``."""
-    return effect_key(update.update_id)
-
-
-def effect_applied(update: Update, context: HotlineContext) -> bool:
-    """Whether this update is a replay whose effect was committed before a crash."""
-    held = context.services.inbox.in_hand(update.update_id)
-    return held is not None and held.effect_applied
-
-
-def state_copy(context: HotlineContext) -> StateCopy:
-    """This update's copy of the person's chat state (see :mod:`bot.updates.chat_state`)."""
-    assert context.user_data is not None, "only updates from a person carry chat state"
-    return context.user_data
-
-
-def language_of(update: Update, context: HotlineContext) -> Language:
-    """The language the user chose with /lang, else the one their Telegram app uses."""
-    chosen = context.user_data.get(LANGUAGE_KEY) if context.user_data is not None else None
-    if chosen in ("zh", "en"):
-        return chosen  # type: ignore[no-any-return]
-    user = update.effective_user
-    return language_from_code(user.language_code if user else None)
 
 
 def split_message(html: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
@@ -98,10 +59,6 @@ async def reply_html(
             do_quote=False,
         )
     return sent
-
-
-def t(update: Update, context: HotlineContext, key: str, **values: object) -> str:
-    return text(language_of(update, context), key, **values)
 
 
 async def send_html(

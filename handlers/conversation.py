@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-from telegram import Message, Update
+from telegram import Message
 
 from bot.conversation import FOLLOW_UP_KEY, FOLLOW_UP_WINDOW, Context, small_talk
 from bot.faq import FaqReply
-from handlers.common import person_key, reply_html, state_copy, t
-from handlers.context import HotlineContext
+from handlers.common import reply_html
+from handlers.request import Request
 
 
-async def reply_to_small_talk(
-    update: Update, context: HotlineContext, message: Message, text: str
-) -> bool:
+async def reply_to_small_talk(request: Request, message: Message, text: str) -> bool:
     """Answer a greeting, thanks, goodbye or "你是谁" in kind; True if ``text`` was one.
     "人工" is left to the caller, which shows the human contact."""
     kind = small_talk(text)
     if kind is None or kind == "human":
         return False
-    await reply_html(message, t(update, context, f"chat.{kind}"))
+    await reply_html(message, request.t(f"chat.{kind}"))
     return True
 
 
@@ -26,30 +24,23 @@ def wants_a_person(text: str) -> bool:
     return small_talk(text) == "human"
 
 
-def recent_context(context: HotlineContext) -> Context | None:
+def recent_context(request: Request) -> Context | None:
     """The question the person's last answer was for, if it was answered a few minutes ago
     (the row expires in the store; the copy is refilled from it for every update)."""
-    copy = context.user_data if context.user_data is not None else {}
-    return Context.decode(copy.get(FOLLOW_UP_KEY), context.services.clock())
+    return Context.decode(request.state.get(FOLLOW_UP_KEY), request.now)
 
 
-async def remember_context(
-    update: Update, context: HotlineContext, question: str, reply: FaqReply
-) -> None:
+async def remember_context(request: Request, question: str, reply: FaqReply) -> None:
     """Keep what a follow-up may lean on. After a follow-up the first question stays the
     context ("小学作业多久" → "那初中呢" → "那高中呢")."""
-    if update.effective_user is None or reply.entry_id is None:
+    if reply.entry_id is None:
         return
-    previous = recent_context(context)
+    previous = recent_context(request)
     if reply.follow_up and previous is not None:
         question = previous.question
-    now = context.services.clock()
-    await context.services.chat_state.save(
-        state_copy(context),
-        person_key(update, context),
+    await request.state.set(
         FOLLOW_UP_KEY,
-        Context(question, reply.entry_id, now).encode(),
-        now,
+        Context(question, reply.entry_id, request.now).encode(),
         ttl=FOLLOW_UP_WINDOW,
-        with_update=update.update_id,
+        with_update=True,
     )

@@ -7,9 +7,10 @@ import logging
 from telegram import Update
 from telegram.ext import Application
 
+from bot.i18n import text
 from bot.store import StoreError
-from handlers.common import t
 from handlers.context import HotlineContext
+from handlers.request import language_of
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,8 @@ async def on_error(update: object, context: HotlineContext) -> None:
         # A database that cannot write (busy, full disk): nothing of it was saved, say so.
         key = "error.not_saved" if isinstance(context.error, StoreError) else "error.generic"
         try:
-            await update.effective_message.reply_text(t(update, context, key), do_quote=False)
+            await update.effective_message.reply_text(
+                text(language_of(update, context), key), do_quote=False
+            )
         except Exception:
             log.warning("could not tell update %s about the failure", update_id)

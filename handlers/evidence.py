@@ -12,15 +12,14 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from telegram import Message, Update
+from telegram import Message
 from telegram.error import BadRequest, TelegramError
 
 from bot.store.base import FileInfo, StoredFile
 from bot.tickets.model import Reason
 from bot.tickets.settings import EvidenceSettings
-from handlers.common import t
-from handlers.context import HotlineContext
 from handlers.refusals import download_limit
+from handlers.request import Request
 
 log = logging.getLogger(__name__)
 
@@ -56,13 +55,13 @@ def incoming_file(message: Message) -> IncomingFile | None:
 
 
 async def fetch_evidence(
-    context: HotlineContext, incoming: IncomingFile, settings: EvidenceSettings
+    request: Request, incoming: IncomingFile, settings: EvidenceSettings
 ) -> StoredFile | Reason | None:
     """The cleaned file, why it is refused, or None when the download failed (try again)."""
     if incoming.size is not None and incoming.size > download_limit(settings):
         return Reason.TOO_LARGE
     try:
-        file = await context.bot.get_file(incoming.file_id)
+        file = await request.bot.get_file(incoming.file_id)
         data = bytes(await file.download_as_bytearray())
     except BadRequest as exc:
         if "too big" in str(exc).lower():
@@ -72,7 +71,7 @@ async def fetch_evidence(
     except TelegramError as exc:
         log.warning("evidence download failed: %s", type(exc).__name__)
         return None
-    result = await context.services.tickets.evidence.clean(data, incoming.name)
+    result = await request.services.tickets.evidence.clean(data, incoming.name)
     return result.file if result.file is not None else result.reason or Reason.CORRUPT
 
 
@@ -81,30 +80,28 @@ async def fetch_evidence(
 _DOCUMENT_TYPES = ("application/pdf", "application/vnd.openxmlformats-officedocument.")
 
 
-def cleaning_note(update: Update, context: HotlineContext, file: StoredFile) -> str | None:
+def cleaning_note(request: Request, file: StoredFile) -> str | None:
     """What was removed from a file just received, or that nothing could be; None for a file
     with nothing hidden in it (plain text)."""
     if not file.cleaned:
-        return t(update, context, "report.evidence.not_cleaned")
+        return request.t("report.evidence.not_cleaned")
     if file.mime.startswith("image/"):
-        return t(update, context, "report.evidence.cleaned")
+        return request.t("report.evidence.cleaned")
     if file.mime.startswith(_DOCUMENT_TYPES):
-        return t(update, context, "report.evidence.cleaned_document")
+        return request.t("report.evidence.cleaned_document")
     if file.mime.startswith(("video/", "audio/")):
-        return t(update, context, "report.evidence.cleaned_recording")
+        return request.t("report.evidence.cleaned_recording")
     return None
 
 
-def cleaning_summary(
-    update: Update, context: HotlineContext, files: Sequence[FileInfo]
-) -> list[str]:
+def cleaning_summary(request: Request, files: Sequence[FileInfo]) -> list[str]:
     """For the review before confirming: how many files were cleaned, and by name the files
     that keep their metadata."""
     lines = []
     cleaned = [f for f in files if f.cleaned and f.mime != "text/plain"]
     if cleaned:
-        lines.append(t(update, context, "report.review.cleaned", count=len(cleaned)))
+        lines.append(request.t("report.review.cleaned", count=len(cleaned)))
     kept = [html.escape(f.filename) for f in files if not f.cleaned]
     if kept:
-        lines.append(t(update, context, "report.review.not_cleaned", files="、".join(kept)))
+        lines.append(request.t("report.review.not_cleaned", files="、".join(kept)))
     return lines

@@ -12,13 +12,14 @@ import logging
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
+from bot import i18n
 from bot.store import StoreError
-from bot.tickets.outbox import utc_now
 from bot.updates.flood import Admission
 from bot.updates.inbox import InHand, Verdict
 from bot.updates.incoming import IncomingUpdate
-from handlers.common import answer_press, send_html, t
+from handlers.common import answer_press, send_html
 from handlers.context import HotlineContext
+from handlers.request import language_of, load_chat_state
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ async def admit_update(update: Update, context: HotlineContext) -> None:
     held = inbox.in_hand(update.update_id) or await _arrive_now(update, context)
     if held is None:
         raise ApplicationHandlerStop
-    await _refill_chat_state(context, held.sender)
+    await load_chat_state(context, held.sender)
     if held.admission != Admission.ADMIT:
         await _refuse_flood(update, context, held.admission)
 
@@ -59,20 +60,6 @@ def _unrecorded(update: Update, context: HotlineContext) -> InHand:
     return InHand(update.update_id, sender, Admission.ADMIT)
 
 
-async def _refill_chat_state(context: HotlineContext, sender: str | None) -> None:
-    """The store's chat state is the truth: whatever another instance changed since this one
-    last saw the person replaces the copy here."""
-    if sender is None or context.user_data is None:
-        return
-    try:
-        state = await context.services.chat_state.load(sender, utc_now())
-    except StoreError:
-        log.warning("chat state not read (database busy); using this instance's last copy")
-        return
-    context.user_data.clear()
-    context.user_data.update(state)
-
-
 async def _refuse_flood(update: Update, context: HotlineContext, admission: Admission) -> None:
     log.info("update %d refused: too many from one sender", update.update_id)
     if admission == Admission.REFUSE_AND_SAY:
@@ -83,7 +70,7 @@ async def _refuse_flood(update: Update, context: HotlineContext, admission: Admi
 
 
 async def _slow_down(update: Update, context: HotlineContext) -> None:
-    text = t(update, context, "reporter.slow_down")
+    text = i18n.text(language_of(update, context), "reporter.slow_down")
     if update.callback_query is not None:
         await answer_press(update.callback_query, text, alert=True)
     elif update.effective_chat is not None:

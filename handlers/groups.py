@@ -22,8 +22,9 @@ from bot.inspection.groups import Bound
 from bot.inspection.model import Denied
 from bot.inspection.organisation import GroupBinding, GroupKind
 from bot.inspection.parsing import parse_queue
-from handlers.common import applied_once, language_of, reply_html, send_html
+from handlers.common import reply_html, send_html
 from handlers.context import HotlineContext
+from handlers.request import Request, answering
 from handlers.staff_views import denial_text, group_target_name
 
 log = logging.getLogger(__name__)
@@ -36,8 +37,8 @@ SUPERVISORS_WORDS = frozenset({"supervisors", "督导", "督导群"})
 def register(app: Application, group: int) -> None:  # type: ignore[type-arg]
     new = filters.UpdateType.MESSAGE
     app.add_handler(ChatMemberHandler(bot_membership, ChatMemberHandler.MY_CHAT_MEMBER), group)
-    app.add_handler(CommandHandler("bind", bind_command, filters=new), group)
-    app.add_handler(CommandHandler("unbind", unbind_command, filters=new), group)
+    app.add_handler(CommandHandler("bind", answering(bind_command), filters=new), group)
+    app.add_handler(CommandHandler("unbind", answering(unbind_command), filters=new), group)
     app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, group_migrated), group)
 
 
@@ -67,35 +68,33 @@ async def group_migrated(update: Update, context: HotlineContext) -> None:
     await groups.chat_migrated(message.chat.id, message.migrate_to_chat_id)
 
 
-async def _in_a_group(
-    update: Update, context: HotlineContext
-) -> tuple[int, Message, Language] | None:
+async def _in_a_group(request: Request) -> tuple[int, Message, Language] | None:
     """Who sent a group's command, the message and their language; in a private chat they are
     told to send it in the group instead."""
-    user, message = update.effective_user, update.effective_message
-    if user is None or message is None:
+    message = request.message
+    if message is None:
         return None
-    language = language_of(update, context)
-    if message.chat.type == ChatType.PRIVATE:
-        await reply_html(message, text(language, "group.bind_in_group"))
+    if request.private:
+        await reply_html(message, request.t("group.bind_in_group"))
         return None
-    return user.id, message, language
+    return request.user_id, message, request.language
 
 
-async def bind_command(update: Update, context: HotlineContext) -> None:
+async def bind_command(request: Request) -> None:
     """``/bind <queue>`` or ``/bind supervisors <department>``, by an admin, in the group."""
-    asked = await _in_a_group(update, context)
+    asked = await _in_a_group(request)
     if asked is None:
         return
     user_id, message, language = asked
-    target = _target(context, context.args or [])
+    context = request.context
+    target = _target(context, list(request.args))
     if target is None:
         await reply_html(message, text(language, "group.usage.bind"))
         return
     kind, ident = target
     groups = context.services.inspection.groups
     result = await groups.bind(
-        user_id, message.chat.id, message.chat.title or "", kind, ident, once=applied_once(update)
+        user_id, message.chat.id, message.chat.title or "", kind, ident, once=request.once
     )
     if isinstance(result, Denied):
         said = await denial_text(context.bot, context.services, language, result)
@@ -143,13 +142,14 @@ async def _title_of(context: HotlineContext, binding: GroupBinding) -> str:
     return str(binding.chat_id)
 
 
-async def unbind_command(update: Update, context: HotlineContext) -> None:
-    asked = await _in_a_group(update, context)
+async def unbind_command(request: Request) -> None:
+    asked = await _in_a_group(request)
     if asked is None:
         return
     user_id, message, language = asked
+    context = request.context
     groups = context.services.inspection.groups
-    result = await groups.unbind(user_id, message.chat.id, once=applied_once(update))
+    result = await groups.unbind(user_id, message.chat.id, once=request.once)
     if isinstance(result, Denied):
         await reply_html(
             message, await denial_text(context.bot, context.services, language, result)

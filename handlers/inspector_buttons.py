@@ -26,10 +26,12 @@ from bot.inspection.access import Action
 from bot.inspection.model import Changed, Denial, Denied
 from bot.inspection.parsing import parse_ticket_number
 from bot.tickets.model import OPEN_STATUSES
-from handlers.common import answer_press, send_html
+from handlers.callbacks import Prefix
+from handlers.callbacks import data as callback_data
+from handlers.common import answer_press
 from handlers.context import HotlineContext
+from handlers.request import Request
 from handlers.staff_requests import (
-    Request,
     admitted,
     after_transfer,
     denial,
@@ -56,27 +58,25 @@ async def staff_button(update: Update, context: HotlineContext) -> None:
         return  # answered with the refusal
     handler = BUTTONS.get(verb)
     if handler is None:
-        await refuse_button(context, request, query)
+        await refuse_button(request, query)
         return
-    await handler(update, context, request, parts[2:])
+    await handler(request, parts[2:])
 
 
-async def refuse_button(
-    context: HotlineContext, request: Request, query: CallbackQuery, action: str = ""
-) -> None:
+async def refuse_button(request: Request, query: CallbackQuery, action: str = "") -> None:
     """A button whose data makes no sense (old, or forged by a modified client): answered as
     expired, and audited like any other refusal (as the button's verb, never its data)."""
     if not action:
         parts = (query.data or "").split(":")
         verb = parts[1] if len(parts) > 1 and parts[1] in BUTTONS else "unknown"
         action = f"button:{verb}"
-    inspection = context.services.inspection
+    inspection = request.services.inspection
     denied = Denied(Denial.BUTTON_INVALID)
-    await inspection.audit.refused(request.user_id, action, inspection.clock(), denied)
+    await inspection.audit.refused(request.user_id, action, request.now, denied)
     await answer_press(query, text(request.language, "button.expired"), alert=True)
 
 
-ButtonHandler = Callable[[Update, HotlineContext, Request, list[str]], Awaitable[None]]
+ButtonHandler = Callable[[Request, list[str]], Awaitable[None]]
 
 
 def _button_number(context: HotlineContext, args: list[str]) -> str | None:
@@ -85,15 +85,15 @@ def _button_number(context: HotlineContext, args: list[str]) -> str | None:
 
 
 async def _pressed_ticket(
-    update: Update, context: HotlineContext, request: Request, args: list[str], arity: int = 1
+    request: Request, args: list[str], arity: int = 1
 ) -> tuple[CallbackQuery, str] | None:
     """The press and the ticket number its button carries; a button whose data no longer
     makes sense (old or forged) is answered as expired and gives None."""
-    query = update.callback_query
+    query = request.query
     assert query is not None
-    number = _button_number(context, args) if len(args) == arity else None
+    number = _button_number(request.context, args) if len(args) == arity else None
     if number is None:
-        await refuse_button(context, request, query)
+        await refuse_button(request, query)
         return None
     return query, number
 
@@ -102,8 +102,6 @@ ChangeOn = Callable[[str], Awaitable[Changed | Denied]]
 
 
 async def _changed_by_press(
-    update: Update,
-    context: HotlineContext,
     request: Request,
     args: list[str],
     change: ChangeOn,
@@ -111,65 +109,59 @@ async def _changed_by_press(
 ) -> tuple[CallbackQuery, str, str] | None:
     """Press, change the ticket its button names, answer the press with what happened; the
     press, the ticket number and what was said, if the change was made."""
-    pressed = await _pressed_ticket(update, context, request, args)
+    pressed = await _pressed_ticket(request, args)
     if pressed is None:
         return None
     query, number = pressed
     result = await change(number)
     if isinstance(result, Denied):
-        await answer_press(query, plain(await denial(context, request, result)), alert=True)
+        await answer_press(query, plain(await denial(request, result)), alert=True)
         return None
     done = text(request.language, done_key, ticket_number=html.escape(number))
     await answer_press(query, plain(done))
     return query, number, done
 
 
-async def claim_button(
-    update: Update, context: HotlineContext, request: Request, args: list[str]
-) -> None:
+async def claim_button(request: Request, args: list[str]) -> None:
     """Of several inspectors pressing at once one wins; the others are told who."""
-    desk = context.services.inspection.desk
+    desk = request.services.inspection.desk
 
     async def claim(number: str) -> Changed | Denied:
         return await desk.claim(request.user_id, number, once=request.once)
 
-    changed = await _changed_by_press(update, context, request, args, claim, "inspector.claimed")
+    changed = await _changed_by_press(request, args, claim, "inspector.claimed")
     if changed is not None:
         log.info("ticket %s claimed from its card", changed[1])
-        await refresh_cards(context, changed[1])
+        await refresh_cards(request.context, changed[1])
 
 
-async def reopen_button(
-    update: Update, context: HotlineContext, request: Request, args: list[str]
-) -> None:
+async def reopen_button(request: Request, args: list[str]) -> None:
     """二次办理 from a 不满意 notice: supervisors only (the desk checks), as /reopen would."""
     desk, reason = (
-        context.services.inspection.desk,
+        request.services.inspection.desk,
         text(request.language, "inspector.reopen_reason_verdict"),
     )
 
     async def reopen(number: str) -> Changed | Denied:
         return await desk.reopen(request.user_id, number, reason, once=request.once)
 
-    changed = await _changed_by_press(update, context, request, args, reopen, "inspector.reopened")
+    changed = await _changed_by_press(request, args, reopen, "inspector.reopened")
     if changed is None:
         return
     query, number, done = changed
     await _drop_buttons(query.message)
-    await send_html(context, request.chat_id, done)
-    context.services.wake_outbox()
-    await refresh_cards(context, number)
+    await request.send(done)
+    request.services.wake_outbox()
+    await refresh_cards(request.context, number)
 
 
-async def details_button(
-    update: Update, context: HotlineContext, request: Request, args: list[str]
-) -> None:
+async def details_button(request: Request, args: list[str]) -> None:
     """Details go to the presser's private chat (see ``details_privately``)."""
-    pressed = await _pressed_ticket(update, context, request, args)
+    pressed = await _pressed_ticket(request, args)
     if pressed is None:
         return
     query, number = pressed
-    said = await details_privately(context, request, number)
+    said = await details_privately(request, number)
     if said is None:
         await answer_press(query)
     else:
@@ -177,17 +169,15 @@ async def details_button(
         await answer_press(query, plain(text(request.language, said)), alert=alert)
 
 
-async def transfer_button(
-    update: Update, context: HotlineContext, request: Request, args: list[str]
-) -> None:
+async def transfer_button(request: Request, args: list[str]) -> None:
     """Offer the queues to transfer to, as buttons under a message of their own."""
-    query = update.callback_query
+    query = request.query
     assert query is not None
-    number = _button_number(context, args)
-    inspection = context.services.inspection
+    number = _button_number(request.context, args)
+    inspection = request.services.inspection
     card = await inspection.cards.card(number) if number else None
     if number is None or card is None:
-        await refuse_button(context, request, query, Action.TRANSFER)
+        await refuse_button(request, query, Action.TRANSFER)
         return
     denied = None
     if not inspection.access.may(request.user_id, Action.TRANSFER, card.queue):
@@ -195,20 +185,16 @@ async def transfer_button(
     elif card.status not in OPEN_STATUSES:
         denied = Denied(Denial.TICKET_CLOSED, number)  # no menu for what cannot move
     if denied is not None:
-        await inspection.audit.refused(request.user_id, Action.TRANSFER, inspection.clock(), denied)
-        await answer_press(query, plain(await denial(context, request, denied)), alert=True)
+        await inspection.audit.refused(request.user_id, Action.TRANSFER, request.now, denied)
+        await answer_press(query, plain(await denial(request, denied)), alert=True)
         return
     await answer_press(query)
     prompt = text(request.language, "inspector.transfer_choose", ticket_number=html.escape(number))
-    await send_html(
-        context, request.chat_id, prompt, _queue_choices(context, request, number, card.queue)
-    )
+    await request.send(prompt, _queue_choices(request, number, card.queue))
 
 
-def _queue_choices(
-    context: HotlineContext, request: Request, number: str, current: str
-) -> InlineKeyboardMarkup:
-    config = context.services.config
+def _queue_choices(request: Request, number: str, current: str) -> InlineKeyboardMarkup:
+    config = request.services.config
     buttons = []
     for queue in config.inspection.queue_ids():
         data = button_data("to", number, queue)
@@ -220,35 +206,31 @@ def _queue_choices(
         for i in range(0, len(buttons), QUEUE_BUTTONS_PER_ROW)
     ]
     cancel = text(request.language, "inspector.transfer_cancel")
-    rows.append([InlineKeyboardButton(cancel, callback_data="t:x")])
+    rows.append([InlineKeyboardButton(cancel, callback_data=callback_data(Prefix.TICKET, "x"))])
     return InlineKeyboardMarkup(rows)
 
 
-async def transfer_to_button(
-    update: Update, context: HotlineContext, request: Request, args: list[str]
-) -> None:
-    pressed = await _pressed_ticket(update, context, request, args, arity=2)
+async def transfer_to_button(request: Request, args: list[str]) -> None:
+    pressed = await _pressed_ticket(request, args, arity=2)
     if pressed is None:
         return
     query, number = pressed
-    result = await context.services.inspection.desk.transfer(
+    result = await request.services.inspection.desk.transfer(
         request.user_id, number, args[1], once=request.once
     )
     if isinstance(result, Denied):
-        await answer_press(query, plain(await denial(context, request, result)), alert=True)
+        await answer_press(query, plain(await denial(request, result)), alert=True)
         return
-    await answer_press(query, plain(transferred_text(context, request.language, result)))
+    await answer_press(query, plain(transferred_text(request.context, request.language, result)))
     if isinstance(query.message, Message):
-        done = transferred_text(context, request.language, result)
+        done = transferred_text(request.context, request.language, result)
         with contextlib.suppress(TelegramError):
             await query.message.edit_text(done, parse_mode=ParseMode.HTML, reply_markup=None)
-    await after_transfer(context, number)
+    await after_transfer(request.context, number)
 
 
-async def close_menu_button(
-    update: Update, context: HotlineContext, request: Request, args: list[str]
-) -> None:
-    query = update.callback_query
+async def close_menu_button(request: Request, args: list[str]) -> None:
+    query = request.query
     assert query is not None
     await answer_press(query)
     await _drop_buttons(query.message)
@@ -260,17 +242,15 @@ async def _drop_buttons(message: object) -> None:
             await message.edit_reply_markup(reply_markup=None)
 
 
-async def page_button(
-    update: Update, context: HotlineContext, request: Request, args: list[str]
-) -> None:
+async def page_button(request: Request, args: list[str]) -> None:
     """``t:q:<queue or *>:<page>`` and ``t:m:<page>``: the page replaces the old one."""
-    query = update.callback_query
+    query = request.query
     assert query is not None and query.data is not None
-    mine = query.data.startswith("t:m:")
+    mine = query.data.startswith(callback_data(Prefix.TICKET, "m", ""))
     if not args or not args[-1].isdigit() or (not mine and len(args) != 2):
-        await refuse_button(context, request, query)
+        await refuse_button(request, query)
         return
-    views, page_number = context.services.inspection.views, int(args[-1])
+    views, page_number = request.services.inspection.views, int(args[-1])
     if mine:
         page = await views.my_tickets(request.user_id, page=page_number)
         scope = "m"
@@ -279,10 +259,10 @@ async def page_button(
         page = await views.open_tickets(request.user_id, queue=queue, page=page_number)
         scope = f"q:{args[0]}"
     if isinstance(page, Denied):
-        await answer_press(query, plain(await denial(context, request, page)), alert=True)
+        await answer_press(query, plain(await denial(request, page)), alert=True)
         return
     await answer_press(query)
-    body = page_text(context.services.config, request.language, page, mine=mine)
+    body = page_text(request.services.config, request.language, page, mine=mine)
     with contextlib.suppress(BadRequest):  # unchanged: pressed twice
         await query.edit_message_text(
             body,

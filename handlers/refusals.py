@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from telegram import Update
 from telegram.constants import FileSizeLimit
 
 from bot.i18n import CATALOGS, text
 from bot.tickets.model import Reason, Refused
 from bot.tickets.settings import EvidenceSettings
-from handlers.common import language_of
-from handlers.context import HotlineContext
+from handlers.request import Request
 
 # Reasons about a file ("evidence.*"); reasons about a receipt code ("status.*"); the rest
 # ("refused.*").
@@ -55,8 +53,8 @@ def refusal_text(language: str, refused: Refused, evidence: EvidenceSettings) ->
     return text(language, reason_key(refused.reason), max_mb=max_mb, minutes=minutes)
 
 
-def refusal(update: Update, context: HotlineContext, refused: Refused | Reason) -> str:
+def refusal(request: Request, refused: Refused | Reason) -> str:
     if isinstance(refused, Reason):
         refused = Refused(refused)
-    settings = context.services.config.tickets.evidence
-    return refusal_text(language_of(update, context), refused, settings)
+    settings = request.services.config.tickets.evidence
+    return refusal_text(request.language, refused, settings)

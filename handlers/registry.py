@@ -11,7 +11,7 @@ import html
 import re
 from collections.abc import Callable
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.i18n import text
@@ -24,8 +24,9 @@ from bot.registry.model import (
     RegistryNote,
 )
 from bot.store.base import InstitutionRecord
-from handlers.common import answer_press, language_of, reply_html, send_html, t
-from handlers.context import HotlineContext
+from handlers.callbacks import Prefix, data, pattern
+from handlers.common import answer_press, reply_html
+from handlers.request import Request, answering
 
 # "学而思正规吗" "学而思这家机构有没有资质?" "学而思是不是黑机构" "學而思合法嗎"
 CHECK_QUESTION = re.compile(
@@ -45,7 +46,7 @@ NOT_A_NAME = re.compile(
     "那个|那個|一个|一個|报班|報班|报名|報名|推荐|推薦|旗号|旗號"
 )
 # Button data: g:<registry id>
-BUTTON = re.compile(r"^g:(\d{1,12})$")
+BUTTON = re.compile(pattern(Prefix.REGISTRY, r"(\d{1,12})$"))
 # Kinds whose unlicensed classes parents are asked to report (subject tutoring, or not known).
 REPORTABLE_KINDS = frozenset({InstitutionKind.SUBJECT, InstitutionKind.UNKNOWN})
 MAX_NAME_CHARS = 60
@@ -56,11 +57,13 @@ def register(app: Application, group: int) -> None:  # type: ignore[type-arg]
     taken here first, any other goes on to the FAQ. New messages only (an edited one is not
     answered again)."""
     new = filters.UpdateType.MESSAGE
-    app.add_handler(CommandHandler("check", check_command, filters=new), group)
-    app.add_handler(CallbackQueryHandler(check_button, pattern=r"^g:"), group)
+    app.add_handler(CommandHandler("check", answering(check_command), filters=new), group)
+    app.add_handler(
+        CallbackQueryHandler(answering(check_button), pattern=pattern(Prefix.REGISTRY)), group
+    )
     asked = new & filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND
     about = _AboutAnInstitution(lambda: app.bot_data.services.registry)
-    app.add_handler(MessageHandler(asked & about, check_question), group)
+    app.add_handler(MessageHandler(asked & about, answering(check_question)), group)
 
 
 def institution_asked(text: str, registry: Registry) -> str | None:
@@ -86,86 +89,82 @@ class _AboutAnInstitution(filters.MessageFilter):
         return institution_asked(message.text or "", self._registry()) is not None
 
 
-async def check_command(update: Update, context: HotlineContext) -> None:
-    message = update.effective_message
+async def check_command(request: Request) -> None:
+    message = request.message
     if message is None:
         return
-    name = " ".join(context.args or []).strip()
+    name = " ".join(request.args).strip()
     if not name:
-        await reply_html(message, t(update, context, "registry.check_usage"))
+        await reply_html(message, request.t("registry.check_usage"))
         return
-    await answer_check(update, context, name[:MAX_NAME_CHARS])
+    await answer_check(request, name[:MAX_NAME_CHARS])
 
 
-async def check_question(update: Update, context: HotlineContext) -> None:
-    message = update.effective_message
-    name = institution_asked(message.text or "", context.services.registry) if message else None
+async def check_question(request: Request) -> None:
+    message = request.message
+    name = institution_asked(message.text or "", request.services.registry) if message else None
     if name is not None:
-        await answer_check(update, context, name)
+        await answer_check(request, name)
 
 
-async def answer_check(update: Update, context: HotlineContext, name: str) -> None:
-    chat = update.effective_chat
-    if chat is None:
-        return
-    result = context.services.registry.lookup(name)
-    body, markup = check_reply(update, context, result)
-    await send_html(context, chat.id, body, markup)
+async def answer_check(request: Request, name: str) -> None:
+    result = request.services.registry.lookup(name)
+    body, markup = check_reply(request, result)
+    await request.send(body, markup)
 
 
-async def check_button(update: Update, context: HotlineContext) -> None:
+async def check_button(request: Request) -> None:
     """One of the "did you mean" buttons: anyone may read the registry, so any press of a
     well-formed button is shown; an id no longer listed says the button is old."""
-    query = update.callback_query
-    if query is None or update.effective_chat is None:
+    query = request.query
+    if query is None:
         return
     match = BUTTON.match(query.data or "")
-    record = context.services.registry.institution(int(match[1])) if match else None
+    record = request.services.registry.institution(int(match[1])) if match else None
     if record is None:
-        await answer_press(query, t(update, context, "button.expired"), alert=True)
+        await answer_press(query, request.t("button.expired"), alert=True)
         return
     await answer_press(query)
-    result = context.services.registry.lookup(record.name)
-    body, markup = institution_reply(update, context, record, result.listed_on)
-    await send_html(context, update.effective_chat.id, body, markup)
+    result = request.services.registry.lookup(record.name)
+    body, markup = institution_reply(request, record, result.listed_on)
+    await request.send(body, markup)
 
 
-def check_reply(
-    update: Update, context: HotlineContext, result: LookupResult
-) -> tuple[str, InlineKeyboardMarkup | None]:
+def check_reply(request: Request, result: LookupResult) -> tuple[str, InlineKeyboardMarkup | None]:
     if result.registry_size == 0:
-        return t(update, context, "registry.empty"), None
+        return request.t("registry.empty"), None
     if result.sure is not None:
-        return institution_reply(update, context, result.sure.institution, result.listed_on)
+        return institution_reply(request, result.sure.institution, result.listed_on)
     name = html.escape(result.query)
     if result.candidates:
         rows = [
             [
                 InlineKeyboardButton(
-                    _label(update, context, m.institution), callback_data=f"g:{m.institution.id}"
+                    _label(request, m.institution),
+                    callback_data=data(Prefix.REGISTRY, m.institution.id),
                 )
             ]
             for m in result.candidates
         ]
-        rows.append([_report_button(update, context)])
-        return t(update, context, "registry.candidates", name=name), InlineKeyboardMarkup(rows)
-    body = t(update, context, "registry.not_found", name=name)
-    return _dated(update, context, body, result.listed_on), _report_markup(update, context)
+        rows.append([_report_button(request)])
+        return request.t("registry.candidates", name=name), InlineKeyboardMarkup(rows)
+    body = request.t("registry.not_found", name=name)
+    return _dated(request, body, result.listed_on), _report_markup(request)
 
 
 def institution_reply(
-    update: Update, context: HotlineContext, record: InstitutionRecord, listed_on: str | None
+    request: Request, record: InstitutionRecord, listed_on: str | None
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    values = describe(language_of(update, context), record)
+    values = describe(request.language, record)
     if record.status == InstitutionStatus.APPROVED:
-        body = t(update, context, "registry.approved", **values)
-        return _dated(update, context, body, record.listed_on or listed_on), None
-    body = t(update, context, f"registry.warning.{record.status}", **values)
-    body = _dated(update, context, body, record.listed_on or listed_on)
+        body = request.t("registry.approved", **values)
+        return _dated(request, body, record.listed_on or listed_on), None
+    body = request.t(f"registry.warning.{record.status}", **values)
+    body = _dated(request, body, record.listed_on or listed_on)
     reportable = record.status in WARNING_STATUSES and record.kind in REPORTABLE_KINDS
     if reportable:
-        body += "\n" + t(update, context, "registry.report_hint")
-    return body, _report_markup(update, context) if reportable else None
+        body += "\n" + request.t("registry.report_hint")
+    return body, _report_markup(request) if reportable else None
 
 
 def describe(language: str, record: InstitutionRecord) -> dict[str, str]:
@@ -194,27 +193,27 @@ def describe(language: str, record: InstitutionRecord) -> dict[str, str]:
     }
 
 
-def _label(update: Update, context: HotlineContext, record: InstitutionRecord) -> str:
-    status = t(update, context, f"registry.status.{record.status}")
+def _label(request: Request, record: InstitutionRecord) -> str:
+    status = request.t(f"registry.status.{record.status}")
     district = f"({record.district})" if record.district else ""
     return f"{record.name}{district} · {status}"[:MAX_NAME_CHARS]
 
 
-def _dated(update: Update, context: HotlineContext, body: str, listed_on: str | None) -> str:
+def _dated(request: Request, body: str, listed_on: str | None) -> str:
     if not listed_on:
         return body
-    return f"{body}\n{t(update, context, 'registry.list_date', date=html.escape(listed_on))}"
+    return f"{body}\n{request.t('registry.list_date', date=html.escape(listed_on))}"
 
 
-def _report_button(update: Update, context: HotlineContext) -> InlineKeyboardButton:
+def _report_button(request: Request) -> InlineKeyboardButton:
     # The menu's own "report" button: the reporters' handlers start the form from it.
     return InlineKeyboardButton(
-        t(update, context, "registry.button.report"), callback_data="m:report"
+        request.t("registry.button.report"), callback_data=data(Prefix.MENU, "report")
     )
 
 
-def _report_markup(update: Update, context: HotlineContext) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[_report_button(update, context)]])
+def _report_markup(request: Request) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[_report_button(request)]])
 
 
 # --- staff: the registry's word on a ticket --------------------------------------------------

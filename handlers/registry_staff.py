@@ -7,8 +7,6 @@ import html
 import unicodedata
 from collections.abc import Sequence
 
-from telegram import Update
-
 from bot.i18n import text
 from bot.inspection.figures import Period
 from bot.inspection.model import Action, Denied
@@ -22,7 +20,8 @@ from bot.registry.model import (
 )
 from handlers.context import HotlineContext
 from handlers.registry import describe
-from handlers.staff_requests import Request, refused, reply
+from handlers.request import Request
+from handlers.staff_requests import refused, reply
 from handlers.staff_views import disposition_name, local_time, staff_name, status_name
 
 TOP_INSTITUTIONS = 5
@@ -49,19 +48,19 @@ async def registry_changed(
     )
 
 
-async def institution_command(update: Update, context: HotlineContext, request: Request) -> None:
+async def institution_command(request: Request) -> None:
     """``/institution N``: the registry entry, its changes, and the tickets about it that the
     asker may see."""
     language = request.language
     wanted = request.args[0].lstrip("#") if request.args else ""
     if not wanted.isdigit() or len(wanted) > 12:
-        await reply(context, request, text(language, "inspector.usage.institution"))
+        await reply(request, text(language, "inspector.usage.institution"))
         return
-    history = await context.services.inspection.views.institution(request.user_id, int(wanted))
+    history = await request.services.inspection.views.institution(request.user_id, int(wanted))
     if isinstance(history, Denied):
-        await refused(context, request, history)
+        await refused(request, history)
         return
-    await reply(context, request, await institution_text(context, language, history))
+    await reply(request, await institution_text(request.context, language, history))
 
 
 async def institution_text(
@@ -113,13 +112,11 @@ def _ticket_line(context: HotlineContext, language: str, ticket: TicketItem) -> 
     )
 
 
-async def top_institutions_text(
-    context: HotlineContext, request: Request, period: Period
-) -> str | None:
+async def top_institutions_text(request: Request, period: Period) -> str | None:
     """The institutions with the most substantiated tickets among those the asker may report
     on, or None when there are none."""
-    queues = context.services.inspection.access.queues(request.user_id, Action.STATS)
-    top = await context.services.registry.top_substantiated(
+    queues = request.services.inspection.access.queues(request.user_id, Action.STATS)
+    top = await request.services.registry.top_substantiated(
         queues, period.start, period.end, TOP_INSTITUTIONS
     )
     if not top:

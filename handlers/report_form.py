@@ -15,8 +15,7 @@ import re
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.constants import ChatType
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import TelegramError
 
 from bot.store import NotSaved, StoreError
@@ -34,25 +33,23 @@ from bot.tickets.form import (
     with_answer,
 )
 from bot.tickets.model import Reason, Refused, ReportAccepted, ReportDraft, ReportRepeated
-from bot.tickets.outbox import utc_now
 from handlers import report_registry
-from handlers.common import answer_press, language_of, send_html, t
-from handlers.context import HotlineContext
+from handlers.callbacks import Prefix, data, pattern
+from handlers.common import answer_press
 from handlers.evidence import cleaning_note, cleaning_summary, fetch_evidence, incoming_file
 from handlers.refusals import BYTES_PER_MB, download_limit, refusal
+from handlers.request import Request
 
 log = logging.getLogger(__name__)
 
 # r:<draft id>:<action>[:<argument>], at most 64 bytes (choice ids are at most 24 characters).
-BUTTON = re.compile(r"^r:([0-9a-f]{32}):([a-z]+)(?::([a-z0-9_]{1,24}))?$")
+BUTTON = re.compile(pattern(Prefix.REPORT, r"([0-9a-f]{32}):([a-z]+)(?::([a-z0-9_]{1,24}))?$"))
 # Typed instead of pressing "Done" at the evidence step.
 DONE_WORDS = frozenset({"完成", "好了", "跳过", "没有", "done", "skip", "no", "none"})
 
 
-def reporter_key(update: Update, context: HotlineContext) -> str:
-    user = update.effective_user
-    assert user is not None, "reports come from a person"
-    return context.services.tickets.reporter_key(user.id)
+def reporter_key(request: Request) -> str:
+    return request.services.tickets.reporter_key(request.user_id)
 
 
 def submission_key(draft_id: str) -> str:
@@ -60,134 +57,122 @@ def submission_key(draft_id: str) -> str:
     return f"draft:{draft_id}"
 
 
-def chat_id_of(update: Update) -> int:
-    assert update.effective_chat is not None
-    return update.effective_chat.id
-
-
 # --- Starting ----------------------------------------------------------------------------------
 
 
-async def from_private_chat(update: Update, context: HotlineContext) -> bool:
+async def from_private_chat(request: Request) -> bool:
     """Reports and status checks are for private chats: elsewhere say so, and False."""
-    chat = update.effective_chat
-    if chat is None or update.effective_user is None:
-        return False
-    if chat.type != ChatType.PRIVATE:
-        await send_html(context, chat.id, t(update, context, "reporter.private_only"))
+    if not request.private:
+        await request.send(request.t("reporter.private_only"))
         return False
     return True
 
 
-async def start_report(update: Update, context: HotlineContext) -> None:
+async def start_report(request: Request) -> None:
     """/report, the menu button and the ``/start report`` link."""
-    if not await from_private_chat(update, context):
+    if not await from_private_chat(request):
         return
-    key = reporter_key(update, context)
-    tickets = context.services.tickets
+    key = reporter_key(request)
+    tickets = request.services.tickets
     draft = await tickets.drafts.load(key)
-    if draft is not None and draft.holds(update.update_id):
-        await send_step(update, context, draft)  # this very /report, replayed after a crash
+    if draft is not None and draft.holds(request.update_id):
+        await send_step(request, draft)  # this very /report, replayed after a crash
         return
     if draft is not None:
         number = position_of(draft).number
-        text = t(update, context, "report.resume", number=number)
-        await send_html(context, chat_id_of(update), text, _resume_markup(update, context, draft))
+        text = request.t("report.resume", number=number)
+        await request.send(text, _resume_markup(request, draft))
         return
-    refused = await tickets.intake.can_report(key, utc_now())
+    refused = await tickets.intake.can_report(key, request.now)
     if refused is not None:
-        await send_html(context, chat_id_of(update), refusal(update, context, refused))
+        await request.send(refusal(request, refused))
         return
-    await begin(update, context, key)
+    await begin(request, key)
 
 
-async def begin(update: Update, context: HotlineContext, key: str) -> None:
+async def begin(request: Request, key: str) -> None:
     """A fresh draft at the first step; any earlier draft and its files are discarded."""
     start = Position(Step.CATEGORY).encode()
-    draft = await context.services.tickets.drafts.start(
-        key, utc_now(), step=start, update_id=update.update_id
+    draft = await request.services.tickets.drafts.start(
+        key, request.now, step=start, update_id=request.update_id
     )
-    hotline = context.services.config.local.get("report_hotline", "")
-    intro = t(
-        update, context, "report.intro", report_hotline=html.escape(hotline), total=QUESTION_COUNT
-    )
-    await send_step(update, context, draft, lead=intro)
+    hotline = request.services.config.local.get("report_hotline", "")
+    intro = request.t("report.intro", report_hotline=html.escape(hotline), total=QUESTION_COUNT)
+    await send_step(request, draft, lead=intro)
 
 
 # --- Messages: answers to the current step -----------------------------------------------------
 
 
-async def take_message(update: Update, context: HotlineContext) -> bool:
+async def take_message(request: Request) -> bool:
     """Handle a private message if the sender has a draft; False when they have none."""
-    message = update.effective_message
-    if message is None or update.effective_user is None:
+    message = request.message
+    if message is None:
         return False
-    key = reporter_key(update, context)
-    draft = await context.services.tickets.drafts.load(key)
+    key = reporter_key(request)
+    draft = await request.services.tickets.drafts.load(key)
     if draft is None:
         return False
-    if draft.holds(update.update_id):
-        await show_applied(update, context, draft)
+    if draft.holds(request.update_id):
+        await show_applied(request, draft)
         return True
-    if _idle(context, draft):
-        await remind(update, context, key, draft)
+    if _idle(request, draft):
+        await remind(request, key, draft)
         return True
     step = position_of(draft).step
     if step == Step.EVIDENCE:
-        await take_evidence(update, context, key, draft, message)
+        await take_evidence(request, key, draft, message)
     elif step in TEXT_STEPS:
-        await take_text(update, context, key, draft, message)
+        await take_text(request, key, draft, message)
     else:
-        await send_step(update, context, draft, lead=t(update, context, "report.use_buttons"))
+        await send_step(request, draft, lead=request.t("report.use_buttons"))
     return True
 
 
-async def show_applied(update: Update, context: HotlineContext, draft: ReportDraft) -> None:
+async def show_applied(request: Request, draft: ReportDraft) -> None:
     """An update handled before a crash but not marked done comes again: its answer is in the
     draft already, so it is not applied to the step after its own; the reporter sees where they
     are (the reply may not have gone out before the crash)."""
-    log.info("update %d: already applied to the draft", update.update_id)
-    await send_step(update, context, draft)
+    log.info("update %d: already applied to the draft", request.update_id)
+    await send_step(request, draft)
 
 
-def _idle(context: HotlineContext, draft: ReportDraft) -> bool:
-    idle = timedelta(minutes=context.services.config.report_form.idle_minutes)
-    return draft.updated_at is not None and utc_now() - draft.updated_at > idle
+def _idle(request: Request, draft: ReportDraft) -> bool:
+    idle = timedelta(minutes=request.services.config.report_form.idle_minutes)
+    return draft.updated_at is not None and request.now - draft.updated_at > idle
 
 
-async def remind(update: Update, context: HotlineContext, key: str, draft: ReportDraft) -> None:
+async def remind(request: Request, key: str, draft: ReportDraft) -> None:
     """After a long pause the message may not be meant as an answer (a question for the FAQ,
     say): keep the draft as it is, mark it touched, and show where the reporter was."""
-    draft = draft.applying(update.update_id)
-    await context.services.tickets.drafts.save(key, draft, utc_now())
+    draft = draft.applying(request.update_id)
+    await request.services.tickets.drafts.save(key, draft, request.now)
     number = position_of(draft).number
-    lead = t(update, context, "report.welcome_back", number=number)
-    await send_step(update, context, draft, lead=lead)
+    lead = request.t("report.welcome_back", number=number)
+    await send_step(request, draft, lead=lead)
 
 
-async def take_text(
-    update: Update, context: HotlineContext, key: str, draft: ReportDraft, message: Message
-) -> None:
+async def take_text(request: Request, key: str, draft: ReportDraft, message: Message) -> None:
     step = position_of(draft).step
     if message.text is None:
-        await send_step(update, context, draft, lead=t(update, context, wrong_kind(message)))
+        await send_step(request, draft, lead=request.t(wrong_kind(message)))
         return
-    form, limits = context.services.config.report_form, context.services.tickets.settings.limits
+    form, limits = request.services.config.report_form, request.services.tickets.settings.limits
     problem = check_answer(draft, step, message.text, form, limits)
     if problem is not None:
         if problem.problem == Problem.EMPTY:
-            lead = t(update, context, "report.empty")
+            lead = request.t("report.empty")
         else:
-            lead = t(update, context, "report.too_long", limit=problem.limit, length=problem.length)
-        await send_step(update, context, draft, lead=lead)
+            lead = request.t("report.too_long", limit=problem.limit, length=problem.length)
+        await send_step(request, draft, lead=lead)
         return
     draft = with_answer(draft, step, message.text.strip())
     if step == Step.WHO:
-        draft, asked = report_registry.check_institution(update, context, draft)
+        draft, asked = report_registry.check_institution(request, draft)
         if asked:  # the reporter confirms the registry's match with a button first
-            await move_to(update, context, key, draft, position_of(draft))
+            await move_to(request, key, draft, position_of(draft))
             return
-    await advance(update, context, key, draft)
+    await advance(request, key, draft)
 
 
 def wrong_kind(message: Message) -> str:
@@ -205,424 +190,391 @@ def wrong_kind(message: Message) -> str:
     return "report.wrong.other"
 
 
-async def take_evidence(
-    update: Update, context: HotlineContext, key: str, draft: ReportDraft, message: Message
-) -> None:
+async def take_evidence(request: Request, key: str, draft: ReportDraft, message: Message) -> None:
     if message.text is not None:
         if message.text.strip().lower() in DONE_WORDS:
-            await advance(update, context, key, draft)
+            await advance(request, key, draft)
         else:
-            await send_step(update, context, draft, lead=t(update, context, "report.evidence.text"))
+            await send_step(request, draft, lead=request.t("report.evidence.text"))
         return
-    reply, draft = await store_evidence(update, context, key, draft, message)
-    markup = step_markup(update, context, draft, position_of(draft))
-    await send_html(context, chat_id_of(update), reply, markup)
+    reply, draft = await store_evidence(request, key, draft, message)
+    markup = step_markup(request, draft, position_of(draft))
+    await request.send(reply, markup)
 
 
 async def store_evidence(
-    update: Update, context: HotlineContext, key: str, draft: ReportDraft, message: Message
+    request: Request, key: str, draft: ReportDraft, message: Message
 ) -> tuple[str, ReportDraft]:
     """Download, clean and keep one file: what to tell the reporter, and the draft now."""
     incoming = incoming_file(message)
     if incoming is None:
-        return t(update, context, "report.evidence.wrong"), draft
-    tickets = context.services.tickets
+        return request.t("report.evidence.wrong"), draft
+    tickets = request.services.tickets
     if len(draft.evidence) >= tickets.settings.limits.max_attachments:
-        return refusal(update, context, Reason.TOO_MANY_ATTACHMENTS), draft
-    fetched = await fetch_evidence(context, incoming, tickets.settings.evidence)
+        return refusal(request, Reason.TOO_MANY_ATTACHMENTS), draft
+    fetched = await fetch_evidence(request, incoming, tickets.settings.evidence)
     if fetched is None:
-        return t(update, context, "evidence.download_failed"), draft
+        return request.t("evidence.download_failed"), draft
     if isinstance(fetched, Reason):
-        return refusal(update, context, fetched), draft
-    added = await tickets.drafts.add_evidence(key, fetched, utc_now(), update_id=update.update_id)
+        return refusal(request, fetched), draft
+    added = await tickets.drafts.add_evidence(
+        key, fetched, request.now, update_id=request.update_id
+    )
     if isinstance(added, Refused):
-        return refusal(update, context, added), draft
-    lines = [t(update, context, "report.evidence.received", count=len(added.evidence))]
-    note = cleaning_note(update, context, fetched)
+        return refusal(request, added), draft
+    lines = [request.t("report.evidence.received", count=len(added.evidence))]
+    note = cleaning_note(request, fetched)
     if note is not None:
         lines.append(note)
     if message.caption:
-        lines.append(t(update, context, "report.evidence.caption_ignored"))
+        lines.append(request.t("report.evidence.caption_ignored"))
     return "\n".join(lines), added
 
 
-async def advance(update: Update, context: HotlineContext, key: str, draft: ReportDraft) -> None:
+async def advance(request: Request, key: str, draft: ReportDraft) -> None:
     """Save the draft at the next step (or back at the review when editing), then ask it."""
-    await move_to(update, context, key, draft, position_of(draft).following())
+    await move_to(request, key, draft, position_of(draft).following())
 
 
-async def move_to(
-    update: Update, context: HotlineContext, key: str, draft: ReportDraft, position: Position
-) -> None:
-    draft = at(draft, position).applying(update.update_id)
-    await context.services.tickets.drafts.save(key, draft, utc_now())
-    await send_step(update, context, draft)
+async def move_to(request: Request, key: str, draft: ReportDraft, position: Position) -> None:
+    draft = at(draft, position).applying(request.update_id)
+    await request.services.tickets.drafts.save(key, draft, request.now)
+    await send_step(request, draft)
 
 
 # --- What each step looks like -----------------------------------------------------------------
 
 
-async def send_step(
-    update: Update, context: HotlineContext, draft: ReportDraft, *, lead: str = ""
-) -> None:
+async def send_step(request: Request, draft: ReportDraft, *, lead: str = "") -> None:
     position = position_of(draft)
-    markup = step_markup(update, context, draft, position)
+    markup = step_markup(request, draft, position)
     if position.step == Step.REVIEW:
-        body = review_text(update, context, draft)
+        body = review_text(request, draft)
     else:
-        header = t(update, context, "report.step", number=position.number, total=QUESTION_COUNT)
-        question = prompt(update, context, position.step)
+        header = request.t("report.step", number=position.number, total=QUESTION_COUNT)
+        question = prompt(request, position.step)
         # A name the registry matched waits for the reporter's yes / no / not sure.
-        if position.step == Step.WHO and (
-            asking := report_registry.confirmation(update, context, draft)
-        ):
+        if position.step == Step.WHO and (asking := report_registry.confirmation(request, draft)):
             question, rows = asking
             markup = InlineKeyboardMarkup([*rows, *markup.inline_keyboard])
         body = f"{header}\n{question}"
     text = f"{lead}\n\n{body}" if lead else body
-    await send_html(context, chat_id_of(update), text, markup)
+    await request.send(text, markup)
 
 
-def prompt(update: Update, context: HotlineContext, step: Step) -> str:
+def prompt(request: Request, step: Step) -> str:
     if step == Step.EVIDENCE:
-        max_mb = download_limit(context.services.tickets.settings.evidence) // BYTES_PER_MB
-        return t(update, context, "report.ask.evidence", max_mb=max_mb)
-    return t(update, context, f"report.ask.{step}")
+        max_mb = download_limit(request.services.tickets.settings.evidence) // BYTES_PER_MB
+        return request.t("report.ask.evidence", max_mb=max_mb)
+    return request.t(f"report.ask.{step}")
 
 
 def button(
-    update: Update, context: HotlineContext, draft: ReportDraft, label_key: str, action: str
+    request: Request, draft: ReportDraft, label_key: str, action: str
 ) -> InlineKeyboardButton:
     return InlineKeyboardButton(
-        t(update, context, label_key), callback_data=f"r:{draft.draft_id}:{action}"
+        request.t(label_key), callback_data=data(Prefix.REPORT, draft.draft_id, action)
     )
 
 
-def step_markup(
-    update: Update, context: HotlineContext, draft: ReportDraft, position: Position
-) -> InlineKeyboardMarkup:
-    rows = _choice_rows(update, context, draft, position.step)
+def step_markup(request: Request, draft: ReportDraft, position: Position) -> InlineKeyboardMarkup:
+    rows = _choice_rows(request, draft, position.step)
     if position.step == Step.EVIDENCE:
         label = "report.button.done" if draft.evidence else "report.button.skip"
-        rows.append([button(update, context, draft, label, "evdone")])
+        rows.append([button(request, draft, label, "evdone")])
     elif position.step == Step.CONTACT:
-        rows.append([button(update, context, draft, "report.button.no_contact", "nocontact")])
+        rows.append([button(request, draft, "report.button.no_contact", "nocontact")])
     elif position.step == Step.REVIEW:
         rows.append(
             [
-                button(update, context, draft, "report.button.edit", "edit"),
-                button(update, context, draft, "report.button.confirm", "ok"),
+                button(request, draft, "report.button.edit", "edit"),
+                button(request, draft, "report.button.confirm", "ok"),
             ]
         )
-    last = [button(update, context, draft, "report.button.cancel", "cancel")]
+    last = [button(request, draft, "report.button.cancel", "cancel")]
     if position.step not in (Step.CATEGORY, Step.REVIEW):
-        last.insert(0, button(update, context, draft, "report.button.back", "back"))
+        last.insert(0, button(request, draft, "report.button.back", "back"))
     rows.append(last)
     return InlineKeyboardMarkup(rows)
 
 
 def _choice_rows(
-    update: Update, context: HotlineContext, draft: ReportDraft, step: Step
+    request: Request, draft: ReportDraft, step: Step
 ) -> list[list[InlineKeyboardButton]]:
-    form = context.services.config.report_form
-    language = language_of(update, context)
-    prefix = f"r:{draft.draft_id}"
+    form = request.services.config.report_form
+    language = request.language
     if step == Step.CATEGORY:
         return [
-            [InlineKeyboardButton(c.label(language), callback_data=f"{prefix}:cat:{c.id}")]
+            [
+                InlineKeyboardButton(
+                    c.label(language),
+                    callback_data=data(Prefix.REPORT, draft.draft_id, "cat", c.id),
+                )
+            ]
             for c in form.categories
         ]
     if step != Step.DISTRICT:
         return []
     buttons = [
-        InlineKeyboardButton(d.label(language), callback_data=f"{prefix}:dist:{d.id}")
+        InlineKeyboardButton(
+            d.label(language), callback_data=data(Prefix.REPORT, draft.draft_id, "dist", d.id)
+        )
         for d in form.districts
     ]
     return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
 
 
-def review_text(update: Update, context: HotlineContext, draft: ReportDraft) -> str:
-    lines = [t(update, context, "report.review.title")]
+def review_text(request: Request, draft: ReportDraft) -> str:
+    lines = [request.t("report.review.title")]
     for step in EDITABLE:
-        label = t(update, context, f"report.field.{step}")
-        value = shown_answer(update, context, draft, step)
-        lines.append(t(update, context, "report.review.line", label=label, value=value))
-    lines += ["", t(update, context, "report.review.hint")]
+        label = request.t(f"report.field.{step}")
+        value = shown_answer(request, draft, step)
+        lines.append(request.t("report.review.line", label=label, value=value))
+    lines += ["", request.t("report.review.hint")]
     return "\n".join(lines)
 
 
-def shown_answer(update: Update, context: HotlineContext, draft: ReportDraft, step: Step) -> str:
+def shown_answer(request: Request, draft: ReportDraft, step: Step) -> str:
     """An answer as the review shows it: labels for choices, escaped text for the rest."""
-    form = context.services.config.report_form
-    language = language_of(update, context)
+    form = request.services.config.report_form
+    language = request.language
     answer = answer_of(draft, step)
     if step in (Step.CATEGORY, Step.DISTRICT):
         choice = form.category(answer) if step == Step.CATEGORY else form.district(answer)
         return html.escape(choice.label(language) if choice else answer)
     if step == Step.EVIDENCE:
-        return evidence_answer(update, context, draft)
+        return evidence_answer(request, draft)
     if step == Step.CONTACT and not answer:
-        return t(update, context, "report.review.no_contact")
+        return request.t("report.review.no_contact")
     return html.escape(answer)
 
 
-def evidence_answer(update: Update, context: HotlineContext, draft: ReportDraft) -> str:
+def evidence_answer(request: Request, draft: ReportDraft) -> str:
     """How many files, what was removed from them, and which keep their metadata."""
     if not draft.evidence:
-        return t(update, context, "report.review.no_files")
-    count = t(update, context, "report.review.files", count=len(draft.evidence))
-    return "\n".join([count, *cleaning_summary(update, context, draft.evidence)])
+        return request.t("report.review.no_files")
+    count = request.t("report.review.files", count=len(draft.evidence))
+    return "\n".join([count, *cleaning_summary(request, draft.evidence)])
 
 
-def _resume_markup(
-    update: Update, context: HotlineContext, draft: ReportDraft
-) -> InlineKeyboardMarkup:
+def _resume_markup(request: Request, draft: ReportDraft) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                button(update, context, draft, "report.button.continue", "go"),
-                button(update, context, draft, "report.button.restart", "new"),
+                button(request, draft, "report.button.continue", "go"),
+                button(request, draft, "report.button.restart", "new"),
             ]
         ]
     )
 
 
-def edit_markup(
-    update: Update, context: HotlineContext, draft: ReportDraft
-) -> InlineKeyboardMarkup:
-    buttons = [
-        button(update, context, draft, f"report.field.{step}", f"fix:{step}") for step in EDITABLE
-    ]
+def edit_markup(request: Request, draft: ReportDraft) -> InlineKeyboardMarkup:
+    buttons = [button(request, draft, f"report.field.{step}", f"fix:{step}") for step in EDITABLE]
     return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
 
 
 # --- Buttons -----------------------------------------------------------------------------------
 
-Action = Callable[[Update, HotlineContext, str, ReportDraft, str], Awaitable[None]]
+Action = Callable[[Request, str, ReportDraft, str], Awaitable[None]]
 
 
-async def report_button(update: Update, context: HotlineContext) -> None:
+async def report_button(request: Request) -> None:
     """Every press is checked against the reporter's own draft: a button from an older draft,
     or data the keyboard never offered, changes nothing."""
-    query = update.callback_query
-    if query is None or update.effective_user is None:
+    query = request.query
+    if query is None:
         return
     match = BUTTON.match(query.data or "")
     if match is None:
-        await answer_press(query, t(update, context, "button.expired"), alert=True)
+        await answer_press(query, request.t("button.expired"), alert=True)
         return
     draft_id, action, argument = match.groups()
     try:
-        await _press(update, context, query, draft_id, action, argument or "")
+        await _press(request, query, draft_id, action, argument or "")
     except NotSaved:
         key = "report.not_saved" if action == "ok" else "reporter.busy"
         await answer_press(query)
-        await send_html(context, chat_id_of(update), t(update, context, key))
+        await request.send(request.t(key))
 
 
 async def _press(
-    update: Update,
-    context: HotlineContext,
+    request: Request,
     query: CallbackQuery,
     draft_id: str,
     action: str,
     argument: str,
 ) -> None:
-    key = reporter_key(update, context)
-    draft = await context.services.tickets.drafts.load(key)
+    key = reporter_key(request)
+    draft = await request.services.tickets.drafts.load(key)
     if draft is None or draft.draft_id != draft_id:
         if action == "ok":
             await answer_press(query)
-            await confirm_again(update, context, draft_id)
+            await confirm_again(request, draft_id)
         else:
-            await answer_press(query, t(update, context, "button.expired"), alert=True)
+            await answer_press(query, request.t("button.expired"), alert=True)
         return
-    if draft.holds(update.update_id):
+    if draft.holds(request.update_id):
         await answer_press(query)
-        await show_applied(update, context, draft)
+        await show_applied(request, draft)
         return
     handler, step = ACTIONS.get(action, (None, None))
     if handler is None or (step is not None and position_of(draft).step != step):
-        await answer_press(query, t(update, context, "report.button_old"), alert=True)
+        await answer_press(query, request.t("report.button_old"), alert=True)
         return
     # Answered before the work: the spinner stops even if saving takes a while.
     await answer_press(query)
-    await handler(update, context, key, draft, argument)
+    await handler(request, key, draft, argument)
 
 
-async def choose_option(
-    update: Update, context: HotlineContext, key: str, draft: ReportDraft, choice: str
-) -> None:
+async def choose_option(request: Request, key: str, draft: ReportDraft, choice: str) -> None:
     """A type or district button: the step the draft is at says which list it must be in."""
-    form = context.services.config.report_form
+    form = request.services.config.report_form
     step = position_of(draft).step
     known = form.category(choice) if step == Step.CATEGORY else form.district(choice)
     if known is None:
-        await send_step(update, context, draft, lead=t(update, context, "report.button_old"))
+        await send_step(request, draft, lead=request.t("report.button_old"))
         return
-    await advance(update, context, key, with_answer(draft, step, choice))
+    await advance(request, key, with_answer(draft, step, choice))
 
 
-async def institution_answer(
-    update: Update, context: HotlineContext, key: str, draft: ReportDraft, answer: str
-) -> None:
+async def institution_answer(request: Request, key: str, draft: ReportDraft, answer: str) -> None:
     """Yes / no / not sure to "您说的是 ××吗?" (see :mod:`handlers.report_registry`)."""
-    updated = report_registry.answered(update, context, draft, answer)
+    updated = report_registry.answered(request, draft, answer)
     if updated is None:
-        await send_step(update, context, draft, lead=t(update, context, "report.button_old"))
+        await send_step(request, draft, lead=request.t("report.button_old"))
         return
-    lead = report_registry.noted(update, context, updated)
-    draft = at(updated, position_of(updated).following()).applying(update.update_id)
-    await context.services.tickets.drafts.save(key, draft, utc_now())
-    await send_step(update, context, draft, lead=lead)
+    lead = report_registry.noted(request, updated)
+    draft = at(updated, position_of(updated).following()).applying(request.update_id)
+    await request.services.tickets.drafts.save(key, draft, request.now)
+    await send_step(request, draft, lead=lead)
 
 
-async def evidence_done(
-    update: Update, context: HotlineContext, key: str, draft: ReportDraft, _: str
-) -> None:
-    await advance(update, context, key, draft)
+async def evidence_done(request: Request, key: str, draft: ReportDraft, _: str) -> None:
+    await advance(request, key, draft)
 
 
-async def no_contact(
-    update: Update, context: HotlineContext, key: str, draft: ReportDraft, _: str
-) -> None:
-    await advance(update, context, key, with_answer(draft, Step.CONTACT, ""))
+async def no_contact(request: Request, key: str, draft: ReportDraft, _: str) -> None:
+    await advance(request, key, with_answer(draft, Step.CONTACT, ""))
 
 
-async def show_edit_choices(
-    update: Update, context: HotlineContext, key: str, draft: ReportDraft, _: str
-) -> None:
-    text = t(update, context, "report.edit.choose")
-    await send_html(context, chat_id_of(update), text, edit_markup(update, context, draft))
+async def show_edit_choices(request: Request, key: str, draft: ReportDraft, _: str) -> None:
+    text = request.t("report.edit.choose")
+    await request.send(text, edit_markup(request, draft))
 
 
-async def edit_step(
-    update: Update, context: HotlineContext, key: str, draft: ReportDraft, step_name: str
-) -> None:
+async def edit_step(request: Request, key: str, draft: ReportDraft, step_name: str) -> None:
     try:
         step = Step(step_name)
     except ValueError:
         step = Step.REVIEW
     if step not in EDITABLE:
-        await send_step(update, context, draft, lead=t(update, context, "report.button_old"))
+        await send_step(request, draft, lead=request.t("report.button_old"))
         return
-    await move_to(update, context, key, draft, Position(step, then_review=True))
+    await move_to(request, key, draft, Position(step, then_review=True))
 
 
-async def go_back(
-    update: Update, context: HotlineContext, key: str, draft: ReportDraft, _: str = ""
-) -> None:
+async def go_back(request: Request, key: str, draft: ReportDraft, _: str = "") -> None:
     previous = position_of(draft).previous()
     if previous is None:
-        await send_step(update, context, draft, lead=t(update, context, "report.first_step"))
+        await send_step(request, draft, lead=request.t("report.first_step"))
         return
-    await move_to(update, context, key, draft, previous)
+    await move_to(request, key, draft, previous)
 
 
-async def cancel_draft(
-    update: Update, context: HotlineContext, key: str, draft: ReportDraft, _: str = ""
-) -> None:
-    await context.services.tickets.drafts.delete(key)
-    await send_html(context, chat_id_of(update), t(update, context, "report.cancelled"))
+async def cancel_draft(request: Request, key: str, draft: ReportDraft, _: str = "") -> None:
+    await request.services.tickets.drafts.delete(key)
+    await request.send(request.t("report.cancelled"))
 
 
-async def resume(
-    update: Update, context: HotlineContext, key: str, draft: ReportDraft, _: str
-) -> None:
-    await send_step(update, context, draft)
+async def resume(request: Request, key: str, draft: ReportDraft, _: str) -> None:
+    await send_step(request, draft)
 
 
-async def start_over(
-    update: Update, context: HotlineContext, key: str, draft: ReportDraft, _: str
-) -> None:
-    refused = await context.services.tickets.intake.can_report(key, utc_now())
+async def start_over(request: Request, key: str, draft: ReportDraft, _: str) -> None:
+    refused = await request.services.tickets.intake.can_report(key, request.now)
     if refused is not None:
-        await send_html(context, chat_id_of(update), refusal(update, context, refused))
+        await request.send(refusal(request, refused))
         return
-    await begin(update, context, key)
+    await begin(request, key)
 
 
 # --- Confirming: the draft becomes a ticket ----------------------------------------------------
 
 
-async def confirm(
-    update: Update, context: HotlineContext, key: str, draft: ReportDraft, _: str
-) -> None:
-    services = context.services
+async def confirm(request: Request, key: str, draft: ReportDraft, _: str) -> None:
+    services = request.services
     result = await services.tickets.intake.submit_report(
         draft,
         key,
         submission_key(draft.draft_id),
-        utc_now(),
-        reply_chat_id=chat_id_of(update),
+        request.now,
+        reply_chat_id=request.chat_id,
     )
     if isinstance(result, ReportAccepted):
-        await deliver_receipt(update, context, result)
+        await deliver_receipt(request, result)
     elif isinstance(result, ReportRepeated):
-        await tell_repeat(update, context, result)
+        await tell_repeat(request, result)
     else:
-        await send_step(update, context, draft, lead=refusal(update, context, result))
+        await send_step(request, draft, lead=refusal(request, result))
 
 
-async def deliver_receipt(update: Update, context: HotlineContext, result: ReportAccepted) -> None:
+async def deliver_receipt(request: Request, result: ReportAccepted) -> None:
     """Show the ticket number and the receipt code once. The same message already waits in the
     outbox, committed with the ticket: it is cancelled once this reply is through, and sent
     at once if this reply fails."""
-    services = context.services
-    text = t(
-        update,
-        context,
+    services = request.services
+    text = request.t(
         "report.received",
         ticket_number=html.escape(result.ticket_number),
         receipt_code=html.escape(result.receipt_code),
     )
     outbox = services.tickets.outbox
     try:
-        await send_html(context, chat_id_of(update), text)
+        await request.send(text)
     except TelegramError as exc:
         log.warning(
             "ticket %s: receipt reply failed (%s); the outbox sends it",
             result.ticket_number,
             type(exc).__name__,
         )
-        await outbox.send_now(result.receipt_message_key, utc_now())
+        await outbox.send_now(result.receipt_message_key, request.now)
         services.wake_outbox()
         return
     log.info("ticket %s received", result.ticket_number)
     try:
-        await outbox.mark_delivered(result.receipt_message_key, utc_now())
+        await outbox.mark_delivered(result.receipt_message_key, request.now)
     except StoreError:
         log.warning(
             "ticket %s: receipt shown but not marked so; it may be sent twice", result.ticket_number
         )
     services.wake_outbox()  # the duty chat's notice
-    await _drop_keyboard(update)
+    await _drop_keyboard(request)
 
 
-async def confirm_again(update: Update, context: HotlineContext, draft_id: str) -> None:
+async def confirm_again(request: Request, draft_id: str) -> None:
     """Confirm on a draft that is gone: submitted already (a double press, an update replayed
     after a crash), or cancelled."""
-    repeated = await context.services.tickets.intake.find_submitted(
-        submission_key(draft_id), utc_now()
+    repeated = await request.services.tickets.intake.find_submitted(
+        submission_key(draft_id), request.now
     )
     if repeated is None:
-        await send_html(context, chat_id_of(update), t(update, context, "button.expired"))
+        await request.send(request.t("button.expired"))
         return
-    await tell_repeat(update, context, repeated)
+    await tell_repeat(request, repeated)
 
 
-async def tell_repeat(update: Update, context: HotlineContext, repeated: ReportRepeated) -> None:
+async def tell_repeat(request: Request, repeated: ReportRepeated) -> None:
     pending = repeated.receipt_pending
     key = "report.already_received_pending" if pending else "report.already_received"
     number = html.escape(repeated.ticket_number)
-    await send_html(context, chat_id_of(update), t(update, context, key, ticket_number=number))
+    await request.send(request.t(key, ticket_number=number))
     if repeated.receipt_pending:
-        context.services.wake_outbox()  # the message with the code was moved up to now
+        request.services.wake_outbox()  # the message with the code was moved up to now
 
 
-async def _drop_keyboard(update: Update) -> None:
+async def _drop_keyboard(request: Request) -> None:
     """The review's buttons go once the report is in (best effort: it is cosmetic)."""
-    query = update.callback_query
+    query = request.query
     if query is None or not isinstance(query.message, Message):
         return
     with contextlib.suppress(TelegramError):
@@ -649,27 +601,27 @@ ACTIONS: dict[str, tuple[Action, Step | None]] = {
 # --- Commands used inside the conversation -----------------------------------------------------
 
 
-async def back_command(update: Update, context: HotlineContext) -> bool:
+async def back_command(request: Request) -> bool:
     """/back: False when there is no draft to go back in."""
-    return await _on_draft(update, context, go_back)
+    return await _on_draft(request, go_back)
 
 
-async def cancel_command(update: Update, context: HotlineContext) -> bool:
+async def cancel_command(request: Request) -> bool:
     """/cancel: False when there is no draft to cancel."""
-    return await _on_draft(update, context, cancel_draft)
+    return await _on_draft(request, cancel_draft)
 
 
-async def _on_draft(update: Update, context: HotlineContext, act: Action) -> bool:
-    key = reporter_key(update, context)
-    draft = await context.services.tickets.drafts.load(key)
+async def _on_draft(request: Request, act: Action) -> bool:
+    key = reporter_key(request)
+    draft = await request.services.tickets.drafts.load(key)
     if draft is None:
         return False
-    if draft.holds(update.update_id):
-        await show_applied(update, context, draft)
+    if draft.holds(request.update_id):
+        await show_applied(request, draft)
     else:
-        await act(update, context, key, draft, "")
+        await act(request, key, draft, "")
     return True
 
 
-async def has_draft(update: Update, context: HotlineContext) -> bool:
-    return await context.services.tickets.drafts.load(reporter_key(update, context)) is not None
+async def has_draft(request: Request) -> bool:
+    return await request.services.tickets.drafts.load(reporter_key(request)) is not None

@@ -10,12 +10,12 @@ from __future__ import annotations
 import html
 from dataclasses import replace
 
-from telegram import InlineKeyboardButton, Update
+from telegram import InlineKeyboardButton
 
 from bot.registry import DraftChoice
 from bot.tickets.model import ReportDraft
-from handlers.common import t
-from handlers.context import HotlineContext
+from handlers.callbacks import Prefix, data
+from handlers.request import Request
 
 # Tip-offs about people or schools, not institutions: the registry has nothing to say.
 NOT_ABOUT_INSTITUTIONS = frozenset({"teacher_paid_tutoring", "school_burden"})
@@ -30,14 +30,12 @@ def registry_consulted(draft: ReportDraft) -> bool:
     return draft.category not in NOT_ABOUT_INSTITUTIONS and bool(name) and name not in NO_NAME
 
 
-def check_institution(
-    update: Update, context: HotlineContext, draft: ReportDraft
-) -> tuple[ReportDraft, bool]:
+def check_institution(request: Request, draft: ReportDraft) -> tuple[ReportDraft, bool]:
     """The draft with what the registry says of its name, and whether the reporter is to be
     asked to confirm (the draft then waits at this step: see :func:`confirmation`)."""
     if not registry_consulted(draft):
         return draft, False
-    result = context.services.registry.lookup(draft.institution, draft.district)
+    result = request.services.registry.lookup(draft.institution, draft.district)
     if result.registry_size == 0:
         return draft, False  # no list imported: "not found" would say nothing
     offered = (result.sure,) if result.sure is not None else result.candidates
@@ -51,7 +49,7 @@ def _with(draft: ReportDraft, choice: DraftChoice) -> ReportDraft:
 
 
 def confirmation(
-    update: Update, context: HotlineContext, draft: ReportDraft
+    request: Request, draft: ReportDraft
 ) -> tuple[str, list[list[InlineKeyboardButton]]] | None:
     """What a draft waiting for the reporter's confirmation asks, and its buttons: "您说的是
     ××(海淀区)吗?" for one institution, a button each for several; None when it waits for
@@ -59,29 +57,29 @@ def confirmation(
     asked = DraftChoice.parse(draft.registry)
     if asked.state != "ask":
         return None
-    registry = context.services.registry
+    registry = request.services.registry
     offered = [r for r in map(registry.institution, asked.ids) if r is not None]
     if not offered:
         return None
 
     def button(label: str, answer: str) -> InlineKeyboardButton:
-        return InlineKeyboardButton(label, callback_data=f"r:{draft.draft_id}:inst:{answer}")
+        return InlineKeyboardButton(
+            label, callback_data=data(Prefix.REPORT, draft.draft_id, "inst", answer)
+        )
 
-    unsure = button(t(update, context, "report.registry.button.unsure"), "unsure")
+    unsure = button(request.t("report.registry.button.unsure"), "unsure")
     if len(offered) == 1:
         record = offered[0]
         name, district = html.escape(record.name), html.escape(record.district or "-")
-        body = t(update, context, "report.registry.confirm", name=name, district=district)
-        yes = button(t(update, context, "report.registry.button.yes"), f"{YES_PREFIX}{record.id}")
-        return body, [[yes, button(t(update, context, "report.registry.button.no"), "no"), unsure]]
+        body = request.t("report.registry.confirm", name=name, district=district)
+        yes = button(request.t("report.registry.button.yes"), f"{YES_PREFIX}{record.id}")
+        return body, [[yes, button(request.t("report.registry.button.no"), "no"), unsure]]
     rows = [[button(f"{r.name}({r.district or '-'})", f"{YES_PREFIX}{r.id}")] for r in offered]
-    rows.append([button(t(update, context, "report.registry.button.none"), "no"), unsure])
-    return t(update, context, "report.registry.choose"), rows
+    rows.append([button(request.t("report.registry.button.none"), "no"), unsure])
+    return request.t("report.registry.choose"), rows
 
 
-def answered(
-    update: Update, context: HotlineContext, draft: ReportDraft, answer: str
-) -> ReportDraft | None:
+def answered(request: Request, draft: ReportDraft, answer: str) -> ReportDraft | None:
     """The draft with the reporter's answer kept, or None for an answer the question did not
     offer (an old button, forged data)."""
     asked = DraftChoice.parse(draft.registry)
@@ -97,10 +95,10 @@ def answered(
     return _with(draft, DraftChoice("id", (int(chosen),)))
 
 
-def noted(update: Update, context: HotlineContext, draft: ReportDraft) -> str:
+def noted(request: Request, draft: ReportDraft) -> str:
     """What the reporter is told their answer was taken as."""
     choice = DraftChoice.parse(draft.registry)
-    record = context.services.registry.institution(choice.ids[0]) if choice.state == "id" else None
+    record = request.services.registry.institution(choice.ids[0]) if choice.state == "id" else None
     if record is None:
         return ""
-    return t(update, context, "report.registry.noted", name=html.escape(record.name))
+    return request.t("report.registry.noted", name=html.escape(record.name))

@@ -8,8 +8,6 @@ the same group so that ``/start report`` and ``/start status`` reach these flows
 
 from __future__ import annotations
 
-from telegram import Update
-from telegram.constants import ChatType
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
@@ -21,8 +19,9 @@ from telegram.ext import (
 
 from bot.store import NotSaved
 from handlers import report_form, status, verdicts
-from handlers.common import answer_press, send_html, t
-from handlers.context import HotlineContext
+from handlers.callbacks import Prefix, data, pattern
+from handlers.common import answer_press
+from handlers.request import Request, answering
 
 DEEP_LINK = r"^/start(@\w+)?\s+(report|status)\s*$"
 
@@ -31,15 +30,16 @@ def register(app: Application, *, flows_group: int, features_group: int) -> None
     private = filters.ChatType.PRIVATE
     new = filters.UpdateType.MESSAGE  # an edited command does not run again
     app.add_handler(
-        MessageHandler(new & private & ~filters.COMMAND, continue_flow),
+        MessageHandler(new & private & ~filters.COMMAND, answering(continue_flow)),
         flows_group,
     )
     app.add_handler(
-        MessageHandler(filters.UpdateType.EDITED_MESSAGE & private, edited_during_flow),
+        MessageHandler(filters.UpdateType.EDITED_MESSAGE & private, answering(edited_during_flow)),
         flows_group,
     )
     app.add_handler(
-        CommandHandler("start", deep_link, filters=new & filters.Regex(DEEP_LINK)), features_group
+        CommandHandler("start", answering(deep_link), filters=new & filters.Regex(DEEP_LINK)),
+        features_group,
     )
     for name, command in (
         ("report", report_command),
@@ -47,92 +47,98 @@ def register(app: Application, *, flows_group: int, features_group: int) -> None
         ("cancel", cancel_command),
         ("back", back_command),
     ):
-        app.add_handler(CommandHandler(name, command, filters=new), features_group)
+        app.add_handler(CommandHandler(name, answering(command), filters=new), features_group)
     app.add_handler(
-        CallbackQueryHandler(menu_button, pattern=r"^m:(report|status)$"), features_group
+        CallbackQueryHandler(
+            answering(menu_button), pattern=pattern(Prefix.MENU, "(report|status)$")
+        ),
+        features_group,
     )
-    app.add_handler(CallbackQueryHandler(report_form.report_button, pattern=r"^r:"), features_group)
-    app.add_handler(CallbackQueryHandler(status.status_button, pattern=r"^s:"), features_group)
     app.add_handler(
-        CallbackQueryHandler(verdicts.verdict_button, pattern=verdicts.PATTERN), features_group
+        CallbackQueryHandler(answering(report_form.report_button), pattern=pattern(Prefix.REPORT)),
+        features_group,
+    )
+    app.add_handler(
+        CallbackQueryHandler(answering(status.status_button), pattern=pattern(Prefix.STATUS)),
+        features_group,
+    )
+    app.add_handler(
+        CallbackQueryHandler(answering(verdicts.verdict_button), pattern=pattern(Prefix.VERDICT)),
+        features_group,
     )
 
 
-async def continue_flow(update: Update, context: HotlineContext) -> None:
+async def continue_flow(request: Request) -> None:
     """A 回访 comment being waited for comes first, then a status check waiting for input,
     then a report draft; anything else goes on to the parents' handlers."""
     try:
         taken = (
-            await verdicts.take_comment(update, context)
-            or await status.take_message(update, context)
-            or await report_form.take_message(update, context)
+            await verdicts.take_comment(request)
+            or await status.take_message(request)
+            or await report_form.take_message(request)
         )
     except NotSaved:
-        await _busy(update, context)
+        await _busy(request)
         taken = True
     if taken:
         raise ApplicationHandlerStop
 
 
-async def edited_during_flow(update: Update, context: HotlineContext) -> None:
+async def edited_during_flow(request: Request) -> None:
     """Editing a sent answer does not change the draft: say so, and keep the edit out of the
     question log."""
-    if update.effective_user is None or not await report_form.has_draft(update, context):
+    if not await report_form.has_draft(request):
         return
-    assert update.effective_chat is not None
-    await send_html(context, update.effective_chat.id, t(update, context, "report.edited"))
+    await request.send(request.t("report.edited"))
     raise ApplicationHandlerStop
 
 
-async def _busy(update: Update, context: HotlineContext) -> None:
-    if update.effective_chat is not None:
-        await send_html(context, update.effective_chat.id, t(update, context, "reporter.busy"))
+async def _busy(request: Request) -> None:
+    await request.send(request.t("reporter.busy"))
 
 
-async def deep_link(update: Update, context: HotlineContext) -> None:
+async def deep_link(request: Request) -> None:
     """``t.me/<bot>?start=report`` and ``?start=status``."""
-    if context.args and context.args[0] == "status":
-        await status.start_status(update, context)
+    if request.args and request.args[0] == "status":
+        await status.start_status(request)
     else:
-        await report_form.start_report(update, context)
+        await report_form.start_report(request)
 
 
-async def report_command(update: Update, context: HotlineContext) -> None:
-    await report_form.start_report(update, context)
+async def report_command(request: Request) -> None:
+    await report_form.start_report(request)
 
 
-async def status_command(update: Update, context: HotlineContext) -> None:
+async def status_command(request: Request) -> None:
     # "/status 1234 5678 ..." works too; the code is read, never kept in chat data.
-    await status.start_status(update, context, " ".join(context.args or []))
+    await status.start_status(request, " ".join(request.args))
 
 
-async def menu_button(update: Update, context: HotlineContext) -> None:
-    query = update.callback_query
+async def menu_button(request: Request) -> None:
+    query = request.query
     if query is None:
         return
     await answer_press(query)
-    if query.data == "m:status":
-        await status.start_status(update, context)
+    if query.data == data(Prefix.MENU, "status"):
+        await status.start_status(request)
     else:
-        await report_form.start_report(update, context)
+        await report_form.start_report(request)
 
 
-async def cancel_command(update: Update, context: HotlineContext) -> None:
+async def cancel_command(request: Request) -> None:
     """Cancel what the reporter is doing: a status check waiting for input, else the draft."""
-    chat = update.effective_chat
-    if chat is None or update.effective_user is None or chat.type != ChatType.PRIVATE:
+    if not request.private:
         return
-    if await status.cancel_check(update, context):
-        await send_html(context, chat.id, t(update, context, "status.done"))
+    if await status.cancel_check(request):
+        await request.send(request.t("status.done"))
         return
-    await status.end_check(update, context)
-    if not await report_form.cancel_command(update, context):
-        await send_html(context, chat.id, t(update, context, "reporter.nothing_to_cancel"))
+    await status.end_check(request)
+    if not await report_form.cancel_command(request):
+        await request.send(request.t("reporter.nothing_to_cancel"))
 
 
-async def back_command(update: Update, context: HotlineContext) -> None:
-    chat = update.effective_chat
-    if chat is None or update.effective_user is None or chat.type != ChatType.PRIVATE:
+async def back_command(request: Request) -> None:
+    if not request.private:
         return
-    if not await report_form.back_command(update, context):
-        await send_html(context, chat.id, t(update, context, "reporter.nothing_to_cancel"))
+    if not await report_form.back_command(request):
+        await request.send(request.t("reporter.nothing_to_cancel"))

@@ -13,7 +13,6 @@ import html
 import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
@@ -24,11 +23,13 @@ from bot.inspection.parsing import parse_role, parse_scope, parse_user_id
 from bot.inspection.settings import Role
 from bot.inspection.staff import JOIN_PREFIX, InviteIssued, Joined, StaffChange, StaffEntry
 from bot.store.staff_tables import InviteRecord
-from handlers.common import answer_press, language_of, reply_html, send_html
+from handlers.callbacks import Prefix, pattern
+from handlers.callbacks import data as callback_data
+from handlers.common import answer_press, reply_html, send_html
 from handlers.context import HotlineContext
 from handlers.inspector_buttons import refuse_button
+from handlers.request import Request, answering
 from handlers.staff_requests import (
-    Request,
     StaffHandler,
     admitted,
     denial,
@@ -53,11 +54,11 @@ TO_WORDS = frozenset({"to", "给", "交给", "转给", "->", "→"})
 def register(app: Application, group: int) -> None:  # type: ignore[type-arg]
     new = filters.UpdateType.MESSAGE
     join = new & filters.ChatType.PRIVATE & filters.Regex(JOIN_LINK)
-    app.add_handler(CommandHandler("start", join_link, filters=join), group)
-    app.add_handler(CommandHandler("whoami", whoami_command, filters=new), group)
+    app.add_handler(CommandHandler("start", answering(join_link), filters=join), group)
+    app.add_handler(CommandHandler("whoami", answering(whoami_command), filters=new), group)
     for name, handler in COMMANDS.items():
         app.add_handler(CommandHandler(name, staff_only(name, handler), filters=new), group)
-    app.add_handler(CallbackQueryHandler(staff_button, pattern=r"^st:"), group)
+    app.add_handler(CallbackQueryHandler(staff_button, pattern=pattern(Prefix.STAFF)), group)
 
 
 # --- names -------------------------------------------------------------------------------------
@@ -75,20 +76,21 @@ async def member_name(context: HotlineContext, user_id: int) -> str:
 # --- joining -----------------------------------------------------------------------------------
 
 
-async def join_link(update: Update, context: HotlineContext) -> None:
+async def join_link(request: Request) -> None:
     """``t.me/<bot>?start=join-<token>``: the one who taps it becomes a member, once."""
-    user, message = update.effective_user, update.effective_message
+    message = request.message
+    user = message.from_user if message is not None else None  # their name is shown to staff
     if user is None or message is None:
         return
-    language = language_of(update, context)
-    token = (context.args or [""])[0].removeprefix(JOIN_PREFIX)
+    context, language = request.context, request.language
+    token = (request.args or ("",))[0].removeprefix(JOIN_PREFIX)
     result = await context.services.inspection.staff.join(user.id, user.full_name, token)
     if isinstance(result, Denied):
         await reply_html(message, text(language, f"denied.{result.reason}"))
         return
     await reply_html(message, await _welcome(context, language, result))
     context.services.wake_outbox()  # the inviter is told, the menu follows
-    log.info("update %d: someone joined the staff", update.update_id)
+    log.info("update %d: someone joined the staff", request.update_id)
 
 
 async def _welcome(context: HotlineContext, language: Language, joined: Joined) -> str:
@@ -106,26 +108,26 @@ async def _welcome(context: HotlineContext, language: Language, joined: Joined) 
 # --- /whoami -----------------------------------------------------------------------------------
 
 
-async def whoami_command(update: Update, context: HotlineContext) -> None:
+async def whoami_command(request: Request) -> None:
     """A person's own Telegram id, roles and queues, in a private chat; nothing about anyone
     else (and nothing in a group, where others would read it)."""
-    user, message = update.effective_user, update.effective_message
-    if user is None or message is None:
+    message, user_id = request.message, request.user_id
+    if message is None:
         return
-    language = language_of(update, context)
-    if message.chat.type != ChatType.PRIVATE:
+    context, language = request.context, request.language
+    if not request.private:
         await reply_html(message, text(language, "staff.whoami_private"))
         return
     organisation = context.services.inspection.organisation
-    await organisation.refresh_for(user.id)
-    held = context.services.inspection.staff.whoami(user.id)
-    lines = [text(language, "staff.whoami", user_id=user.id)]
+    await organisation.refresh_for(user_id)
+    held = context.services.inspection.staff.whoami(user_id)
+    lines = [text(language, "staff.whoami", user_id=user_id)]
     if not held:
         lines.append(text(language, "staff.whoami_nobody"))
     for membership in held:
         lines.append(_held_line(context, language, membership))
     if held:
-        queues = organisation.access.queues(user.id)
+        queues = organisation.access.queues(user_id)
         names = ", ".join(_queue_name(context, q) for q in queues) or "-"
         lines.append(text(language, "staff.whoami_queues", queues=names))
     await reply_html(message, "\n".join(lines))
@@ -148,31 +150,33 @@ def _queue_name(context: HotlineContext, queue_id: str) -> str:
 # --- /invite -----------------------------------------------------------------------------------
 
 
-async def invite_command(update: Update, context: HotlineContext, request: Request) -> None:
+async def invite_command(request: Request) -> None:
     """``/invite <queue|department|all> [role]``: a one-time link, sent privately."""
-    staff = context.services.inspection.staff
+    staff = request.services.inspection.staff
     if not request.args:
-        await _open_invites(context, request)
+        await _open_invites(request)
         return
-    settings = context.services.inspection.settings
+    settings = request.services.inspection.settings
     scope = parse_scope(request.args[0], settings)
     role = parse_role(request.args[1]) if len(request.args) > 1 else "inspector"
     if scope is None or role is None:
         key = "staff.unknown_place" if scope is None else "staff.unknown_role"
-        await reply(context, request, text(request.language, key, wanted=_wanted(request)))
+        await reply(request, text(request.language, key, wanted=_wanted(request)))
         return
     issued = await staff.invite(request.user_id, scope, role, once=request.once)
     if isinstance(issued, Denied):
-        await refused(context, request, issued)
+        await refused(request, issued)
         return
-    body = _invite_text(context, request.language, issued)
+    body = _invite_text(request.context, request.language, issued)
     try:
-        await send_html(context, request.user_id, body, _revoke_markup(request.language, issued))
+        await send_html(
+            request.context, request.user_id, body, _revoke_markup(request.language, issued)
+        )
     except (Forbidden, BadRequest):
-        await reply(context, request, text(request.language, "inspector.start_private"))
+        await reply(request, text(request.language, "inspector.start_private"))
         return
     if not request.private:
-        await reply(context, request, text(request.language, "staff.invite_private"))
+        await reply(request, text(request.language, "staff.invite_private"))
 
 
 def _wanted(request: Request) -> str:
@@ -195,13 +199,15 @@ def _invite_text(context: HotlineContext, language: str, issued: InviteIssued) -
 def _revoke_markup(language: str, issued: InviteIssued | InviteRecord) -> InlineKeyboardMarkup:
     invite_id = issued.invite_id if isinstance(issued, InviteIssued) else issued.id
     label = text(language, "staff.button.revoke", number=invite_id)
-    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=f"st:rv:{invite_id}")]])
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=callback_data(Prefix.STAFF, "rv", invite_id))]]
+    )
 
 
-async def _open_invites(context: HotlineContext, request: Request) -> None:
+async def _open_invites(request: Request) -> None:
     """Usage, and the invitations still open that the asker may revoke (a button each)."""
     language = request.language
-    found = await context.services.inspection.staff.open_invites(request.user_id)
+    found = await request.services.inspection.staff.open_invites(request.user_id)
     lines = [text(language, "staff.usage.invite")]
     if found:
         lines.append(text(language, "staff.open_invites"))
@@ -214,35 +220,39 @@ async def _open_invites(context: HotlineContext, request: Request) -> None:
                 "staff.open_invite",
                 number=invite.id,
                 role=role_name(language, invite.role),
-                place=where(context, language, scope),
-                expires=local_time(context.services.config, invite.expires_at),
+                place=where(request.context, language, scope),
+                expires=local_time(request.services.config, invite.expires_at),
             )
         )
         label = text(language, "staff.button.revoke", number=invite.id)
-        rows.append([InlineKeyboardButton(label, callback_data=f"st:rv:{invite.id}")])
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    label, callback_data=callback_data(Prefix.STAFF, "rv", invite.id)
+                )
+            ]
+        )
     markup = InlineKeyboardMarkup(rows) if rows else None
-    await reply(context, request, "\n".join(lines), markup)
+    await reply(request, "\n".join(lines), markup)
 
 
 # --- /staff ------------------------------------------------------------------------------------
 
 
-async def staff_command(update: Update, context: HotlineContext, request: Request) -> None:
+async def staff_command(request: Request) -> None:
     """``/staff [queue|department]``: who works there, as what, since when, last active."""
     scope = None
     if request.args:
-        scope = parse_scope(request.args[0], context.services.inspection.settings)
+        scope = parse_scope(request.args[0], request.services.inspection.settings)
         if scope is None:
             wanted = html.escape(request.args[0])
-            await reply(
-                context, request, text(request.language, "staff.unknown_place", wanted=wanted)
-            )
+            await reply(request, text(request.language, "staff.unknown_place", wanted=wanted))
             return
-    listed = await context.services.inspection.staff.staff_list(request.user_id, scope)
+    listed = await request.services.inspection.staff.staff_list(request.user_id, scope)
     if isinstance(listed, Denied):
-        await refused(context, request, listed)
+        await refused(request, listed)
         return
-    await reply(context, request, await _staff_text(context, request.language, listed, scope))
+    await reply(request, await _staff_text(request.context, request.language, listed, scope))
 
 
 async def _staff_text(
@@ -276,41 +286,41 @@ async def _staff_text(
 # --- /remove and /role -------------------------------------------------------------------------
 
 
-async def remove_command(update: Update, context: HotlineContext, request: Request) -> None:
+async def remove_command(request: Request) -> None:
     """``/remove <member id> [to <colleague id>]``: asks to confirm, then removes."""
     words = [w for w in request.args if w.lower() not in TO_WORDS]
     member = parse_user_id(words[0]) if words else None
     hand_to = parse_user_id(words[1]) if len(words) > 1 else None
     if member is None or (len(words) > 1 and hand_to is None):
-        await reply(context, request, text(request.language, "staff.usage.remove"))
+        await reply(request, text(request.language, "staff.usage.remove"))
         return
-    plan = await context.services.inspection.staff.plan_removal(request.user_id, member, hand_to)
+    plan = await request.services.inspection.staff.plan_removal(request.user_id, member, hand_to)
     if isinstance(plan, Denied):
-        await refused(context, request, plan)
+        await refused(request, plan)
         return
-    data = f"st:rm:{member}:{hand_to or 0}"
-    body = await _change_text(context, request.language, plan, planned=True)
-    await reply(context, request, body, _confirm_markup(request.language, data))
+    data = callback_data(Prefix.STAFF, "rm", member, hand_to or 0)
+    body = await _change_text(request.context, request.language, plan, planned=True)
+    await reply(request, body, _confirm_markup(request.language, data))
 
 
-async def role_command(update: Update, context: HotlineContext, request: Request) -> None:
+async def role_command(request: Request) -> None:
     """``/role <member id> <role> [queue|department|all]``: asks to confirm, then changes."""
-    settings = context.services.inspection.settings
+    settings = request.services.inspection.settings
     member = parse_user_id(request.args[0]) if request.args else None
     role = parse_role(request.args[1]) if len(request.args) > 1 else None
     scope = parse_scope(request.args[2], settings) if len(request.args) > 2 else None
     if member is None or role is None or (len(request.args) > 2 and scope is None):
-        await reply(context, request, text(request.language, "staff.usage.role"))
+        await reply(request, text(request.language, "staff.usage.role"))
         return
-    staff = context.services.inspection.staff
+    staff = request.services.inspection.staff
     plan = await staff.plan_role(request.user_id, member, role, scope)
     if isinstance(plan, Denied):
-        await refused(context, request, plan)
+        await refused(request, plan)
         return
     held = plan.memberships[0].scope
-    data = f"st:role:{member}:{ROLE_CODES[role]}:{held.key}"
-    body = await _change_text(context, request.language, plan, planned=True)
-    await reply(context, request, body, _confirm_markup(request.language, data))
+    data = callback_data(Prefix.STAFF, "role", member, ROLE_CODES[role], held.key)
+    body = await _change_text(request.context, request.language, plan, planned=True)
+    await reply(request, body, _confirm_markup(request.language, data))
 
 
 def _confirm_markup(language: str, data: str) -> InlineKeyboardMarkup:
@@ -318,7 +328,10 @@ def _confirm_markup(language: str, data: str) -> InlineKeyboardMarkup:
         [
             [
                 InlineKeyboardButton(text(language, "staff.button.confirm"), callback_data=data),
-                InlineKeyboardButton(text(language, "staff.button.cancel"), callback_data="st:x"),
+                InlineKeyboardButton(
+                    text(language, "staff.button.cancel"),
+                    callback_data=callback_data(Prefix.STAFF, "x"),
+                ),
             ]
         ]
     )
@@ -384,9 +397,9 @@ async def staff_button(update: Update, context: HotlineContext) -> None:
         await answer_press(query)
         await _drop_buttons(query.message)
         return
-    done = await _pressed(context, request, verb, parts[2:])
+    done = await _pressed(request, verb, parts[2:])
     if done is None:
-        await refuse_button(context, request, query, f"button:st:{verb or 'unknown'}")
+        await refuse_button(request, query, f"button:st:{verb or 'unknown'}")
         return
     said, final = done
     await answer_press(query, plain(said), alert=not final)
@@ -394,21 +407,19 @@ async def staff_button(update: Update, context: HotlineContext) -> None:
         await _edit(query.message, said)
 
 
-async def _pressed(
-    context: HotlineContext, request: Request, verb: str, args: list[str]
-) -> tuple[str, bool] | None:
+async def _pressed(request: Request, verb: str, args: list[str]) -> tuple[str, bool] | None:
     """What to say, and whether the change was made; None for data no button carries."""
-    staff, language = context.services.inspection.staff, request.language
+    staff, language = request.services.inspection.staff, request.language
     numbers = [parse_user_id(a) if a != "0" else 0 for a in args]
     if verb == "rv" and len(args) == 1 and args[0].isdigit():
         revoked = await staff.revoke(request.user_id, int(args[0]))
         if isinstance(revoked, Denied):
-            return await _denial(context, request, revoked), False
+            return await _denial(request, revoked), False
         return text(language, "staff.revoked", number=revoked.id), True
     if verb == "rm" and len(args) == 2 and None not in numbers:
         member, colleague = int(numbers[0] or 0), numbers[1] or None
         result = await staff.remove(request.user_id, member, colleague, once=request.once)
-        return await _made(context, request, result)
+        return await _made(request, result)
     if verb == "role" and len(args) >= 3 and numbers[0] and args[1] in CODE_ROLES:
         scope = Scope.from_key(":".join(args[2:]))
         if scope is None:
@@ -417,23 +428,21 @@ async def _pressed(
         result = await staff.change_role(
             request.user_id, int(numbers[0]), role, scope, once=request.once
         )
-        return await _made(context, request, result)
+        return await _made(request, result)
     return None
 
 
-async def _made(
-    context: HotlineContext, request: Request, result: StaffChange | Denied
-) -> tuple[str, bool]:
+async def _made(request: Request, result: StaffChange | Denied) -> tuple[str, bool]:
     if isinstance(result, Denied):
-        return await _denial(context, request, result), False
+        return await _denial(request, result), False
     for number in result.tickets:
-        await refresh_cards(context, number)
-    context.services.wake_outbox()  # the queues told, the menu follows
-    return await _change_text(context, request.language, result, planned=False), True
+        await refresh_cards(request.context, number)
+    request.services.wake_outbox()  # the queues told, the menu follows
+    return await _change_text(request.context, request.language, result, planned=False), True
 
 
-async def _denial(context: HotlineContext, request: Request, denied: Denied) -> str:
-    return await denial(context, request, denied)
+async def _denial(request: Request, denied: Denied) -> str:
+    return await denial(request, denied)
 
 
 async def _edit(message: Message, said: str) -> None:

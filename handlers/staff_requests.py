@@ -12,19 +12,20 @@ import html
 import logging
 import re
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.constants import ChatType, FileSizeLimit, ParseMode
+from telegram import InlineKeyboardMarkup, Update
+from telegram.constants import FileSizeLimit, ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.i18n import Language, text
 from bot.inspection.model import Denial, Denied, EvidenceFile, Transferred
 from bot.inspection.parsing import parse_ticket_number
 from bot.tickets.images import image_dimensions
-from handlers.common import answer_press, applied_once, language_of, reply_html, send_html
+from handlers.common import answer_press, reply_html, send_html
 from handlers.context import HotlineContext
+from handlers.request import Request, request_of
 from handlers.staff_views import (
     card_markup,
     card_text,
@@ -43,56 +44,31 @@ MAX_PHOTO_RATIO = 20
 PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
 
 
-@dataclass(frozen=True)
-class Request:
-    """Who asked, where, in which language, and what they typed after the command."""
-
-    user_id: int
-    chat_id: int
-    private: bool
-    language: Language
-    message: Message | None
-    args: tuple[str, ...]
-    # The key that makes the command's effect happen once, even if its update is handled
-    # again after a crash.
-    once: str | None = None
-
-    def rest(self, skip: int) -> str:
-        """The text after the command and ``skip`` words, line breaks kept."""
-        body = self.message.text if self.message and self.message.text else ""
-        match = re.match(r"^\S+" + r"\s+\S+" * skip + r"\s*(.*)$", body, re.DOTALL)
-        return match.group(1).strip() if match else ""
-
-
 async def admitted(update: Update, context: HotlineContext, action: str) -> Request | None:
     """The request, if a member of staff sent it from a private chat or a staff group;
     otherwise None, after a polite refusal (audited)."""
-    user, chat = update.effective_user, update.effective_chat
-    if user is None or chat is None:
+    user, request = update.effective_user, request_of(update, context)
+    if user is None or request is None:
         return None
     inspection = context.services.inspection
     # Someone who joined on another instance a moment ago is recognised here at once.
     await inspection.organisation.refresh_for(user.id)
-    language = language_of(update, context)
-    private = chat.type == ChatType.PRIVATE
     refusal = None
     if not inspection.access.is_staff(user.id):
         refusal = "inspector.staff_only"
-    elif not private and chat.id not in inspection.settings.staff_chat_ids():
+    elif not request.private and request.chat_id not in inspection.settings.staff_chat_ids():
         refusal = "inspector.wrong_chat"
     if refusal is not None:
         denied = Denied(Denial.NOT_ALLOWED)
-        await inspection.audit.refused(user.id, action, inspection.clock(), denied)
+        await inspection.audit.refused(user.id, action, request.now, denied)
         log.info("update %d: %s refused (%s)", update.update_id, action, refusal)
-        await tell(update, context, text(language, refusal))
+        await tell(update, context, request.t(refusal))
         return None
     await context.services.inspection.organisation.remember_name(user.id, user.full_name)
-    message = update.effective_message if update.callback_query is None else None
-    args = tuple(context.args or ())
-    return Request(user.id, chat.id, private, language, message, args, applied_once(update))
+    return request
 
 
-StaffHandler = Callable[[Update, HotlineContext, Request], Awaitable[None]]
+StaffHandler = Callable[[Request], Awaitable[None]]
 
 
 def staff_only(
@@ -103,7 +79,7 @@ def staff_only(
     async def gate(update: Update, context: HotlineContext) -> None:
         request = await admitted(update, context, action)
         if request is not None:
-            await handler(update, context, request)
+            await handler(request)
 
     return gate
 
@@ -121,7 +97,6 @@ def plain(html_text: str) -> str:
 
 
 async def reply(
-    context: HotlineContext,
     request: Request,
     html_text: str,
     markup: InlineKeyboardMarkup | None = None,
@@ -130,35 +105,35 @@ async def reply(
     if request.message is not None:
         await reply_html(request.message, html_text, markup)
     else:
-        await send_html(context, request.chat_id, html_text, markup)
+        await request.send(html_text, markup)
 
 
-async def refused(context: HotlineContext, request: Request, denied: Denied) -> None:
-    await reply(context, request, await denial(context, request, denied))
+async def refused(request: Request, denied: Denied) -> None:
+    await reply(request, await denial(request, denied))
 
 
-async def denial(context: HotlineContext, request: Request, denied: Denied) -> str:
-    return await denial_text(context.bot, context.services, request.language, denied)
+async def denial(request: Request, denied: Denied) -> str:
+    return await denial_text(request.bot, request.services, request.language, denied)
 
 
-def number_arg(context: HotlineContext, request: Request, index: int = 0) -> str | None:
+def number_arg(request: Request, index: int = 0) -> str | None:
     if len(request.args) <= index:
         return None
-    prefix = context.services.config.tickets.number_prefix
+    prefix = request.services.config.tickets.number_prefix
     return parse_ticket_number(request.args[index], prefix)
 
 
-async def usage(context: HotlineContext, request: Request, command: str) -> None:
-    await reply(context, request, text(request.language, f"inspector.usage.{command}"))
+async def usage(request: Request, command: str) -> None:
+    await reply(request, text(request.language, f"inspector.usage.{command}"))
 
 
-async def details_privately(context: HotlineContext, request: Request, number: str) -> str | None:
+async def details_privately(request: Request, number: str) -> str | None:
     """Send the details to the asker's private chat, whatever chat they asked in: a group may
     hold more people than the ticket's queue, and the details hold the report's whole text and
     evidence. Returns what to tell them where they asked (a catalog key), if anything."""
-    private = Request(request.user_id, request.user_id, True, request.language, None, ())
+    private = replace(request, chat_id=request.user_id, private=True, message=None, args=())
     try:
-        shown = await send_details(context, private, number, request.user_id)
+        shown = await send_details(private, number, request.user_id)
     except Forbidden:  # they never started the bot (or blocked it)
         return "inspector.start_private"
     except BadRequest as exc:
@@ -168,21 +143,19 @@ async def details_privately(context: HotlineContext, request: Request, number: s
     return "inspector.details_sent" if shown and not request.private else None
 
 
-async def send_details(
-    context: HotlineContext, request: Request, number: str, chat_id: int
-) -> bool:
+async def send_details(request: Request, number: str, chat_id: int) -> bool:
     """The ticket's details and its evidence to ``chat_id``; False if refused (and said)."""
-    views = context.services.inspection.views
+    views = request.services.inspection.views
     details = await views.ticket_details(request.user_id, number)
     if isinstance(details, Denied):
-        await refused(context, request, details)
+        await refused(request, details)
         return False
-    body = await details_text(context.bot, context.services, request.language, details)
-    await send_html(context, chat_id, body)
+    body = await details_text(request.bot, request.services, request.language, details)
+    await send_html(request.context, chat_id, body)
     files = await views.evidence(request.user_id, number)
     if not isinstance(files, Denied):
         for file in files:
-            await send_evidence(context, request.language, chat_id, file)
+            await send_evidence(request.context, request.language, chat_id, file)
     return True
 
 

@@ -30,6 +30,8 @@ from bot.inspection.model import (
 from bot.registry.model import RegistryNote
 from bot.services import Services
 from bot.tickets.model import OPEN_STATUSES, REPORTER, SYSTEM, TicketStatus
+from handlers.callbacks import Prefix, TooLong
+from handlers.callbacks import data as callback_data
 from handlers.registry import earlier_line, registry_line
 
 STAFF_LANGUAGE = "zh"
@@ -153,8 +155,10 @@ def disposition_name(language: str, disposition: str | None) -> str:
 
 def button_data(*parts: str) -> str | None:
     """``t:claim:SJ-2026-000123``; None if it would not fit Telegram's 64 bytes."""
-    data = ":".join(("t", *parts))
-    return data if len(data.encode()) <= 64 else None
+    try:
+        return callback_data(Prefix.TICKET, *parts)
+    except TooLong:
+        return None
 
 
 async def card_text(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 from datetime import timedelta, timezone
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.tickets.model import (
     OPEN_STATUSES,
@@ -21,22 +21,16 @@ from bot.tickets.model import (
     TicketView,
     TimelineEntry,
 )
-from bot.tickets.outbox import utc_now
 from bot.tickets.receipts import normalize_code
 from bot.tickets.status_checks import Awaiting, StatusCheck
+from handlers.callbacks import Prefix, data
 from handlers.common import (
     answer_press,
-    applied_once,
-    effect_applied,
-    person_key,
-    send_html,
-    state_copy,
-    t,
 )
-from handlers.context import HotlineContext
 from handlers.evidence import cleaning_note, fetch_evidence, incoming_file
 from handlers.refusals import BYTES_PER_MB, download_limit, refusal
-from handlers.report_form import DONE_WORDS, chat_id_of, from_private_chat, reporter_key
+from handlers.report_form import DONE_WORDS, from_private_chat, reporter_key
+from handlers.request import Request
 from handlers.verdicts import status_lines, status_rows
 
 # Events the timeline names; anything newer is shown as a plain "progress update".
@@ -60,197 +54,187 @@ KNOWN_EVENTS = frozenset(
 # --- Asking for the code --------------------------------------------------------------------------
 
 
-async def start_status(update: Update, context: HotlineContext, code: str = "") -> None:
+async def start_status(request: Request, code: str = "") -> None:
     """/status (optionally with the code), the menu button and the ``/start status`` link."""
-    if not await from_private_chat(update, context):
+    if not await from_private_chat(request):
         return
-    key = reporter_key(update, context)
-    await open_check(update, context, Awaiting.CODE)
+    key = reporter_key(request)
+    await open_check(request, Awaiting.CODE)
     if code.strip():
-        await check_code(update, context, key, code)
+        await check_code(request, key, code)
         return
-    await send_html(context, chat_id_of(update), t(update, context, "status.ask_code"))
+    await request.send(request.t("status.ask_code"))
 
 
-def looks_like_code(context: HotlineContext, text: str) -> bool:
+def looks_like_code(request: Request, text: str) -> bool:
     """A receipt code pasted without /status: taken as one, so it never reaches the FAQ log."""
-    digits = context.services.tickets.settings.receipts.digits
+    digits = request.services.tickets.settings.receipts.digits
     return normalize_code(text, digits) is not None
 
 
-async def check_code(update: Update, context: HotlineContext, key: str, text: str) -> None:
-    services = context.services
-    result = await services.tickets.reporters.check_status(text, key, services.clock())
+async def check_code(request: Request, key: str, text: str) -> None:
+    services = request.services
+    result = await services.tickets.reporters.check_status(text, key, request.now)
     if isinstance(result, Refused):
         if result.reason == Reason.TOO_MANY_ATTEMPTS:
-            await end_check(update, context)
-        await send_html(context, chat_id_of(update), refusal(update, context, result))
+            await end_check(request)
+        await request.send(refusal(request, result))
         return
     digits = services.tickets.settings.receipts.digits
-    await open_check(update, context, Awaiting.NOTHING, code=normalize_code(text, digits))
-    await show_ticket(update, context, result)
+    await open_check(request, Awaiting.NOTHING, code=normalize_code(text, digits))
+    await show_ticket(request, result)
 
 
 # --- Messages while a check is open ---------------------------------------------------------------
 
 
-async def take_message(update: Update, context: HotlineContext) -> bool:
+async def take_message(request: Request) -> bool:
     """Handle a private message that belongs to a status check; False otherwise."""
-    message = update.effective_message
-    if message is None or update.effective_user is None:
+    message = request.message
+    if message is None:
         return False
-    key = reporter_key(update, context)
-    check = current_check(context)
-    if check is not None and check.code and effect_applied(update, context):
+    key = reporter_key(request)
+    check = current_check(request)
+    if check is not None and check.code and request.effect_applied:
         # An answer or a file saved before a crash comes again: show where things stand
         # rather than take it as whatever the check now expects (or pass it to the FAQ).
-        await show_again(update, context, key, check.code)
+        await show_again(request, key, check.code)
         return True
     awaiting = check.awaiting if check else Awaiting.NOTHING
     if awaiting == Awaiting.NOTHING:
-        if message.text and looks_like_code(context, message.text):
-            await check_code(update, context, key, message.text)
+        if message.text and looks_like_code(request, message.text):
+            await check_code(request, key, message.text)
             return True
         return False
     assert check is not None
     if awaiting == Awaiting.CODE:
         if message.text:
-            await check_code(update, context, key, message.text)
+            await check_code(request, key, message.text)
         else:
-            await send_html(context, chat_id_of(update), t(update, context, "status.ask_code"))
+            await request.send(request.t("status.ask_code"))
     elif awaiting == Awaiting.ANSWER:
-        await take_answer(update, context, key, check, message)
+        await take_answer(request, key, check, message)
     else:
-        await take_evidence(update, context, key, check, message)
+        await take_evidence(request, key, check, message)
     return True
 
 
-async def take_answer(
-    update: Update, context: HotlineContext, key: str, check: StatusCheck, message: Message
-) -> None:
-    limit = context.services.tickets.settings.limits.max_text_chars
+async def take_answer(request: Request, key: str, check: StatusCheck, message: Message) -> None:
+    limit = request.services.tickets.settings.limits.max_text_chars
     answer = (message.text or "").strip()
     if not answer:
-        await send_html(context, chat_id_of(update), t(update, context, "report.empty"))
+        await request.send(request.t("report.empty"))
         return
     if len(answer) > limit:
-        text = t(update, context, "report.too_long", limit=limit, length=len(answer))
-        await send_html(context, chat_id_of(update), text)
+        text = request.t("report.too_long", limit=limit, length=len(answer))
+        await request.send(text)
         return
     assert check.code is not None and check.question_id is not None
-    saved = await context.services.tickets.reporters.answer_question(
-        check.code, key, check.question_id, answer, utc_now(), once=applied_once(update)
+    saved = await request.services.tickets.reporters.answer_question(
+        check.code, key, check.question_id, answer, request.now, once=request.once
     )
-    if await _refused(update, context, key, saved):
+    if await _refused(request, key, saved):
         return
-    await send_html(context, chat_id_of(update), t(update, context, "status.answer_saved"))
-    await show_again(update, context, key, check.code)
+    await request.send(request.t("status.answer_saved"))
+    await show_again(request, key, check.code)
 
 
-async def take_evidence(
-    update: Update, context: HotlineContext, key: str, check: StatusCheck, message: Message
-) -> None:
+async def take_evidence(request: Request, key: str, check: StatusCheck, message: Message) -> None:
     if message.text is not None:
         if message.text.strip().lower() in DONE_WORDS:
-            await show_again(update, context, key, check.code or "")
+            await show_again(request, key, check.code or "")
         else:
-            text = t(update, context, "status.evidence_text")
-            await send_html(context, chat_id_of(update), text, evidence_markup(update, context))
+            text = request.t("status.evidence_text")
+            await request.send(text, evidence_markup(request))
         return
-    reply = await add_evidence(update, context, key, check, message)
+    reply = await add_evidence(request, key, check, message)
     if reply is not None:
-        await send_html(context, chat_id_of(update), reply, evidence_markup(update, context))
+        await request.send(reply, evidence_markup(request))
 
 
 async def add_evidence(
-    update: Update, context: HotlineContext, key: str, check: StatusCheck, message: Message
+    request: Request, key: str, check: StatusCheck, message: Message
 ) -> str | None:
     """The reply for one file, or None when the check ended (too many wrong codes)."""
     incoming = incoming_file(message)
     if incoming is None:
-        return t(update, context, "report.evidence.wrong")
-    tickets = context.services.tickets
-    fetched = await fetch_evidence(context, incoming, tickets.settings.evidence)
+        return request.t("report.evidence.wrong")
+    tickets = request.services.tickets
+    fetched = await fetch_evidence(request, incoming, tickets.settings.evidence)
     if fetched is None:
-        return t(update, context, "evidence.download_failed")
+        return request.t("evidence.download_failed")
     if isinstance(fetched, Reason):
-        return refusal(update, context, fetched)
+        return refusal(request, fetched)
     assert check.code is not None
     saved = await tickets.reporters.add_evidence(
-        check.code, key, fetched, utc_now(), once=applied_once(update)
+        check.code, key, fetched, request.now, once=request.once
     )
     if isinstance(saved, Refused):
         if saved.reason == Reason.TOO_MANY_ATTEMPTS:
-            await end_check(update, context)
-            await send_html(context, chat_id_of(update), refusal(update, context, saved))
+            await end_check(request)
+            await request.send(refusal(request, saved))
             return None
-        return refusal(update, context, saved)
+        return refusal(request, saved)
     if not saved.added:
-        return refusal(update, context, Reason.DUPLICATE_FILE)
+        return refusal(request, Reason.DUPLICATE_FILE)
     number = html.escape(saved.ticket_number)
-    added = t(update, context, "status.evidence_added", ticket_number=number)
-    note = cleaning_note(update, context, fetched)
+    added = request.t("status.evidence_added", ticket_number=number)
+    note = cleaning_note(request, fetched)
     return added if note is None else f"{added}\n{note}"
 
 
-async def _refused(
-    update: Update, context: HotlineContext, key: str, result: FollowupSaved | Refused
-) -> bool:
+async def _refused(request: Request, key: str, result: FollowupSaved | Refused) -> bool:
     """Tell the reporter why, if refused; a flood of wrong codes ends the check."""
     if not isinstance(result, Refused):
         return False
     if result.reason in (Reason.TOO_MANY_ATTEMPTS, Reason.CODE_UNKNOWN):
-        await end_check(update, context)
-    await send_html(context, chat_id_of(update), refusal(update, context, result))
+        await end_check(request)
+    await request.send(refusal(request, result))
     return True
 
 
 # --- Showing the ticket ---------------------------------------------------------------------------
 
 
-async def show_again(update: Update, context: HotlineContext, key: str, code: str) -> None:
-    result = await context.services.tickets.reporters.check_status(
-        code, key, context.services.clock()
-    )
+async def show_again(request: Request, key: str, code: str) -> None:
+    result = await request.services.tickets.reporters.check_status(code, key, request.now)
     if isinstance(result, Refused):
-        await _refused(update, context, key, result)
+        await _refused(request, key, result)
         return
-    await open_check(update, context, Awaiting.NOTHING, code=code)
-    await show_ticket(update, context, result)
+    await open_check(request, Awaiting.NOTHING, code=code)
+    await show_ticket(request, result)
 
 
-async def show_ticket(update: Update, context: HotlineContext, view: TicketView) -> None:
-    status = t(update, context, f"status.name.{view.status}")
+async def show_ticket(request: Request, view: TicketView) -> None:
+    status = request.t(f"status.name.{view.status}")
     lines = [
-        t(
-            update,
-            context,
+        request.t(
             "status.view",
             ticket_number=html.escape(view.ticket_number),
             status=html.escape(status),
         ),
         "",
-        t(update, context, "status.timeline"),
-        *(timeline_line(update, context, entry) for entry in view.timeline),
+        request.t("status.timeline"),
+        *(timeline_line(request, entry) for entry in view.timeline),
     ]
     if view.open_questions:
-        lines += ["", t(update, context, "status.questions")]
+        lines += ["", request.t("status.questions")]
         lines += [f"{n}. {html.escape(q.text)}" for n, q in enumerate(view.open_questions, 1)]
-    lines += status_lines(update, context, view)
+    lines += status_lines(request, view)
     notices = "status.notifications_on" if view.notifications_on else "status.notifications_off"
-    lines += ["", t(update, context, notices)]
-    markup = ticket_markup(update, context, view)
-    await send_html(context, chat_id_of(update), "\n".join(lines), markup)
+    lines += ["", request.t(notices)]
+    markup = ticket_markup(request, view)
+    await request.send("\n".join(lines), markup)
 
 
-def timeline_line(update: Update, context: HotlineContext, entry: TimelineEntry) -> str:
-    offset = timedelta(hours=context.services.tickets.settings.utc_offset_hours)
+def timeline_line(request: Request, entry: TimelineEntry) -> str:
+    offset = timedelta(hours=request.services.tickets.settings.utc_offset_hours)
     when = entry.at.astimezone(timezone(offset)).strftime("%Y-%m-%d %H:%M")
     kind = entry.what if entry.what in KNOWN_EVENTS else "other"
-    status = t(update, context, f"status.name.{entry.status}") if _known_status(entry) else ""
-    line = f"• {when} {t(update, context, f'timeline.{kind}', status=html.escape(status))}"
+    status = request.t(f"status.name.{entry.status}") if _known_status(entry) else ""
+    line = f"• {when} {request.t(f'timeline.{kind}', status=html.escape(status))}"
     if entry.note:
-        line += f"\n  {t(update, context, 'timeline.note', note=html.escape(entry.note))}"
+        line += f"\n  {request.t('timeline.note', note=html.escape(entry.note))}"
     return line
 
 
@@ -258,128 +242,116 @@ def _known_status(entry: TimelineEntry) -> bool:
     return entry.status in {s.value for s in TicketStatus}
 
 
-def ticket_markup(
-    update: Update, context: HotlineContext, view: TicketView
-) -> InlineKeyboardMarkup:
+def ticket_markup(request: Request, view: TicketView) -> InlineKeyboardMarkup:
     rows = [
         [
             InlineKeyboardButton(
-                t(update, context, "status.button.answer", number=n),
-                callback_data=f"s:ans:{q.question_id}:{n}",
+                request.t("status.button.answer", number=n),
+                callback_data=data(Prefix.STATUS, "ans", q.question_id, n),
             )
         ]
         for n, q in enumerate(view.open_questions, 1)
     ]
-    rows += status_rows(update, context, view)
+    rows += status_rows(request, view)
     if view.status in OPEN_STATUSES:
-        rows.append([_button(update, context, "status.button.evidence", "s:ev")])
+        rows.append([_button(request, "status.button.evidence", "s:ev")])
     if view.notifications_on:
-        rows.append([_button(update, context, "status.button.notify_off", "s:off")])
+        rows.append([_button(request, "status.button.notify_off", "s:off")])
     elif view.status in OPEN_STATUSES:
-        rows.append([_button(update, context, "status.button.notify_on", "s:on")])
-    rows.append([_button(update, context, "status.button.done", "s:done")])
+        rows.append([_button(request, "status.button.notify_on", "s:on")])
+    rows.append([_button(request, "status.button.done", "s:done")])
     return InlineKeyboardMarkup(rows)
 
 
-def evidence_markup(update: Update, context: HotlineContext) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[_button(update, context, "report.button.done", "s:evdone")]])
+def evidence_markup(request: Request) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[_button(request, "report.button.done", "s:evdone")]])
 
 
-def _button(update: Update, context: HotlineContext, key: str, data: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(t(update, context, key), callback_data=data)
+def _button(request: Request, key: str, data: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(request.t(key), callback_data=data)
 
 
 # --- Buttons --------------------------------------------------------------------------------------
 
 
-async def status_button(update: Update, context: HotlineContext) -> None:
+async def status_button(request: Request) -> None:
     """The code is never in the button: a press with no check in progress asks for it again."""
-    query = update.callback_query
-    if query is None or update.effective_user is None:
+    query = request.query
+    if query is None:
         return
     parts = (query.data or "").split(":")
     await answer_press(query)
-    key = reporter_key(update, context)
-    check = current_check(context)
+    key = reporter_key(request)
+    check = current_check(request)
     if check is None or check.code is None:
-        await open_check(update, context, Awaiting.CODE)
-        await send_html(context, chat_id_of(update), t(update, context, "status.code_again"))
+        await open_check(request, Awaiting.CODE)
+        await request.send(request.t("status.code_again"))
         return
-    await _act(update, context, key, check.code, parts)
+    await _act(request, key, check.code, parts)
 
 
-async def _act(
-    update: Update, context: HotlineContext, key: str, code: str, parts: list[str]
-) -> None:
-    chat = chat_id_of(update)
+async def _act(request: Request, key: str, code: str, parts: list[str]) -> None:
     action = parts[1] if len(parts) > 1 else ""
     if action == "ans" and len(parts) == 4 and parts[2].isdigit() and parts[3].isdigit():
-        await open_check(update, context, Awaiting.ANSWER, code=code, question_id=int(parts[2]))
-        await send_html(context, chat, t(update, context, "status.ask_answer", number=parts[3]))
+        await open_check(request, Awaiting.ANSWER, code=code, question_id=int(parts[2]))
+        await request.send(request.t("status.ask_answer", number=parts[3]))
     elif action == "ev":
-        await open_check(update, context, Awaiting.EVIDENCE, code=code)
-        max_mb = download_limit(context.services.tickets.settings.evidence) // BYTES_PER_MB
-        text = t(update, context, "status.ask_evidence", max_mb=max_mb)
-        await send_html(context, chat, text, evidence_markup(update, context))
+        await open_check(request, Awaiting.EVIDENCE, code=code)
+        max_mb = download_limit(request.services.tickets.settings.evidence) // BYTES_PER_MB
+        text = request.t("status.ask_evidence", max_mb=max_mb)
+        await request.send(text, evidence_markup(request))
     elif action == "evdone":
-        await show_again(update, context, key, code)
+        await show_again(request, key, code)
     elif action in ("on", "off"):
-        await switch_notifications(update, context, key, code, on=action == "on")
+        await switch_notifications(request, key, code, on=action == "on")
     elif action == "done":
-        await end_check(update, context)
-        await send_html(context, chat, t(update, context, "status.done"))
+        await end_check(request)
+        await request.send(request.t("status.done"))
     else:
-        await send_html(context, chat, t(update, context, "button.expired"))
+        await request.send(request.t("button.expired"))
 
 
-async def switch_notifications(
-    update: Update, context: HotlineContext, key: str, code: str, *, on: bool
-) -> None:
-    reporters = context.services.tickets.reporters
+async def switch_notifications(request: Request, key: str, code: str, *, on: bool) -> None:
+    reporters = request.services.tickets.reporters
     if on:
-        result = await reporters.notify_me(code, key, chat_id_of(update), utc_now())
+        result = await reporters.notify_me(code, key, request.chat_id, request.now)
     else:
-        result = await reporters.stop_notifications(code, key, utc_now())
-    if await _refused(update, context, key, result):
+        result = await reporters.stop_notifications(code, key, request.now)
+    if await _refused(request, key, result):
         return
-    text = t(update, context, "status.notify_on" if on else "status.notify_off")
-    await send_html(context, chat_id_of(update), text)
+    text = request.t("status.notify_on" if on else "status.notify_off")
+    await request.send(text)
 
 
-async def cancel_check(update: Update, context: HotlineContext) -> bool:
+async def cancel_check(request: Request) -> bool:
     """/cancel: True if a status check was waiting for something."""
-    check = current_check(context)
+    check = current_check(request)
     if check is None or check.awaiting == Awaiting.NOTHING:
         return False
-    return await end_check(update, context)
+    return await end_check(request)
 
 
 # --- The check in progress, in the person's chat state ------------------------------------------
 
 
-def current_check(context: HotlineContext) -> StatusCheck | None:
-    return context.services.status_checks.get(state_copy(context))
+def current_check(request: Request) -> StatusCheck | None:
+    return request.services.status_checks.get(request.state)
 
 
 async def open_check(
-    update: Update,
-    context: HotlineContext,
+    request: Request,
     awaiting: Awaiting,
     *,
     code: str | None = None,
     question_id: int | None = None,
 ) -> None:
-    await context.services.status_checks.open(
-        state_copy(context),
-        person_key(update, context),
-        utc_now(),
+    await request.services.status_checks.open(
+        request.state,
         awaiting,
         code=code,
         question_id=question_id,
     )
 
 
-async def end_check(update: Update, context: HotlineContext) -> bool:
-    return await context.services.status_checks.end(
-        state_copy(context), person_key(update, context)
-    )
+async def end_check(request: Request) -> bool:
+    return await request.services.status_checks.end(request.state)

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import timedelta, timezone
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import TelegramError
 
 from bot.i18n import LANGUAGES, text
@@ -26,18 +26,18 @@ from bot.tickets.form import AnswerProblem, Problem
 from bot.tickets.model import Refused, TicketView, VerdictQuestion
 from bot.tickets.receipts import normalize_code
 from bot.tickets.verdicts import VERDICT_CODES, Verdict
-from handlers.common import answer_press, person_key, send_html, state_copy, t
-from handlers.context import HotlineContext
+from handlers.callbacks import Prefix, data, pattern
+from handlers.common import answer_press
 from handlers.refusals import refusal
+from handlers.request import Request
 
-PATTERN = r"^v:"
 NO_COMMENT = "n"
 COMMENT_STATE = "verdict_comment"
-_DATA = re.compile(r"^v:(\d{1,18}):(\d{1,4}):([A-Za-z0-9_-]{16}):([smdn])$")
+_DATA = re.compile(pattern(Prefix.VERDICT, r"(\d{1,18}):(\d{1,4}):([A-Za-z0-9_-]{16}):([smdn])$"))
 
 
 def button_data(ticket_id: int, round_number: int, token: str, choice: str) -> str:
-    return f"v:{ticket_id}:{round_number}:{token}:{choice}"
+    return data(Prefix.VERDICT, ticket_id, round_number, token, choice)
 
 
 def parse_button(data: str) -> tuple[VerdictRef, str] | None:
@@ -80,24 +80,22 @@ def pushed_markup(data: dict[str, Any]) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(_choices(ref, label))
 
 
-def status_lines(update: Update, context: HotlineContext, view: TicketView) -> list[str]:
+def status_lines(request: Request, view: TicketView) -> list[str]:
     """/status shows the open question, or the reporter's latest answer."""
     if view.verdict_question is not None:
-        offset = timedelta(hours=context.services.tickets.settings.utc_offset_hours)
+        offset = timedelta(hours=request.services.tickets.settings.utc_offset_hours)
         when = view.verdict_question.reply_by.astimezone(timezone(offset))
-        return ["", t(update, context, "verdict.question", reply_by=when.strftime("%Y-%m-%d"))]
+        return ["", request.t("verdict.question", reply_by=when.strftime("%Y-%m-%d"))]
     if view.verdict is not None:
-        name = t(update, context, f"inspection.followup.{view.verdict}")
-        return ["", t(update, context, "verdict.given", verdict=name)]
+        name = request.t(f"inspection.followup.{view.verdict}")
+        return ["", request.t("verdict.given", verdict=name)]
     return []
 
 
-def status_rows(
-    update: Update, context: HotlineContext, view: TicketView
-) -> list[list[InlineKeyboardButton]]:
+def status_rows(request: Request, view: TicketView) -> list[list[InlineKeyboardButton]]:
     if view.verdict_question is None:
         return []
-    return _choices(_ref(view.verdict_question), lambda key: t(update, context, key))
+    return _choices(_ref(view.verdict_question), lambda key: request.t(key))
 
 
 def notice_values(language: str, kind: str, data: dict[str, Any], values: dict[str, str]) -> None:
@@ -111,93 +109,85 @@ def notice_values(language: str, kind: str, data: dict[str, Any], values: dict[s
 # --- the answer and the comment ------------------------------------------------------------------
 
 
-async def verdict_button(update: Update, context: HotlineContext) -> None:
-    query = update.callback_query
-    if query is None or update.effective_user is None or update.effective_chat is None:
+async def verdict_button(request: Request) -> None:
+    query = request.query
+    if query is None:
         return
     await answer_press(query)
-    chat = update.effective_chat.id
     parsed = parse_button(query.data or "")
     if parsed is None:
-        await send_html(context, chat, t(update, context, "refused.verdict_unknown"))
+        await request.send(request.t("refused.verdict_unknown"))
         return
     ref, choice = parsed
-    followups = context.services.inspection.followups
+    followups = request.services.inspection.followups
     if choice == NO_COMMENT:
-        await _end_comment(update, context)
-        await _answered(update, context, await followups.no_comment(ref), "verdict.no_comment")
+        await _end_comment(request)
+        await _answered(request, await followups.no_comment(ref), "verdict.no_comment")
         return
     saved = await followups.give(ref, VERDICT_CODES[choice])
     if isinstance(saved, Refused):
-        await send_html(context, chat, refusal(update, context, saved))
+        await request.send(refusal(request, saved))
         return
     await _drop_buttons(query.message)
-    await _await_comment(update, context, ref)
-    markup = _no_comment_markup(update, context, ref)
-    await send_html(context, chat, _thanks(update, context, saved), markup)
+    await _await_comment(request, ref)
+    markup = _no_comment_markup(request, ref)
+    await request.send(_thanks(request, saved), markup)
 
 
-async def take_comment(update: Update, context: HotlineContext) -> bool:
+async def take_comment(request: Request) -> bool:
     """A private message while a round waits for a comment: the comment. False otherwise (or
     for a receipt code, which starts a status check instead)."""
-    message = update.effective_message
-    ref = _waiting(context)
-    if message is None or ref is None or update.effective_chat is None:
+    message = request.message
+    ref = _waiting(request)
+    if message is None or ref is None:
         return False
-    if message.text and _looks_like_code(context, message.text):
+    if message.text and _looks_like_code(request, message.text):
         return False
-    chat = update.effective_chat.id
     if message.text is None:
-        await send_html(context, chat, t(update, context, "verdict.comment_text_only"))
+        await request.send(request.t("verdict.comment_text_only"))
         return True
-    result = await context.services.inspection.followups.comment(ref, message.text)
+    result = await request.services.inspection.followups.comment(ref, message.text)
     if isinstance(result, AnswerProblem):
-        await send_html(context, chat, _problem(update, context, result))
+        await request.send(_problem(request, result))
         return True
-    await _end_comment(update, context)
-    await _answered(update, context, result, "verdict.comment_saved")
+    await _end_comment(request)
+    await _answered(request, result, "verdict.comment_saved")
     return True
 
 
-async def _answered(
-    update: Update, context: HotlineContext, result: VerdictSaved | Refused, done_key: str
-) -> None:
+async def _answered(request: Request, result: VerdictSaved | Refused, done_key: str) -> None:
     """Say it was taken (and send a 不满意 on its way), or why not."""
-    assert update.effective_chat is not None
-    chat = update.effective_chat.id
     if isinstance(result, Refused):
-        await send_html(context, chat, refusal(update, context, result))
+        await request.send(refusal(request, result))
         return
-    await send_html(context, chat, t(update, context, done_key))
+    await request.send(request.t(done_key))
     if result.supervisors_told:
-        context.services.wake_outbox()
+        request.services.wake_outbox()
 
 
-def _thanks(update: Update, context: HotlineContext, saved: VerdictSaved) -> str:
-    followup = context.services.config.followup
+def _thanks(request: Request, saved: VerdictSaved) -> str:
+    followup = request.services.config.followup
     limit, minutes = followup.comment_chars, followup.comment_minutes
     if saved.verdict == Verdict.DISSATISFIED:
-        return t(update, context, "verdict.thanks_dissatisfied", limit=limit, minutes=minutes)
-    name = html.escape(t(update, context, f"inspection.followup.{saved.verdict}"))
-    return t(update, context, "verdict.thanks", verdict=name, limit=limit, minutes=minutes)
+        return request.t("verdict.thanks_dissatisfied", limit=limit, minutes=minutes)
+    name = html.escape(request.t(f"inspection.followup.{saved.verdict}"))
+    return request.t("verdict.thanks", verdict=name, limit=limit, minutes=minutes)
 
 
-def _problem(update: Update, context: HotlineContext, problem: AnswerProblem) -> str:
+def _problem(request: Request, problem: AnswerProblem) -> str:
     if problem.problem == Problem.EMPTY:
-        return t(update, context, "report.empty")
-    return t(update, context, "report.too_long", limit=problem.limit, length=problem.length)
+        return request.t("report.empty")
+    return request.t("report.too_long", limit=problem.limit, length=problem.length)
 
 
-def _no_comment_markup(
-    update: Update, context: HotlineContext, ref: VerdictRef
-) -> InlineKeyboardMarkup:
+def _no_comment_markup(request: Request, ref: VerdictRef) -> InlineKeyboardMarkup:
     data = button_data(ref.ticket_id, ref.round, ref.token, NO_COMMENT)
-    label = t(update, context, "verdict.button.no_comment")
+    label = request.t("verdict.button.no_comment")
     return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)]])
 
 
-def _looks_like_code(context: HotlineContext, text_in: str) -> bool:
-    digits = context.services.tickets.settings.receipts.digits
+def _looks_like_code(request: Request, text_in: str) -> bool:
+    digits = request.services.tickets.settings.receipts.digits
     return normalize_code(text_in, digits) is not None
 
 
@@ -211,8 +201,8 @@ async def _drop_buttons(message: object) -> None:
 # --- the round waiting for a comment, in the person's chat state ---------------------------------
 
 
-def _waiting(context: HotlineContext) -> VerdictRef | None:
-    raw = context.services.chat_state.read(state_copy(context), COMMENT_STATE, sealed=True)
+def _waiting(request: Request) -> VerdictRef | None:
+    raw = request.state.get(COMMENT_STATE, sealed=True)
     if raw is None:
         return None
     try:
@@ -222,21 +212,11 @@ def _waiting(context: HotlineContext) -> VerdictRef | None:
         return None
 
 
-async def _await_comment(update: Update, context: HotlineContext, ref: VerdictRef) -> None:
+async def _await_comment(request: Request, ref: VerdictRef) -> None:
     value = json.dumps({"ticket_id": ref.ticket_id, "round": ref.round, "token": ref.token})
-    ttl = timedelta(minutes=context.services.config.followup.comment_minutes)
-    await context.services.chat_state.save(
-        state_copy(context),
-        person_key(update, context),
-        COMMENT_STATE,
-        value,
-        context.services.clock(),
-        ttl=ttl,
-        sealed=True,
-    )
+    ttl = timedelta(minutes=request.services.config.followup.comment_minutes)
+    await request.state.set(COMMENT_STATE, value, ttl=ttl, sealed=True)
 
 
-async def _end_comment(update: Update, context: HotlineContext) -> None:
-    await context.services.chat_state.forget(
-        state_copy(context), person_key(update, context), COMMENT_STATE
-    )
+async def _end_comment(request: Request) -> None:
+    await request.state.forget(COMMENT_STATE)

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from enum import StrEnum
 
-from bot.updates.chat_state import ChatState, StateCopy
+from bot.updates.chat_state import ChatState, PersonState
 
 STATUS_CHECK = "status_check"
 
@@ -34,12 +34,16 @@ class StatusCheck:
 
 
 class StatusChecks:
+    """A check is read and changed in one person's state (:class:`PersonState`), which knows the
+    person, the update and its "now"."""
+
     def __init__(self, chat_state: ChatState, ttl: timedelta = timedelta(minutes=10)) -> None:
-        self._state = chat_state
+        # Where the person states come from (the services build this with it).
+        self.chat_state = chat_state
         self.ttl = ttl
 
-    def get(self, copy: StateCopy) -> StatusCheck | None:
-        raw = self._state.read(copy, STATUS_CHECK, sealed=True)
+    def get(self, state: PersonState) -> StatusCheck | None:
+        raw = state.get(STATUS_CHECK, sealed=True)
         if raw is None:
             return None
         try:
@@ -50,9 +54,7 @@ class StatusChecks:
 
     async def open(
         self,
-        copy: StateCopy,
-        person: str,
-        now: datetime,
+        state: PersonState,
         awaiting: Awaiting,
         *,
         code: str | None = None,
@@ -60,8 +62,8 @@ class StatusChecks:
     ) -> StatusCheck:
         check = StatusCheck(awaiting, code, question_id)
         value = json.dumps({"awaiting": awaiting.value, "code": code, "question": question_id})
-        await self._state.save(copy, person, STATUS_CHECK, value, now, ttl=self.ttl, sealed=True)
+        await state.set(STATUS_CHECK, value, ttl=self.ttl, sealed=True)
         return check
 
-    async def end(self, copy: StateCopy, person: str) -> bool:
-        return await self._state.forget(copy, person, STATUS_CHECK)
+    async def end(self, state: PersonState) -> bool:
+        return await state.forget(STATUS_CHECK)

@@ -4,7 +4,8 @@ typed, the questions behind recent answers.
 
 Rows are keyed by the person's keyed hash, never a Telegram id. The handlers read a copy loaded
 at the start of each update (PTB's ``user_data``, refilled from the store every time, so it is
-never a second source of truth); every change goes to the store first, then to that copy.
+never a second source of truth) through :class:`PersonState`, which sends every change to the
+store first, then to that copy.
 Values that could lead to a ticket (a receipt code) are sealed, and rows may expire.
 
 When this process is the database's only writer (SQLite), what it last wrote is what the
@@ -160,3 +161,47 @@ class ChatState:
         if self._remembered is not None:
             self._remembered.clear()  # read again when next needed, without what expired
         return purged
+
+
+class PersonState:
+    """One person's chat state as one update sees it: the copy loaded for the update, read and
+    changed with the person, the update and its "now" already known, so a change can only go
+    through the store."""
+
+    def __init__(
+        self, chat_state: ChatState, copy: StateCopy, person: str, now: datetime, update_id: int
+    ) -> None:
+        self._chat_state = chat_state
+        self._copy = copy
+        self._person = person
+        self._now = now
+        self._update_id = update_id
+
+    def get(self, name: str, *, sealed: bool = False) -> str | None:
+        return self._chat_state.read(self._copy, name, sealed=sealed)
+
+    async def set(
+        self,
+        name: str,
+        value: str,
+        *,
+        ttl: timedelta | None = None,
+        sealed: bool = False,
+        with_update: bool = False,
+    ) -> None:
+        """Store a value now; or, ``with_update``, in the commit that marks this update done
+        (see :meth:`ChatState.save`)."""
+        await self._chat_state.save(
+            self._copy,
+            self._person,
+            name,
+            value,
+            self._now,
+            ttl=ttl,
+            sealed=sealed,
+            with_update=self._update_id if with_update else None,
+        )
+
+    async def forget(self, name: str) -> bool:
+        """Drop one value; False if there was none."""
+        return await self._chat_state.forget(self._copy, self._person, name)

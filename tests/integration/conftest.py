@@ -26,6 +26,7 @@ from bot.emulator.state import JsonDict
 from bot.faq import FaqService
 from bot.polling import running
 from bot.services import Services
+from tests.buttons import buttons_sent, unrouted
 
 if TYPE_CHECKING:
     from tests.integration.inspecting import Staffroom
@@ -157,6 +158,8 @@ async def bot_running(
         yield Harness(emu, app, config, errors)
     if errors:
         raise errors[0]
+    # Every button the bot sent reaches exactly one handler (see handlers/callbacks.py).
+    assert unrouted(app, buttons_sent(emu.requests)) == {}
 
 
 @pytest.fixture

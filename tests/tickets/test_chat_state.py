@@ -7,12 +7,16 @@ from datetime import timedelta
 from bot.privacy import PrivacyKeys, Sealer
 from bot.store.base import Store
 from bot.tickets.status_checks import Awaiting, StatusChecks
-from bot.updates.chat_state import ChatState
+from bot.updates.chat_state import ChatState, PersonState
 
 from .conftest import NOW, Desk, Query
 
 PERSON = "k:person"
 CODE = "1234567890123456"
+
+
+def person_state(checks: StatusChecks, copy: dict[str, str]) -> PersonState:
+    return PersonState(checks.chat_state, copy, PERSON, NOW, update_id=1)
 
 
 async def test_a_status_check_follows_the_person_to_another_instance(
@@ -21,10 +25,10 @@ async def test_a_status_check_follows_the_person_to_another_instance(
     here = StatusChecks(ChatState(store, Sealer(keys)))
     there = StatusChecks(ChatState(store, Sealer(keys)))
     copy: dict[str, str] = {}
-    await here.open(copy, PERSON, NOW, Awaiting.ANSWER, code=CODE, question_id=7)
+    await here.open(person_state(here, copy), Awaiting.ANSWER, code=CODE, question_id=7)
 
     loaded = await ChatState(store, Sealer(keys)).load(PERSON, NOW + timedelta(minutes=9))
-    check = there.get(loaded)
+    check = there.get(person_state(there, loaded))
     assert check is not None and (check.awaiting, check.code, check.question_id) == (
         Awaiting.ANSWER,
         CODE,
@@ -34,7 +38,7 @@ async def test_a_status_check_follows_the_person_to_another_instance(
     # The code is sealed in the database, and gone once the check expires.
     assert CODE not in repr(query("SELECT * FROM chat_state"))
     expired = await ChatState(store, Sealer(keys)).load(PERSON, NOW + timedelta(minutes=10))
-    assert there.get(expired) is None
+    assert there.get(person_state(there, expired)) is None
     assert await ChatState(store, Sealer(keys)).purge(NOW + timedelta(minutes=10)) == 1
 
 
@@ -42,18 +46,19 @@ async def test_a_check_sealed_with_other_keys_asks_for_the_code_again(
     store: Store, keys: PrivacyKeys
 ) -> None:
     copy: dict[str, str] = {}
-    await StatusChecks(ChatState(store, Sealer(keys))).open(copy, PERSON, NOW, Awaiting.CODE)
+    here = StatusChecks(ChatState(store, Sealer(keys)))
+    await here.open(person_state(here, copy), Awaiting.CODE)
     other = StatusChecks(ChatState(store, Sealer(PrivacyKeys.generate())))
-    assert other.get(copy) is None
+    assert other.get(person_state(other, copy)) is None
 
 
 async def test_ending_a_check_removes_it_everywhere(store: Store, keys: PrivacyKeys) -> None:
     state = ChatState(store, Sealer(keys))
     checks = StatusChecks(state)
     copy: dict[str, str] = {}
-    await checks.open(copy, PERSON, NOW, Awaiting.NOTHING, code=CODE)
-    assert await checks.end(copy, PERSON)
-    assert not await checks.end(copy, PERSON)  # nothing left: nothing written
+    await checks.open(person_state(checks, copy), Awaiting.NOTHING, code=CODE)
+    assert await checks.end(person_state(checks, copy))
+    assert not await checks.end(person_state(checks, copy))  # nothing left: nothing written
     assert await state.load(PERSON, NOW) == {}
 
 

@@ -165,3 +165,61 @@ def test_a_loop_through_several_folders_is_named() -> None:
         "  bot/b -> bot/c.py (bot/b/y.py: bot.c)",
         "  bot/c.py -> bot/a (bot/c.py: bot.a.x)",
     ]
+
+
+HANDLERS = PROJECT_ROOT / "handlers"
+# Where the update's copy of the chat state is read and refilled (behind request.state).
+READS_USER_DATA = {"handlers/request.py"}
+
+
+def attributes_used(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
+
+
+def names_used(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    imported = {
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
+    return names | imported
+
+
+def test_handlers_reach_chat_state_only_through_the_request() -> None:
+    """``context.user_data[k] = v`` would change this instance's copy and nothing else (other
+    instances read the store): handlers go through ``request.state``, which writes the store
+    and knows the person, the update and the time (never ``services.chat_state`` directly)."""
+    touching = {
+        str(path.relative_to(PROJECT_ROOT))
+        for path in HANDLERS.rglob("*.py")
+        if {"user_data", "chat_data", "chat_state"} & attributes_used(path)
+    }
+    assert touching == READS_USER_DATA
+
+
+def test_handlers_read_the_time_from_the_one_clock() -> None:
+    """The services' clock, through ``request.now``: a test clock moves every handler too."""
+    reading_time = {
+        str(path.relative_to(PROJECT_ROOT))
+        for path in HANDLERS.rglob("*.py")
+        if "utc_now" in names_used(path) or {"now", "utcnow", "time"} & _called_on_modules(path)
+    }
+    assert reading_time == set()
+
+
+def _called_on_modules(path: Path) -> set[str]:
+    """``datetime.now()``, ``time.time()`` and the like: attributes called on a bare name that
+    is the datetime or time module (or class)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {
+        node.func.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id in ("datetime", "time", "date")
+    }
