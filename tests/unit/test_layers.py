@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import itertools
+import re
 from collections import deque
 from pathlib import Path
 
@@ -223,3 +224,14 @@ def _called_on_modules(path: Path) -> set[str]:
         and isinstance(node.func.value, ast.Name)
         and node.func.value.id in ("datetime", "time", "date")
     }
+
+
+def test_the_readme_layout_names_every_part_of_bot() -> None:
+    """A newcomer finds each folder and module of ``bot/`` in the README's Layout section."""
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    layout = readme.split("## Layout\n", 1)[1].split("\n## ", 1)[0]
+    named = set(re.findall(r"[\w/]+(?:\.py|/)", layout))
+    parts = {p.name + "/" for p in BOT.iterdir() if (p / "__init__.py").exists()}
+    parts |= {p.name for p in BOT.glob("*.py") if p.name not in ("__init__.py", "__main__.py")}
+    missing = {part for part in parts if not any(n.endswith(part) for n in named)}
+    assert not missing, f"README Layout does not name: {sorted(missing)}"
