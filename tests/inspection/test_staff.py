@@ -314,13 +314,21 @@ async def test_the_config_seeds_the_store_once_each_entry(
     assert seeded == [(len(members) + 1,)]
 
 
-async def test_a_change_on_one_instance_is_seen_by_another_when_it_looks(
+async def two_instances_and_a_newcomer(
     store: Store, keys: PrivacyKeys, clock: Clock
-) -> None:
+) -> tuple[Bureau, Bureau]:
+    """Two instances on one store; the newcomer joined on the first."""
     one = await opened_bureau(store, keys, clock)  # type: ignore[arg-type]
     two = await opened_bureau(store, keys, clock)  # type: ignore[arg-type]
     issued = await invited(one)
     await one.inspection.staff.join(NEWCOMER, "新同事", issued.token)
+    return one, two
+
+
+async def test_a_change_on_one_instance_is_seen_by_another_when_it_looks(
+    store: Store, keys: PrivacyKeys, clock: Clock
+) -> None:
+    _, two = await two_instances_and_a_newcomer(store, keys, clock)
     version = two.inspection.organisation.version
 
     # Turning someone away always asks the database first.
@@ -337,10 +345,7 @@ async def test_a_change_on_one_instance_is_seen_by_another_when_it_looks(
 async def test_a_name_telegram_shows_anew_reaches_every_instance(
     store: Store, keys: PrivacyKeys, clock: Clock
 ) -> None:
-    one = await opened_bureau(store, keys, clock)  # type: ignore[arg-type]
-    two = await opened_bureau(store, keys, clock)  # type: ignore[arg-type]
-    issued = await invited(one)
-    await one.inspection.staff.join(NEWCOMER, "新同事", issued.token)
+    one, two = await two_instances_and_a_newcomer(store, keys, clock)
     await two.inspection.organisation.refresh(force=True)
     assert two.inspection.organisation.name_of(NEWCOMER) == "新同事"
 
