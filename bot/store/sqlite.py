@@ -222,7 +222,7 @@ class SqliteStore:
                 yield tx
                 tail = tx.tail()
             except BaseException as exc:
-                await self._undo(tx, batch)
+                await self._undo(tx, batch, exc)
                 if isinstance(exc, sqlite3.Error):
                     raise translate_error(exc) from exc
                 raise
@@ -269,9 +269,10 @@ class SqliteStore:
         except ValueError as exc:  # the connection was closed under us
             batch.broken = NotSaved(f"the database is closed; nothing was saved ({exc})")
 
-    async def _undo(self, tx: SqliteTransaction, batch: _Batch) -> None:
-        """Roll back this unit only; if SQLite already dropped the whole transaction, the batch
-        is lost and its other units will raise NotSaved."""
+    async def _undo(self, tx: SqliteTransaction, batch: _Batch, exc: BaseException) -> None:
+        """Roll back this unit only; if SQLite already dropped the whole transaction (or the
+        batch's BEGIN, sent with this unit, failed), the batch is lost and its other units
+        will raise NotSaved (StoreBusy if the BEGIN found the database busy)."""
         tx.discard_pending()
         if not tx.started:
             return  # nothing reached the database
@@ -281,7 +282,12 @@ class SqliteStore:
                 return
         except sqlite3.Error:
             log.exception("rolling back a unit of work failed")
-        batch.broken = NotSaved("the database rolled the transaction back; nothing was saved")
+        busy = isinstance(exc, sqlite3.Error) and isinstance(translate_error(exc), StoreBusy)
+        batch.broken = (
+            StoreBusy("the database is busy; nothing was saved")
+            if busy
+            else NotSaved("the database rolled the transaction back; nothing was saved")
+        )
         await self._rollback_quietly()
 
     async def _rollback_quietly(self) -> None:

@@ -262,3 +262,17 @@ async def test_a_count_read_later_comes_with_the_next_read(store: SqliteStore) -
         pending = tx.count_in_throttles_later([(slot, 1)])
         await tx.count_tickets()
         assert pending.result() == {slot: 3}
+
+
+@sqlite_only
+async def test_units_waiting_for_a_busy_begin_all_hear_store_busy(
+    store: SqliteStore, write_lock: WriteLock, query: Query
+) -> None:
+    ticket_id, _ = await add(store, "first")
+    async with write_lock():
+        results = await asyncio.gather(
+            write_event_only(store, ticket_id), add(store, "second"), return_exceptions=True
+        )
+    assert [type(r) for r in results] == [StoreBusy, StoreBusy]
+    assert query("SELECT COUNT(*) FROM ticket_events") == [(0,)]
+    assert query("SELECT COUNT(*) FROM tickets") == [(1,)]
