@@ -66,11 +66,17 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
+        # Each kind's counter, looked up once rather than on every update.
+        self._by_kind: dict[str, Counter] = {}
         self._stored = StoredFigures()
         self.registry.register(self._stored)
 
     def update_handled(self, update: object, seconds: float) -> None:
-        self._updates.labels(kind=update_kind(update)).inc()
+        kind = update_kind(update)
+        counter = self._by_kind.get(kind)
+        if counter is None:
+            counter = self._by_kind[kind] = self._updates.labels(kind=kind)
+        counter.inc()
         self._latency.observe(seconds)
 
     def handler_failed(self) -> None:

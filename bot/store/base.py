@@ -568,6 +568,13 @@ class ThrottleSlot:
     window_start: int  # Unix seconds
 
 
+class PendingCounts(Protocol):
+    """Throttle counts read along with the unit's next trip to the database, there once that
+    trip is back (a read that can wait saves a trip of its own)."""
+
+    def result(self) -> dict[ThrottleSlot, int]: ...
+
+
 class ThrottleTables(Protocol):
     async def throttle_counts(self, slots: Sequence[ThrottleSlot]) -> list[int]:
         """The counts for ``slots``, in the same order (0 where nothing was counted yet)."""
@@ -581,6 +588,13 @@ class ThrottleTables(Protocol):
         self, amounts: Sequence[tuple[ThrottleSlot, int]]
     ) -> dict[ThrottleSlot, int]:
         """Add each amount to its slot (each slot once) and return every slot's count now."""
+        ...
+
+    def count_in_throttles_later(
+        self, amounts: Sequence[tuple[ThrottleSlot, int]]
+    ) -> PendingCounts:
+        """:meth:`count_in_throttles`, sent with this unit's next read: its result is there
+        once that read returns."""
         ...
 
     async def purge_throttles(self, window_start_before: int) -> int: ...

@@ -27,7 +27,7 @@ from bot.store.migrate import (
     known_migrations,
 )
 from bot.store.settings import StorageSettings
-from bot.store.sql import Params, SqlTransaction, to_db_time
+from bot.store.sql import Params, SqlTransaction, Statement, to_db_time
 
 log = logging.getLogger(__name__)
 
@@ -233,11 +233,16 @@ class PostgresTransaction(SqlTransaction):
         super().__init__()
         self._conn = conn
 
-    async def _run(self, statements: list[tuple[str, Params]]) -> list[Any]:
-        *writes, (last, params) = statements
-        for sql, write_params in writes:
-            await self._conn.execute(numbered(sql), *write_params)
-        return list(await self._conn.fetch(numbered(last), *params))
+    async def _run(self, statements: list[Statement]) -> list[Any]:
+        rows: list[Any] = []
+        for i, (sql, params, later) in enumerate(statements):
+            if later is None and i < len(statements) - 1:
+                await self._conn.execute(numbered(sql), *params)
+                continue
+            rows = list(await self._conn.fetch(numbered(sql), *params))
+            if later is not None:
+                later.fill(rows)
+        return rows
 
     async def _run_many(self, sql: str, rows: Sequence[Params]) -> None:
         await self._conn.executemany(numbered(sql), rows)

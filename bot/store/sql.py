@@ -70,6 +70,48 @@ def _faq_log_entry(row: Row) -> FaqLogEntry:
     )
 
 
+# A statement as a unit holds it back: SQL, parameters, and where a read riding along puts
+# its rows (None for a write).
+Statement = tuple[str, Params, "RowsLater | None"]
+
+
+class RowsLater:
+    """The rows of a read sent along with the unit's next trip, once that trip is back."""
+
+    def __init__(self) -> None:
+        self.rows: list[Row] | None = None
+
+    def fill(self, rows: list[Row]) -> None:
+        self.rows = rows
+
+
+class _CountsLater:
+    def __init__(self, later: RowsLater | None) -> None:
+        self._later = later
+
+    def result(self) -> dict[ThrottleSlot, int]:
+        if self._later is None:
+            return {}
+        if self._later.rows is None:
+            raise RuntimeError("throttle counts read before the trip that carries them")
+        return _slot_counts(self._later.rows)
+
+
+def _counting(amounts: Sequence[tuple[ThrottleSlot, int]]) -> tuple[str, list[Any]]:
+    values = ", ".join(["(?, ?, ?, ?)"] * len(amounts))
+    return (
+        f"INSERT INTO throttles (key, window_seconds, window_start, count) VALUES {values}"
+        " ON CONFLICT (key, window_seconds, window_start)"
+        " DO UPDATE SET count = throttles.count + excluded.count"
+        " RETURNING key, window_seconds, window_start, count",
+        [v for s, n in amounts for v in (s.key, s.window_seconds, s.window_start, n)],
+    )
+
+
+def _slot_counts(rows: Sequence[Row]) -> dict[ThrottleSlot, int]:
+    return {ThrottleSlot(r[0], r[1], r[2]): int(r[3]) for r in rows}
+
+
 class SqlTransaction(StaffStatements):
     """One unit of work. Writes that return nothing are held back and sent with the next read
     (or at the end of the unit): one trip to the database instead of several."""
@@ -79,11 +121,12 @@ class SqlTransaction(StaffStatements):
     SKIP_LOCKED = ""
 
     def __init__(self) -> None:
-        self._writes: list[tuple[str, Params]] = []
+        self._writes: list[Statement] = []
         self.started = False  # whether anything reached the database
 
-    async def _run(self, statements: list[tuple[str, Params]]) -> list[Row]:
-        """Run the statements in order, in this unit's transaction; the last one's rows."""
+    async def _run(self, statements: list[Statement]) -> list[Row]:
+        """Run the statements in order, in this unit's transaction; the last one's rows (and
+        each read riding along, its own rows in its :class:`RowsLater`)."""
         raise NotImplementedError
 
     def discard_pending(self) -> None:
@@ -98,10 +141,16 @@ class SqlTransaction(StaffStatements):
 
     def _write(self, sql: str, params: Params = ()) -> None:
         """Hold a write back until the next read; its error surfaces there (or at the end)."""
-        self._writes.append((sql, params))
+        self._writes.append((sql, params, None))
+
+    def _read_later(self, sql: str, params: Params = ()) -> RowsLater:
+        """A read whose rows can wait: held back like a write, they come with the next read."""
+        later = RowsLater()
+        self._writes.append((sql, params, later))
+        return later
 
     async def _rows(self, sql: str, params: Params = ()) -> list[Row]:
-        statements, self._writes = [*self._writes, (sql, params)], []
+        statements, self._writes = [*self._writes, (sql, params, None)], []
         self.started = True
         return await self._run(statements)
 
@@ -546,16 +595,10 @@ class SqlTransaction(StaffStatements):
     ) -> dict[ThrottleSlot, int]:
         if not amounts:
             return {}
-        values = ", ".join(["(?, ?, ?, ?)"] * len(amounts))
-        params = [v for s, n in amounts for v in (s.key, s.window_seconds, s.window_start, n)]
-        rows = await self._rows(
-            f"INSERT INTO throttles (key, window_seconds, window_start, count) VALUES {values}"
-            " ON CONFLICT (key, window_seconds, window_start)"
-            " DO UPDATE SET count = throttles.count + excluded.count"
-            " RETURNING key, window_seconds, window_start, count",
-            params,
-        )
-        return {ThrottleSlot(r[0], r[1], r[2]): int(r[3]) for r in rows}
+        return _slot_counts(await self._rows(*_counting(amounts)))
+
+    def count_in_throttles_later(self, amounts: Sequence[tuple[ThrottleSlot, int]]) -> _CountsLater:
+        return _CountsLater(self._read_later(*_counting(amounts)) if amounts else None)
 
     async def purge_throttles(self, window_start_before: int) -> int:
         rows = await self._rows(

@@ -15,7 +15,7 @@ import logging
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ import aiosqlite
 from bot.store.base import NotSaved, StoreBusy, StoreError
 from bot.store.migrate import check_applied, known_migrations
 from bot.store.settings import StorageSettings
-from bot.store.sql import Params, SqlTransaction, to_db_time
+from bot.store.sql import Params, SqlTransaction, Statement, to_db_time
 
 log = logging.getLogger(__name__)
 
@@ -104,20 +104,73 @@ def _now_text() -> str:
 
 
 BATCH = "-- batch of statements --"
+BEGIN = "BEGIN IMMEDIATE"
+# Gives a finished unit's held-back writes, when one fails, back to where the unit began.
+UNDO_UNIT = ("ROLLBACK TO unit", "RELEASE unit")
+
+
+@dataclass(eq=False)
+class _Tail:
+    """What a unit still held back when it ended (its last writes, then RELEASE): sent with the
+    next trip of its batch, the next unit's or the commit's. If it fails, only its own unit is
+    rolled back (to its savepoint), and that unit alone hears the error."""
+
+    statements: list[Statement]
+    error: sqlite3.Error | None = None
+
+
+@dataclass(eq=False)
+class _Trip:
+    """One call to the connection's thread: the batch's BEGIN if not sent yet, the tails of
+    units that ended since the last trip, then the statements of the unit making the trip."""
+
+    begin: bool
+    tails: list[_Tail]
+    statements: list[Statement]
 
 
 class BatchingConnection(sqlite3.Connection):
-    """Runs ``execute(BATCH, [(sql, params), ...])`` in one call and returns the last cursor."""
+    """``execute(BATCH, trip)`` runs a :class:`_Trip` (or a plain list of statements) in one
+    call and returns the last statement's cursor; ``execute("COMMIT", trip)`` runs the trip's
+    BEGIN and tails, then commits."""
 
     def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
-        if sql != BATCH:
-            return super().execute(sql, parameters)
-        cursor: sqlite3.Cursor | None = None
-        for statement, params in parameters:
+        if sql == BATCH:
+            trip = parameters if isinstance(parameters, _Trip) else _Trip(False, [], parameters)
+            return self._run_trip(trip)
+        if sql == "COMMIT" and isinstance(parameters, _Trip):
+            self._run_trip(parameters)
+            return super().execute("COMMIT")
+        return super().execute(sql, parameters)
+
+    def _run_trip(self, trip: _Trip) -> sqlite3.Cursor:
+        if trip.begin:
+            super().execute(BEGIN)
+        for tail in trip.tails:
+            self._run_tail(tail)
+        return self._run_statements(trip.statements)
+
+    def _run_tail(self, tail: _Tail) -> None:
+        try:
+            self._run_statements(tail.statements)
+        except sqlite3.Error as exc:
+            tail.error = exc
+            if not self.in_transaction:
+                return  # all of the batch is gone; the statements after this one say so
+            try:
+                for statement in UNDO_UNIT:
+                    super().execute(statement)
+            except sqlite3.Error:
+                super().execute("ROLLBACK")  # then no unit of the batch is saved
+
+    def _run_statements(self, statements: Sequence[Any]) -> sqlite3.Cursor:
+        cursor = self.cursor()  # no rows, for a trip with nothing of its own
+        for statement in statements:
             if not self.in_transaction:
                 raise sqlite3.OperationalError("the transaction ended early; nothing was saved")
-            cursor = super().execute(statement, params)
-        assert cursor is not None
+            cursor = super().execute(statement[0], statement[1])
+            if len(statement) > 2 and statement[2] is not None:
+                statement[2].fill(cursor.fetchall())
         return cursor
 
 
@@ -127,13 +180,29 @@ class _Batch:
 
     committed: asyncio.Future[None]
     broken: StoreError | None = None
+    begun: bool = False  # BEGIN went (or is going) to the database
+    tails: list[_Tail] = field(default_factory=list)  # for the next trip
+
+    def trip(self, statements: list[Statement]) -> _Trip:
+        trip = _Trip(not self.begun, self.tails, statements)
+        self.begun, self.tails = True, []
+        return trip
+
+    @property
+    def touched(self) -> bool:
+        """Whether anything of it reached (or waits to reach) the database."""
+        return self.begun or bool(self.tails)
 
 
 class SqliteStore:
     """Units of work run one at a time on the connection, each inside a SAVEPOINT of a shared
     transaction. Units that queue up while one runs join the same transaction, and a commit task
     queued behind them commits once for all (group commit). A unit returns only after the commit
-    that contains it; if that commit fails, every unit in it raises :class:`NotSaved`."""
+    that contains it; if that commit fails, every unit in it raises :class:`NotSaved`.
+
+    Trips to the connection's thread, not SQLite, are what a unit costs, so none is spent on
+    its own: BEGIN goes with the batch's first statements, and what a unit still holds back
+    when it ends goes with the next unit's first trip or with the COMMIT."""
 
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
         self._conn = conn
@@ -147,17 +216,21 @@ class SqliteStore:
         # ``readonly`` is a hint for stores with read-only transactions; SQLite needs none.
         async with self._lock:
             batch = await self._current_batch()
-            tx = SqliteTransaction(self._conn)
+            tx = SqliteTransaction(self._conn, batch)
             tx.open_savepoint()
             try:
                 yield tx
-                await tx.release_savepoint()
+                tail = tx.tail()
             except BaseException as exc:
-                await self._undo(tx, batch)
+                await self._undo(tx, batch, exc)
                 if isinstance(exc, sqlite3.Error):
                     raise translate_error(exc) from exc
                 raise
+            if tail is not None:
+                batch.tails.append(tail)
         await asyncio.shield(batch.committed)
+        if tail is not None and tail.error is not None:
+            raise translate_error(tail.error) from tail.error
 
     async def _current_batch(self) -> _Batch:
         if self._batch is not None and self._batch.broken is None:
@@ -165,7 +238,6 @@ class SqliteStore:
         try:
             if self._conn.in_transaction:  # what is left of a broken batch
                 await self._conn.execute_fetchall("ROLLBACK")
-            await self._conn.execute_fetchall("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             raise translate_error(exc) from exc
         batch = _Batch(asyncio.get_running_loop().create_future())
@@ -178,7 +250,7 @@ class SqliteStore:
     async def _commit_when_idle(self, batch: _Batch) -> None:
         # The lock is fair: every unit already waiting runs (and joins the batch) before this.
         async with self._lock:
-            if batch.broken is None:
+            if batch.broken is None and batch.touched:
                 await self._commit(batch)
             if self._batch is batch:
                 self._batch = None
@@ -190,27 +262,32 @@ class SqliteStore:
 
     async def _commit(self, batch: _Batch) -> None:
         try:
-            await self._conn.execute_fetchall("COMMIT")
+            await self._conn.execute_fetchall("COMMIT", batch.trip([]))
         except sqlite3.Error as exc:
             batch.broken = translate_error(exc)
             await self._rollback_quietly()
         except ValueError as exc:  # the connection was closed under us
             batch.broken = NotSaved(f"the database is closed; nothing was saved ({exc})")
 
-    async def _undo(self, tx: SqliteTransaction, batch: _Batch) -> None:
-        """Roll back this unit only; if SQLite already dropped the whole transaction, the batch
-        is lost and its other units will raise NotSaved."""
+    async def _undo(self, tx: SqliteTransaction, batch: _Batch, exc: BaseException) -> None:
+        """Roll back this unit only; if SQLite already dropped the whole transaction (or the
+        batch's BEGIN, sent with this unit, failed), the batch is lost and its other units
+        will raise NotSaved (StoreBusy if the BEGIN found the database busy)."""
         tx.discard_pending()
         if not tx.started:
             return  # nothing reached the database
         try:
             if self._conn.in_transaction:
-                await self._conn.execute_fetchall("ROLLBACK TO unit")
-                await self._conn.execute_fetchall("RELEASE unit")
+                await self._conn.execute_fetchall(BATCH, [(s, ()) for s in UNDO_UNIT])
                 return
         except sqlite3.Error:
             log.exception("rolling back a unit of work failed")
-        batch.broken = NotSaved("the database rolled the transaction back; nothing was saved")
+        busy = isinstance(exc, sqlite3.Error) and isinstance(translate_error(exc), StoreBusy)
+        batch.broken = (
+            StoreBusy("the database is busy; nothing was saved")
+            if busy
+            else NotSaved("the database rolled the transaction back; nothing was saved")
+        )
         await self._rollback_quietly()
 
     async def _rollback_quietly(self) -> None:
@@ -249,14 +326,17 @@ class SqliteStore:
 
 
 class SqliteTransaction(SqlTransaction):
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: aiosqlite.Connection, batch: _Batch) -> None:
         super().__init__()
         self._conn = conn
+        self._batch = batch
 
-    async def _run(self, statements: list[tuple[str, Params]]) -> list[sqlite3.Row]:
-        return list(await self._conn.execute_fetchall(BATCH, statements))
+    async def _run(self, statements: list[Statement]) -> list[sqlite3.Row]:
+        return list(await self._conn.execute_fetchall(BATCH, self._batch.trip(statements)))
 
     async def _run_many(self, sql: str, rows: Sequence[Params]) -> None:
+        if not self._batch.begun or self._batch.tails:
+            await self._run([])  # BEGIN and what earlier units left go first
         await self._conn.executemany(sql, rows)
 
     # --- this unit's savepoint ---
@@ -264,9 +344,12 @@ class SqliteTransaction(SqlTransaction):
     def open_savepoint(self) -> None:
         self._write("SAVEPOINT unit")
 
-    async def release_savepoint(self) -> None:
-        """Send the writes still held back. A unit that has none keeps its savepoint open,
-        saving a trip: a later unit's ROLLBACK TO reaches only its own, newer savepoint of the
-        same name, and COMMIT releases them all."""
-        if self._writes:
-            await self._rows("RELEASE unit")
+    def tail(self) -> _Tail | None:
+        """What this unit still holds back, with the RELEASE of its savepoint, for the next
+        trip; None if nothing is held back. A unit that holds nothing back keeps its savepoint
+        open, saving a statement: a later unit's ROLLBACK TO reaches only its own, newer
+        savepoint of the same name, and COMMIT releases them all."""
+        if not self._writes or (not self.started and len(self._writes) == 1):
+            return None  # nothing, or only a SAVEPOINT no statement followed
+        statements, self._writes = self._writes, []
+        return _Tail([*statements, ("RELEASE unit", (), None)])

@@ -66,11 +66,24 @@ async def blocked(tx: Transaction, slots: Sequence[LimitedSlot], now: datetime) 
     return worst
 
 
-async def take(tx: Transaction, slots: Sequence[LimitedSlot], now: datetime) -> Blocked | None:
-    """Count one more, then check: the limit that this one went over, or None. The caller rolls
-    back when over, so the count is undone with everything else."""
-    await count(tx, slots)
-    counts = await tx.throttle_counts([s.slot for s in slots])
+class Taking:
+    """One more counted against each slot, on the unit's next trip to the database (no trip of
+    its own): ask :meth:`over`, the limit this one went over or None, once a read of the unit
+    has returned. The caller rolls back when over, so the count is undone with the rest."""
+
+    def __init__(self, tx: Transaction, slots: Sequence[LimitedSlot], now: datetime) -> None:
+        self._slots = slots
+        self._now = now
+        self._counts = tx.count_in_throttles_later([(s.slot, 1) for s in slots])
+
+    def over(self) -> Blocked | None:
+        counts = self._counts.result()
+        return _went_over(self._slots, [counts[s.slot] for s in self._slots], self._now)
+
+
+def _went_over(
+    slots: Sequence[LimitedSlot], counts: Sequence[int], now: datetime
+) -> Blocked | None:
     over = [(s, c) for s, c in zip(slots, counts, strict=True) if c > s.limit.count]
     if not over:
         return None

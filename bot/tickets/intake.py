@@ -23,7 +23,7 @@ from bot.store.base import (
     TicketRecord,
     Transaction,
 )
-from bot.store.throttle import Blocked, blocked, take
+from bot.store.throttle import Blocked, Taking, blocked
 from bot.tickets.limits import check_draft, quota_refusal, report_slots
 from bot.tickets.model import (
     REPORTER,
@@ -139,11 +139,13 @@ class Intake:
         slots = report_slots(reporter_key, self.settings.limits, now)
         try:
             async with self._store.transaction() as tx:
+                # Counted with the ticket's own insert (no trip of its own); over the limit
+                # undoes it all.
+                taking = Taking(tx, slots, now)
                 accepted = await self._write_ticket(
                     tx, draft, reporter_key, digest, issued, reply_chat_id, now
                 )
-                # Counted after writing (one trip fewer); over the limit undoes it all.
-                full = await take(tx, slots, now)
+                full = taking.over()
                 if full is not None:
                     raise _OverLimit(full)
         except _AlreadySubmitted:

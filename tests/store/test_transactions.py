@@ -10,7 +10,7 @@ import aiosqlite
 import pytest
 
 from bot.store import NotSaved, StoreBusy
-from bot.store.base import DraftRecord, NewEvent, NewTicket, StoredFile
+from bot.store.base import DraftRecord, NewEvent, NewTicket, StoredFile, ThrottleSlot
 from bot.store.settings import StorageSettings
 from bot.store.sqlite import BATCH, BatchingConnection, SqliteStore, open_sqlite_store
 from tests.conftest import WriteLock, sqlite_only
@@ -188,3 +188,91 @@ async def test_files_are_kept_once_per_ticket(store: SqliteStore) -> None:
         files = await tx.attachments(ticket_id)
         assert [(f.filename, f.size, f.cleaned) for f in files] == [("photo.jpg", photo.size, True)]
         assert await tx.attachment_data(files[0].id) == photo.data
+
+
+async def write_event_only(store: SqliteStore, ticket_id: int) -> None:
+    """A unit that only writes: what it holds back goes with a later trip, not one of its own."""
+    async with store.transaction() as tx:
+        await tx.add_event(NewEvent(ticket_id, NOW, "system", "noted", public=False))
+
+
+@pytest.mark.parametrize("failing", [1, 3])  # another unit's trip follows it, or the commit
+async def test_a_write_failing_after_its_unit_ended_fails_that_unit_alone(
+    store: SqliteStore, query: Query, failing: int
+) -> None:
+    ticket_id, _ = await add(store, "first")
+    targets = [12345 if i == failing else ticket_id for i in range(4)]  # 12345: no such ticket
+    results = await asyncio.gather(
+        *(write_event_only(store, t) for t in targets), return_exceptions=True
+    )
+    assert [type(r) for r in results] == [
+        NotSaved if i == failing else type(None) for i in range(4)
+    ]
+    assert query("SELECT ticket_id, kind FROM ticket_events") == [(ticket_id, "noted")] * 3
+
+
+async def test_a_unit_of_writes_is_committed_when_it_returns(
+    store: SqliteStore, query: Query
+) -> None:
+    ticket_id, _ = await add(store, "first")
+    await write_event_only(store, ticket_id)
+    assert query("SELECT COUNT(*) FROM ticket_events") == [(1,)]
+
+
+@sqlite_only
+async def test_units_that_only_write_cost_no_trip_of_their_own(
+    store: SqliteStore, query: Query, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ticket_id, _ = await add(store, "first")
+    trips: list[str] = []
+    real = aiosqlite.Connection.execute_fetchall
+
+    def counted(self: aiosqlite.Connection, sql: str, params: Any = None) -> Any:
+        trips.append(sql)
+        return real(self, sql, params)
+
+    monkeypatch.setattr(aiosqlite.Connection, "execute_fetchall", counted)
+    await asyncio.gather(*(write_event_only(store, ticket_id) for _ in range(5)))
+    assert trips == ["COMMIT"]  # BEGIN, the five units and COMMIT in one call
+    await add(store, "second")
+    assert trips == ["COMMIT", BATCH, "COMMIT"]  # BEGIN goes with the unit's first statements
+    assert query("SELECT COUNT(*) FROM ticket_events") == [(5,)]
+
+
+async def test_a_units_end_held_back_is_seen_by_the_next_unit(store: SqliteStore) -> None:
+    ticket_id, _ = await add(store, "first")
+
+    async def read_events() -> int:
+        async with store.transaction() as tx:
+            return len(await tx.events(ticket_id, public_only=False))
+
+    results = await asyncio.gather(write_event_only(store, ticket_id), read_events())
+    assert results == [None, 1]
+
+
+async def test_a_count_read_later_comes_with_the_next_read(store: SqliteStore) -> None:
+    slot = ThrottleSlot("reports:someone", 3600, 0)
+    async with store.transaction() as tx:
+        pending = tx.count_in_throttles_later([(slot, 2)])
+        with pytest.raises(RuntimeError):
+            pending.result()
+        assert await tx.count_tickets() == 0
+        assert pending.result() == {slot: 2}
+    async with store.transaction() as tx:
+        pending = tx.count_in_throttles_later([(slot, 1)])
+        await tx.count_tickets()
+        assert pending.result() == {slot: 3}
+
+
+@sqlite_only
+async def test_units_waiting_for_a_busy_begin_all_hear_store_busy(
+    store: SqliteStore, write_lock: WriteLock, query: Query
+) -> None:
+    ticket_id, _ = await add(store, "first")
+    async with write_lock():
+        results = await asyncio.gather(
+            write_event_only(store, ticket_id), add(store, "second"), return_exceptions=True
+        )
+    assert [type(r) for r in results] == [StoreBusy, StoreBusy]
+    assert query("SELECT COUNT(*) FROM ticket_events") == [(0,)]
+    assert query("SELECT COUNT(*) FROM tickets") == [(1,)]
