@@ -64,6 +64,11 @@ TWO_TOPICS_GAP = 30.0
 # A question of one word ("老师", "退费") is answered only when one entry clearly owns that word.
 ONE_WORD_MARGIN = 15.0
 TWO_TOPICS_OWN_SHARE = 0.15
+# A long question told as a situation ("班里统一订购课外读物,每人八十块...") scores low, its
+# details being words no entry knows; it is still answered when the top entry knows at least
+# this many of its words, the spelling of the whole entry agrees, and it scores at least the
+# settings' corroborated_score. An off-topic question rarely shares three words with one entry.
+CORROBORATING_TERMS = 3
 
 
 @dataclass(frozen=True)
@@ -231,6 +236,8 @@ class Matcher:
             return MatchResult("none", best.score, (), found, best.id, mends, reason)
         candidates = tuple(c for c in ranked if c.id not in self.outside_ids)
         result = self._band(candidates, found, mends, spelled, one_word=len(weights) == 1)
+        if result.band != "answer" and candidates:
+            result = self._corroborated(result, candidates, weights, spelled)
         result = replace(result, spelled=spelled)
         if result.band != "none" and len(weights) > 1:
             top = candidates[0]
@@ -239,6 +246,32 @@ class Matcher:
                     reason = f"two topics: {top.id} and {other.id} know different words"
                     return replace(result, band="answer", second=other, reason=reason)
         return result
+
+    def _corroborated(
+        self,
+        result: MatchResult,
+        candidates: tuple[Candidate, ...],
+        weights: dict[str, float],
+        spelled: str,
+    ) -> MatchResult:
+        """``result`` answered when several of the question's words and the spelling of the
+        whole entry agree on its top candidate, though its score is low (see
+        ``CORROBORATING_TERMS``)."""
+        top, floor = candidates[0], self.settings.corroborated_score
+        if top.id != spelled or top.score < floor:
+            return result
+        runner_up = candidates[1].score if len(candidates) > 1 else 0.0
+        known = self.entry_terms[self.entry_index[top.id]]
+        shared = sorted(t for t in weights if t in known)
+        if top.score - runner_up < self.settings.answer_margin or len(shared) < CORROBORATING_TERMS:
+            return result
+        reason = (
+            f"top {top.score:.0f} >= {floor:.0f}, ahead by {top.score - runner_up:.0f},"
+            f" knows {len(shared)} of the words ({', '.join(shared)}) and spelled most like the"
+            f" question"
+        )
+        shown = candidates[: self.settings.max_suggestions]
+        return replace(result, band="answer", score=top.score, candidates=shown, reason=reason)
 
     def _other_topic(self, top: Candidate, other: Candidate, weights: dict[str, float]) -> bool:
         """Whether ``other`` answers a part of the question ``top`` does not."""

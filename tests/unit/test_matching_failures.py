@@ -196,6 +196,24 @@ def test_a_close_call_the_whole_entry_is_spelled_like_is_answered() -> None:
     assert "spelled most like the question" in str(explain(question)["reason"])
 
 
+def test_a_long_situation_is_answered_when_words_and_spelling_agree() -> None:
+    # Told as a situation, the question is mostly details no entry knows (how many books, the
+    # price), so it scores low; but five of its words are the reading entry's, which is also
+    # spelled most like it.
+    question = "学校让每个孩子统一订购三本课外读物 一本五十块 家长都不太愿意"
+    result = explained(question)
+    assert float(result["score"]) < MatchingConfig().suggest_score  # type: ignore[arg-type]
+    assert (result["band"], result["id"]) == ("answer", "five.reading")
+    assert "knows 5 of the words" in str(explain(question)["reason"])
+    off = Matcher(service().kb, MatchingConfig(corroborated_score=100.0))
+    assert off.match(question).band == "none"
+
+
+def test_an_off_topic_question_sharing_a_word_or_two_is_still_declined() -> None:
+    # "游泳" is a sports word the knowledge base knows, "几点" a time: two words, not three.
+    assert explained("游泳馆暑假几点开门")["band"] == "none"
+
+
 def test_a_close_call_on_one_word_is_not_settled_by_spelling() -> None:
     # "退费" alone: tutoring refunds or after-school fees? Ask, whatever the spelling says.
     assert explained("退费")["band"] == "suggest"
@@ -208,7 +226,9 @@ def test_one_word_needs_a_clear_owner() -> None:
 
 def test_the_thresholds_decide_the_band() -> None:
     kb = service().kb
-    strict = Matcher(kb, MatchingConfig(answer_score=99.0, suggest_score=98.0))
+    strict = Matcher(
+        kb, MatchingConfig(answer_score=99.0, suggest_score=98.0, corroborated_score=98.0)
+    )
     lenient = Matcher(kb, MatchingConfig(answer_score=30.0, suggest_score=20.0, answer_margin=0))
     question = "课后服务到几点结束"
     assert strict.match(question).band in ("suggest", "none")
