@@ -35,6 +35,7 @@ from bot.kb.model import Entry, KnowledgeBase
 from bot.matching.chargrams import CharIndex
 from bot.matching.normalize import normalize
 from bot.matching.segment import Segmenter, Term
+from bot.matching.trained import PhrasingClassifier
 from bot.matching.typos import Mend, TypoMender
 
 Band = Literal["answer", "suggest", "none"]
@@ -48,6 +49,11 @@ COVERAGE_WEIGHT = 0.35
 FUZZY_WEIGHT = 0.20
 CHARS_SHARE = 0.3
 CHARS_DRAG = 0.0
+# The classifier trained on the phrasings (:mod:`bot.matching.trained`, 0-100) moves the score
+# by this share of how far it is above TRAINED_OFFSET: up for an entry it recognises, down a
+# little for one it does not (an off-topic question scores below the offset for every entry).
+TRAINED_SHARE = 0.4
+TRAINED_OFFSET = 15.0
 # Only the best few entries by overlap get the (costlier) fuzzy comparison and a ranking.
 SHORTLIST = 6
 # A known word found inside an unknown one ("识字" in "识字班") counts for this share of its weight.
@@ -75,9 +81,11 @@ CORROBORATING_TERMS = 3
 class Candidate:
     id: str
     score: float
-    # The two channels' own scores (0-100), for the explanation.
+    # The channels' own scores (0-100), for the explanation; ``trained`` is None where the
+    # classifier had no say (a question of one word, a knowledge base too large to train on).
     words: float = 0.0
     chars: float = 0.0
+    trained: float | None = None
 
 
 @dataclass(frozen=True)
@@ -111,6 +119,7 @@ class MatchResult:
                     "score": round(c.score, 1),
                     "words": round(c.words, 1),
                     "chars": round(c.chars, 1),
+                    "trained": None if c.trained is None else round(c.trained, 1),
                 }
                 for c in self.candidates
             ],
@@ -160,6 +169,8 @@ class Matcher:
         self.chars = CharIndex(documents)
         self.char_starts = np.array(starts, dtype=np.int64)
         self.char_centroid_norms = self.chars.centroid_norms(self.char_starts)
+        entry_of = np.repeat(np.arange(len(starts)), np.diff([*starts, len(documents)]))
+        self.trained = PhrasingClassifier.train(self.chars, documents, entry_of)
 
     def _surface_words(self, texts: list[list[str]]) -> set[str]:
         """Every word as the knowledge base writes it, for mending slips towards them."""
@@ -227,7 +238,7 @@ class Matcher:
             return MatchResult("none", 0.0, (), (), reason="no words to match")
         weights = self._query_weights(terms)
         found = tuple(sorted(weights))
-        ranked, spelled = self._rank(weights, text)
+        ranked, spelled = self._rank(weights, text, trained=len(weights) > 1)
         if not ranked:
             return MatchResult("none", 0.0, (), found, mends=mends, reason="no shared words")
         best = ranked[0]
@@ -274,9 +285,12 @@ class Matcher:
         return replace(result, band="answer", score=top.score, candidates=shown, reason=reason)
 
     def _other_topic(self, top: Candidate, other: Candidate, weights: dict[str, float]) -> bool:
-        """Whether ``other`` answers a part of the question ``top`` does not."""
+        """Whether ``other`` answers a part of the question ``top`` does not. The gap is
+        measured without the classifier's view: trained on phrasings of one topic each, it
+        widens the gap between two topics a question asks about at once."""
         settings = self.settings
-        if other.score < settings.answer_score or top.score - other.score > TWO_TOPICS_GAP:
+        gap = _untrained(top) - _untrained(other)
+        if other.score < settings.answer_score or gap > TWO_TOPICS_GAP:
             return False
         first = self.entry_terms[self.entry_index[top.id]]
         second = self.entry_terms[self.entry_index[other.id]]
@@ -304,11 +318,15 @@ class Matcher:
                 weights[term.text] = weight
         return weights
 
-    def _rank(self, weights: dict[str, float], text: str) -> tuple[list[Candidate], str]:
+    def _rank(
+        self, weights: dict[str, float], text: str, *, trained: bool
+    ) -> tuple[list[Candidate], str]:
         """The shortlisted entries, best first, with each channel's score (0-100); and the entry
         whose texts taken together are spelled most like the question (the cosine with the
         centroid of its documents' character vectors, a view of the whole entry where the
-        chars channel scores its best document)."""
+        chars channel scores its best document). ``trained``: with the classifier's view; not
+        for a question of one word, where which entry owns the word is for the words to say
+        (the classifier would echo how many phrasings of each entry use it)."""
         query_weight = sum(weights.values())
         overlap = np.zeros(len(self.doc_weights))
         known = np.zeros(len(self.entry_ids))
@@ -326,14 +344,22 @@ class Matcher:
         chars = 100 * np.maximum.reduceat(cosines, self.char_starts)
         whole = np.add.reduceat(cosines, self.char_starts) / self.char_centroid_norms
         spelled = self.entry_ids[int(np.argmax(whole))]
-        blended = _blend(words, chars)
+        used = self.trained is not None and trained
+        learned = (
+            100 * np.clip(self.trained.scores(cosines), 0.0, 1.0)
+            if self.trained is not None and used
+            else np.full(len(self.entry_ids), TRAINED_OFFSET)  # no shift
+        )
+        blended = _blend(words, chars, learned)
         shortlist = np.argpartition(blended, -SHORTLIST)[-SHORTLIST:]
         query_text = " ".join(sorted(weights))
         ranked = []
         for index in (int(e) for e in shortlist):
             word_score = float(words[index]) + self._fuzzy(index, query_text)
-            score = float(_blend(word_score, float(chars[index])))
-            ranked.append(Candidate(self.entry_ids[index], score, word_score, float(chars[index])))
+            char_score, trained_score = float(chars[index]), float(learned[index])
+            score = float(_blend(word_score, char_score, trained_score))
+            shown = trained_score if used else None
+            ranked.append(Candidate(self.entry_ids[index], score, word_score, char_score, shown))
         ranked.sort(key=lambda c: (-c.score, c.id))
         return ranked, spelled
 
@@ -378,9 +404,16 @@ class Matcher:
         return MatchResult("none", top, shown, terms, mends=mends, reason=reason)
 
 
-def _blend(words: T, chars: T) -> T:
+def _untrained(candidate: Candidate) -> float:
+    """A candidate's score from its words and chars channels alone."""
+    return float(_blend(candidate.words, candidate.chars, TRAINED_OFFSET))
+
+
+def _blend(words: T, chars: T, trained: T) -> T:
     """The final score (of every entry, or of one): the words channel, lifted by the chars
     channel where the spelling is closer than the words say (a slip, a badly cut word) and never
-    pulled down by it (the concepts know better than the spelling what a question is about)."""
-    blended: T = words + CHARS_SHARE * np.maximum(chars - words, 0.0) - CHARS_DRAG * words
-    return blended
+    pulled down by it (the concepts know better than the spelling what a question is about),
+    then moved by the classifier trained on the phrasings; kept within 0-100."""
+    blended = words + CHARS_SHARE * np.maximum(chars - words, 0.0) - CHARS_DRAG * words
+    lifted: T = np.clip(blended + TRAINED_SHARE * (trained - TRAINED_OFFSET), 0.0, 100.0)
+    return lifted

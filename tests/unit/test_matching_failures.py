@@ -175,7 +175,7 @@ def test_an_answer_names_its_score_and_its_lead() -> None:
     assert result["band"] == "answer" and isinstance(reason, str)
     assert reason.startswith("top ") and ">= 50" in reason and "ahead by" in reason
     [top, *_] = result["candidates"]  # type: ignore[misc]
-    assert set(top) == {"id", "score", "words", "chars"}
+    assert set(top) == {"id", "score", "words", "chars", "trained"}
 
 
 def test_a_close_call_suggests_both_and_says_so() -> None:
@@ -185,15 +185,33 @@ def test_a_close_call_suggests_both_and_says_so() -> None:
 
 
 def test_a_close_call_the_whole_entry_is_spelled_like_is_answered() -> None:
-    # homework.in_school scores within 2 of homework.time_limits on words, but the time limits'
+    # The after-school fees and their refunds score within 3 of each other, but the fees'
     # texts taken together are spelled most like the question: two views agree.
-    question = "初二作业每天写到半夜 超时了吧"
+    question = "课后服务每学期另外收材料费 合理吗"
     result = explained(question)
     [top, runner_up, *_] = result["candidates"]  # type: ignore[misc]
     assert top["score"] - runner_up["score"] < 3
-    assert (result["band"], result["id"]) == ("answer", "homework.time_limits")
-    assert explain(question)["spelled"] == "homework.time_limits"
+    assert (result["band"], result["id"]) == ("answer", "afterschool.fees")
+    assert explain(question)["spelled"] == "afterschool.fees"
     assert "spelled most like the question" in str(explain(question)["reason"])
+
+
+def test_the_classifier_trained_on_the_phrasings_tells_close_entries_apart() -> None:
+    # On words the homework limits lead the homework-at-school entry by 2; the classifier,
+    # having learnt from all their phrasings, knows the question as one about the limits.
+    question = "初二作业每天写到半夜 超时了吧"
+    result = explained(question)
+    [top, runner_up, *_] = result["candidates"]  # type: ignore[misc]
+    assert top["words"] - runner_up["words"] < 3
+    assert top["trained"] > runner_up["trained"] + 10
+    assert (result["band"], result["id"]) == ("answer", "homework.time_limits")
+
+
+def test_the_classifier_has_no_say_on_one_word() -> None:
+    # Which entry owns "老师" is for the words to say, not for how many phrasings use it.
+    result = explained("老师")
+    assert result["band"] != "answer"
+    assert all(c["trained"] is None for c in result["candidates"])  # type: ignore[attr-defined]
 
 
 def test_a_long_situation_is_answered_when_words_and_spelling_agree() -> None:
@@ -230,7 +248,7 @@ def test_the_thresholds_decide_the_band() -> None:
         kb, MatchingConfig(answer_score=99.0, suggest_score=98.0, corroborated_score=98.0)
     )
     lenient = Matcher(kb, MatchingConfig(answer_score=30.0, suggest_score=20.0, answer_margin=0))
-    question = "课后服务到几点结束"
+    question = "课后服务几点结束啊 我下班晚"  # scores 98: below strict's answer and suggest
     assert strict.match(question).band in ("suggest", "none")
     assert lenient.match(question).band == "answer"
 
