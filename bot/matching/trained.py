@@ -21,7 +21,6 @@ documents goes without this view.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 from collections.abc import Sequence
 
 import numpy as np
@@ -113,8 +112,7 @@ def _return_freed_memory() -> None:
     """Give the factoring's freed temporaries back to the system. glibc keeps them (freeing the
     9.5 MB of cosines raises its threshold for returning memory), which left every bot process
     10 MB larger; elsewhere this does nothing."""
-    name = ctypes.util.find_library("c")
-    library = ctypes.CDLL(name) if name else None
-    trim = getattr(library, "malloc_trim", None)
+    # The process's own symbols (libc's among them): ctypes.util.find_library runs ldconfig.
+    trim = getattr(ctypes.CDLL(None), "malloc_trim", None)
     if trim is not None:
         trim(0)
