@@ -14,7 +14,7 @@ question like none of the documents scores near 0 for every entry.
 
 The solve needs the documents' cosines with each other: documents squared, as float32, factored
 in place block by block (numpy's own solve would hold three copies: 50 MB more peak memory for
-the shipped knowledge base instead of 10). A knowledge base of more than ``MAX_DOCUMENTS``
+the shipped knowledge base instead of 13). A knowledge base of more than ``MAX_DOCUMENTS``
 documents goes without this view.
 """
 
@@ -35,7 +35,7 @@ RIDGE = 0.5
 # 4 bytes per pair of documents while building: 9.5 MB at the shipped 1,540, 25 MB at 2,500.
 MAX_DOCUMENTS = 2_500
 # Rows of the cosines factored at a time (the temporaries are this many columns wide).
-BLOCK = 256
+BLOCK = 64
 
 
 class PhrasingClassifier:
