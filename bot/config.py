@@ -91,7 +91,7 @@ class MatchingConfig:
     suggest_score: float = 48.0
     answer_margin: float = 3.0
     # Below answer_score, a question is still answered from this score up when its top entry
-    # knows several of its words and is spelled most like it (100: never).
+    # knows several of its words, is spelled most like it and the classifier agrees (100: never).
     corroborated_score: float = 36.0
     max_suggestions: int = 3
     # Where instances share the database: how often each reads whether staff taught a phrasing

@@ -265,11 +265,11 @@ class Matcher:
         weights: dict[str, float],
         spelled: str,
     ) -> MatchResult:
-        """``result`` answered when several of the question's words and the spelling of the
-        whole entry agree on its top candidate, though its score is low (see
-        ``CORROBORATING_TERMS``)."""
+        """``result`` answered when several of the question's words, the spelling of the
+        whole entry and the classifier (where it has a say) agree on its top candidate, though
+        its score is low (see ``CORROBORATING_TERMS``)."""
         top, floor = candidates[0], self.settings.corroborated_score
-        if top.id != spelled or top.score < floor:
+        if top.id != spelled or top.score < floor or not _trained_agrees(candidates):
             return result
         runner_up = candidates[1].score if len(candidates) > 1 else 0.0
         known = self.entry_terms[self.entry_index[top.id]]
@@ -278,8 +278,8 @@ class Matcher:
             return result
         reason = (
             f"top {top.score:.0f} >= {floor:.0f}, ahead by {top.score - runner_up:.0f},"
-            f" knows {len(shared)} of the words ({', '.join(shared)}) and spelled most like the"
-            f" question"
+            f" knows {len(shared)} of the words ({', '.join(shared)}), spelled most like the"
+            f" question and trained on phrasings most like it"
         )
         shown = candidates[: self.settings.max_suggestions]
         return replace(result, band="answer", score=top.score, candidates=shown, reason=reason)
@@ -402,6 +402,12 @@ class Matcher:
             return MatchResult("suggest", top, suggestions, terms, mends=mends, reason=reason)
         reason = f"top {top:.0f} < {settings.suggest_score:.0f}"
         return MatchResult("none", top, shown, terms, mends=mends, reason=reason)
+
+
+def _trained_agrees(candidates: tuple[Candidate, ...]) -> bool:
+    """Whether the classifier scores the top candidate highest (or had no say)."""
+    top = candidates[0].trained
+    return top is None or all(top >= (c.trained or 0.0) for c in candidates[1:])
 
 
 def _untrained(candidate: Candidate) -> float:
