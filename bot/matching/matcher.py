@@ -11,6 +11,9 @@ against each entry by two channels, blended:
 - **chars**: character 1-3-gram TF-IDF cosine with the entry's best document
   (:mod:`bot.matching.chargrams`), which needs no segmentation.
 
+The blend is then moved up or down by a classifier trained on all the phrasings at once
+(:mod:`bot.matching.trained`), which learns which spellings tell entries apart.
+
 A term weighs its rarity across entries (IDF) scaled by its kind (part of speech). Words the
 knowledge base has never seen weigh as much as its rarest nouns, so a question that is mostly
 about something else ("天气", "bitcoin") cannot score high on one shared word.
@@ -72,8 +75,9 @@ ONE_WORD_MARGIN = 15.0
 TWO_TOPICS_OWN_SHARE = 0.15
 # A long question told as a situation ("班里统一订购课外读物,每人八十块...") scores low, its
 # details being words no entry knows; it is still answered when the top entry knows at least
-# this many of its words, the spelling of the whole entry agrees, and it scores at least the
-# settings' corroborated_score. An off-topic question rarely shares three words with one entry.
+# this many of its words, the spelling of the whole entry and the classifier agree, and it
+# scores at least the settings' corroborated_score. An off-topic question rarely shares three
+# words with one entry.
 CORROBORATING_TERMS = 3
 
 
@@ -344,10 +348,10 @@ class Matcher:
         chars = 100 * np.maximum.reduceat(cosines, self.char_starts)
         whole = np.add.reduceat(cosines, self.char_starts) / self.char_centroid_norms
         spelled = self.entry_ids[int(np.argmax(whole))]
-        used = self.trained is not None and trained
+        classifier = self.trained if trained else None
         learned = (
-            100 * np.clip(self.trained.scores(cosines), 0.0, 1.0)
-            if self.trained is not None and used
+            100 * np.clip(classifier.scores(cosines), 0.0, 1.0)
+            if classifier is not None
             else np.full(len(self.entry_ids), TRAINED_OFFSET)  # no shift
         )
         blended = _blend(words, chars, learned)
@@ -358,7 +362,7 @@ class Matcher:
             word_score = float(words[index]) + self._fuzzy(index, query_text)
             char_score, trained_score = float(chars[index]), float(learned[index])
             score = float(_blend(word_score, char_score, trained_score))
-            shown = trained_score if used else None
+            shown = trained_score if classifier is not None else None
             ranked.append(Candidate(self.entry_ids[index], score, word_score, char_score, shown))
         ranked.sort(key=lambda c: (-c.score, c.id))
         return ranked, spelled

@@ -5,7 +5,7 @@ them at once which spellings tell entries apart. It is kernel ridge regression: 
 (question, phrasing or keyword line) is a training example labelled with its entry, the kernel
 is the character n-gram cosine of :mod:`bot.matching.chargrams`, so training is one linear solve
 over the documents' cosines with each other, and scoring a question is the cosines the chars
-channel computes anyway times the solved weights: a few microseconds.
+channel computes anyway times the solved weights: tens of microseconds.
 
 Ridge (squared loss on one-hot labels) rather than logistic regression: trained in one solve
 at build time (0.1 s for the shipped knowledge base), deterministic, and each entry's score is
