@@ -55,8 +55,8 @@ CHARS_DRAG = 0.0
 # The classifier trained on the phrasings (:mod:`bot.matching.trained`, 0-100) moves the score
 # by this share of how far it is above TRAINED_OFFSET: up for an entry it recognises, down a
 # little for one it does not (an off-topic question scores below the offset for every entry).
-TRAINED_SHARE = 0.4
-TRAINED_OFFSET = 15.0
+TRAINED_SHARE = 0.5
+TRAINED_OFFSET = 20.0
 # Only the best few entries by overlap get the (costlier) fuzzy comparison and a ranking.
 SHORTLIST = 6
 # A known word found inside an unknown one ("识字" in "识字班") counts for this share of its weight.

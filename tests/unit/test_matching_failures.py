@@ -187,7 +187,7 @@ def test_a_close_call_suggests_both_and_says_so() -> None:
 def test_a_close_call_the_whole_entry_is_spelled_like_is_answered() -> None:
     # The after-school fees and their refunds score within 3 of each other, but the fees'
     # texts taken together are spelled most like the question: two views agree.
-    question = "课后服务每学期另外收材料费 合理吗"
+    question = "课后服务每学期另外收材料费 正常吗"
     result = explained(question)
     [top, runner_up, *_] = result["candidates"]  # type: ignore[misc]
     assert top["score"] - runner_up["score"] < 3
@@ -249,7 +249,7 @@ def test_the_thresholds_decide_the_band() -> None:
         kb, MatchingConfig(answer_score=99.0, suggest_score=98.0, corroborated_score=98.0)
     )
     lenient = Matcher(kb, MatchingConfig(answer_score=30.0, suggest_score=20.0, answer_margin=0))
-    question = "课后服务几点结束啊 我下班晚"  # scores 98: below strict's answer and suggest
+    question = "作业太多写到半夜 学校不管吗"  # scores 87: below strict's answer and suggest
     assert strict.match(question).band in ("suggest", "none")
     assert lenient.match(question).band == "answer"
 
