@@ -11,6 +11,9 @@ against each entry by two channels, blended:
 - **chars**: character 1-3-gram TF-IDF cosine with the entry's best document
   (:mod:`bot.matching.chargrams`), which needs no segmentation.
 
+The blend is then moved up or down by a classifier trained on all the phrasings at once
+(:mod:`bot.matching.trained`), which learns which spellings tell entries apart.
+
 A term weighs its rarity across entries (IDF) scaled by its kind (part of speech). Words the
 knowledge base has never seen weigh as much as its rarest nouns, so a question that is mostly
 about something else ("天气", "bitcoin") cannot score high on one shared word.
@@ -35,6 +38,7 @@ from bot.matching.chargrams import CharIndex
 from bot.matching.normalize import normalize
 from bot.matching.segment import Segmenter, Term
 from bot.matching.settings import MatchingConfig
+from bot.matching.trained import PhrasingClassifier
 from bot.matching.typos import Mend, TypoMender
 
 Band = Literal["answer", "suggest", "none"]
@@ -48,6 +52,11 @@ COVERAGE_WEIGHT = 0.35
 FUZZY_WEIGHT = 0.20
 CHARS_SHARE = 0.3
 CHARS_DRAG = 0.0
+# The classifier trained on the phrasings (:mod:`bot.matching.trained`, 0-100) moves the score
+# by this share of how far it is above TRAINED_OFFSET: up for an entry it recognises, down a
+# little for one it does not (an off-topic question scores below the offset for every entry).
+TRAINED_SHARE = 0.5
+TRAINED_OFFSET = 20.0
 # Only the best few entries by overlap get the (costlier) fuzzy comparison and a ranking.
 SHORTLIST = 6
 # A known word found inside an unknown one ("识字" in "识字班") counts for this share of its weight.
@@ -64,15 +73,23 @@ TWO_TOPICS_GAP = 30.0
 # A question of one word ("老师", "退费") is answered only when one entry clearly owns that word.
 ONE_WORD_MARGIN = 15.0
 TWO_TOPICS_OWN_SHARE = 0.15
+# A long question told as a situation ("班里统一订购课外读物,每人八十块...") scores low, its
+# details being words no entry knows; it is still answered when the top entry knows at least
+# this many of its words, the spelling of the whole entry and the classifier agree, and it
+# scores at least the settings' corroborated_score. An off-topic question rarely shares three
+# words with one entry.
+CORROBORATING_TERMS = 3
 
 
 @dataclass(frozen=True)
 class Candidate:
     id: str
     score: float
-    # The two channels' own scores (0-100), for the explanation.
+    # The channels' own scores (0-100), for the explanation; ``trained`` is None where the
+    # classifier had no say (a question of one word, a knowledge base too large to train on).
     words: float = 0.0
     chars: float = 0.0
+    trained: float | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +123,7 @@ class MatchResult:
                     "score": round(c.score, 1),
                     "words": round(c.words, 1),
                     "chars": round(c.chars, 1),
+                    "trained": None if c.trained is None else round(c.trained, 1),
                 }
                 for c in self.candidates
             ],
@@ -155,6 +173,8 @@ class Matcher:
         self.chars = CharIndex(documents)
         self.char_starts = np.array(starts, dtype=np.int64)
         self.char_centroid_norms = self.chars.centroid_norms(self.char_starts)
+        entry_of = np.repeat(np.arange(len(starts)), np.diff([*starts, len(documents)]))
+        self.trained = PhrasingClassifier.train(self.chars, documents, entry_of)
 
     def _surface_words(self, texts: list[list[str]]) -> set[str]:
         """Every word as the knowledge base writes it, for mending slips towards them."""
@@ -222,7 +242,7 @@ class Matcher:
             return MatchResult("none", 0.0, (), (), reason="no words to match")
         weights = self._query_weights(terms)
         found = tuple(sorted(weights))
-        ranked, spelled = self._rank(weights, text)
+        ranked, spelled = self._rank(weights, text, trained=len(weights) > 1)
         if not ranked:
             return MatchResult("none", 0.0, (), found, mends=mends, reason="no shared words")
         best = ranked[0]
@@ -231,6 +251,8 @@ class Matcher:
             return MatchResult("none", best.score, (), found, best.id, mends, reason)
         candidates = tuple(c for c in ranked if c.id not in self.outside_ids)
         result = self._band(candidates, found, mends, spelled, one_word=len(weights) == 1)
+        if result.band != "answer" and candidates:
+            result = self._corroborated(result, candidates, weights, spelled)
         result = replace(result, spelled=spelled)
         if result.band != "none" and len(weights) > 1:
             top = candidates[0]
@@ -240,10 +262,39 @@ class Matcher:
                     return replace(result, band="answer", second=other, reason=reason)
         return result
 
+    def _corroborated(
+        self,
+        result: MatchResult,
+        candidates: tuple[Candidate, ...],
+        weights: dict[str, float],
+        spelled: str,
+    ) -> MatchResult:
+        """``result`` answered when several of the question's words, the spelling of the
+        whole entry and the classifier (where it has a say) agree on its top candidate, though
+        its score is low (see ``CORROBORATING_TERMS``)."""
+        top, floor = candidates[0], self.settings.corroborated_score
+        if top.id != spelled or top.score < floor or not _trained_agrees(candidates):
+            return result
+        runner_up = candidates[1].score if len(candidates) > 1 else 0.0
+        known = self.entry_terms[self.entry_index[top.id]]
+        shared = sorted(t for t in weights if t in known)
+        if top.score - runner_up < self.settings.answer_margin or len(shared) < CORROBORATING_TERMS:
+            return result
+        reason = (
+            f"top {top.score:.0f} >= {floor:.0f}, ahead by {top.score - runner_up:.0f},"
+            f" knows {len(shared)} of the words ({', '.join(shared)}), spelled most like the"
+            f" question and trained on phrasings most like it"
+        )
+        shown = candidates[: self.settings.max_suggestions]
+        return replace(result, band="answer", score=top.score, candidates=shown, reason=reason)
+
     def _other_topic(self, top: Candidate, other: Candidate, weights: dict[str, float]) -> bool:
-        """Whether ``other`` answers a part of the question ``top`` does not."""
+        """Whether ``other`` answers a part of the question ``top`` does not. The gap is
+        measured without the classifier's view: trained on phrasings of one topic each, it
+        widens the gap between two topics a question asks about at once."""
         settings = self.settings
-        if other.score < settings.answer_score or top.score - other.score > TWO_TOPICS_GAP:
+        gap = _untrained(top) - _untrained(other)
+        if other.score < settings.answer_score or gap > TWO_TOPICS_GAP:
             return False
         first = self.entry_terms[self.entry_index[top.id]]
         second = self.entry_terms[self.entry_index[other.id]]
@@ -271,11 +322,15 @@ class Matcher:
                 weights[term.text] = weight
         return weights
 
-    def _rank(self, weights: dict[str, float], text: str) -> tuple[list[Candidate], str]:
+    def _rank(
+        self, weights: dict[str, float], text: str, *, trained: bool
+    ) -> tuple[list[Candidate], str]:
         """The shortlisted entries, best first, with each channel's score (0-100); and the entry
         whose texts taken together are spelled most like the question (the cosine with the
         centroid of its documents' character vectors, a view of the whole entry where the
-        chars channel scores its best document)."""
+        chars channel scores its best document). ``trained``: with the classifier's view; not
+        for a question of one word, where which entry owns the word is for the words to say
+        (the classifier would echo how many phrasings of each entry use it)."""
         query_weight = sum(weights.values())
         overlap = np.zeros(len(self.doc_weights))
         known = np.zeros(len(self.entry_ids))
@@ -293,14 +348,22 @@ class Matcher:
         chars = 100 * np.maximum.reduceat(cosines, self.char_starts)
         whole = np.add.reduceat(cosines, self.char_starts) / self.char_centroid_norms
         spelled = self.entry_ids[int(np.argmax(whole))]
-        blended = _blend(words, chars)
+        classifier = self.trained if trained else None
+        learned = (
+            100 * np.clip(classifier.scores(cosines), 0.0, 1.0)
+            if classifier is not None
+            else np.full(len(self.entry_ids), TRAINED_OFFSET)  # no shift
+        )
+        blended = _blend(words, chars, learned)
         shortlist = np.argpartition(blended, -SHORTLIST)[-SHORTLIST:]
         query_text = " ".join(sorted(weights))
         ranked = []
         for index in (int(e) for e in shortlist):
             word_score = float(words[index]) + self._fuzzy(index, query_text)
-            score = float(_blend(word_score, float(chars[index])))
-            ranked.append(Candidate(self.entry_ids[index], score, word_score, float(chars[index])))
+            char_score, trained_score = float(chars[index]), float(learned[index])
+            score = float(_blend(word_score, char_score, trained_score))
+            shown = trained_score if classifier is not None else None
+            ranked.append(Candidate(self.entry_ids[index], score, word_score, char_score, shown))
         ranked.sort(key=lambda c: (-c.score, c.id))
         return ranked, spelled
 
@@ -345,9 +408,22 @@ class Matcher:
         return MatchResult("none", top, shown, terms, mends=mends, reason=reason)
 
 
-def _blend(words: T, chars: T) -> T:
+def _trained_agrees(candidates: tuple[Candidate, ...]) -> bool:
+    """Whether the classifier scores the top candidate highest (or had no say)."""
+    top = candidates[0].trained
+    return top is None or all(top >= (c.trained or 0.0) for c in candidates[1:])
+
+
+def _untrained(candidate: Candidate) -> float:
+    """A candidate's score from its words and chars channels alone."""
+    return float(_blend(candidate.words, candidate.chars, TRAINED_OFFSET))
+
+
+def _blend(words: T, chars: T, trained: T) -> T:
     """The final score (of every entry, or of one): the words channel, lifted by the chars
     channel where the spelling is closer than the words say (a slip, a badly cut word) and never
-    pulled down by it (the concepts know better than the spelling what a question is about)."""
-    blended: T = words + CHARS_SHARE * np.maximum(chars - words, 0.0) - CHARS_DRAG * words
-    return blended
+    pulled down by it (the concepts know better than the spelling what a question is about),
+    then moved by the classifier trained on the phrasings; kept within 0-100."""
+    blended = words + CHARS_SHARE * np.maximum(chars - words, 0.0) - CHARS_DRAG * words
+    lifted: T = np.clip(blended + TRAINED_SHARE * (trained - TRAINED_OFFSET), 0.0, 100.0)
+    return lifted

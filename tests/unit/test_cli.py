@@ -32,8 +32,8 @@ def test_ask_json_contract(capsys: pytest.CaptureFixture[str]) -> None:
     assert result["band"] == "answer"
     assert result["id"] == "training.holidays_ban" == result["candidates"][0]["id"]
     assert 0 <= result["score"] <= 100
-    # Each candidate's two channels, and what decided the band.
-    assert all(set(c) == {"id", "score", "words", "chars"} for c in result["candidates"])
+    # Each candidate's channels, and what decided the band.
+    assert all(set(c) == {"id", "score", "words", "chars", "trained"} for c in result["candidates"])
     explain = result["explain"]
     assert set(explain) == {"reason", "terms", "mended", "redirect", "second", "spelled"}
     assert explain["reason"].startswith("top ")

@@ -16,7 +16,11 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 
 @pytest.mark.parametrize(
     ("name", "answered", "declined"),
-    [("faq-holdout.yaml", 0.85, 0.90), ("faq-fresh.yaml", 0.78, 0.85)],
+    [
+        ("faq-holdout.yaml", 0.85, 0.90),
+        ("faq-fresh.yaml", 0.78, 0.85),
+        ("faq-heldout-3.yaml", 0.90, 0.92),
+    ],
 )
 def test_held_out_questions(name: str, answered: float, declined: float) -> None:
     matcher = FaqService.from_config(load_config(None, environ={})).matcher
