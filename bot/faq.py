@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -53,11 +54,32 @@ class FaqReply:
 _FIRST_SENTENCE = re.compile(r".+?(?:[。！？]|[.!?](?=\s|$))", re.S)
 
 
+# Parents ask the same few questions again and again: the matches of the latest distinct
+# questions are kept (by their exact text, as long as this FAQ is the current one; taught
+# phrasings make a new one). Longer questions are rarely asked twice word for word.
+RECENT_MATCHES = 2048
+RECENT_MATCH_CHARS = 120
+
+
 class FaqService:
     def __init__(self, kb: KnowledgeBase, matcher: Matcher, placeholders: dict[str, str]) -> None:
         self.kb = kb
         self.matcher = matcher
         self.placeholders = placeholders
+        self._recent: OrderedDict[str, MatchResult] = OrderedDict()
+
+    def match(self, question: str) -> MatchResult:
+        """The matcher's result for ``question``, remembered for a question asked before."""
+        found = self._recent.get(question)
+        if found is not None:
+            self._recent.move_to_end(question)
+            return found
+        found = self.matcher.match(question)
+        if len(question) <= RECENT_MATCH_CHARS:
+            self._recent[question] = found
+            if len(self._recent) > RECENT_MATCHES:
+                self._recent.popitem(last=False)
+        return found
 
     @classmethod
     def from_config(cls, config: Config, paths: list[Path] | None = None) -> FaqService:
@@ -68,10 +90,10 @@ class FaqService:
         """Answer ``question``; ``context`` is the previous question, when it was answered
         recently, for a follow-up that leans on it."""
         question = without_greeting(question)
-        match = self.matcher.match(question)
+        match = self.match(question)
         follow_up = False
         if context is not None and is_follow_up(question):
-            together = self.matcher.match(f"{context.question} {question}")
+            together = self.match(f"{context.question} {question}")
             if together.band == "answer":
                 reason = f"follow-up of {context.question!r}: {together.reason}"
                 match, follow_up = replace(together, reason=reason), True

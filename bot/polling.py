@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import signal
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from telegram import Update
@@ -153,29 +152,14 @@ async def polling(
         await poller.stop()
 
 
-@contextmanager
-def start_up_frozen() -> Iterator[None]:
-    """What start-up built (the knowledge base, the matcher's indexes, the organisation) lives
-    as long as the bot: kept out of the garbage collector's sight while it runs, so a full
-    collection walks what updates allocate, not all of that (a pause 5-10 times shorter)."""
-    gc.collect()
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-
-
 @asynccontextmanager
 async def running(
     app: AnyApplication, *, long_poll_seconds: float = 1.0
 ) -> AsyncIterator[AnyApplication]:
     """The bot started and polling inside an existing event loop (tests, offline mode), then a
     clean shutdown."""
-    async with started(app):
-        with start_up_frozen():
-            async with polling(app, long_poll_seconds=long_poll_seconds):
-                yield app
+    async with started(app), polling(app, long_poll_seconds=long_poll_seconds):
+        yield app
 
 
 async def run_polling(app: AnyApplication) -> None:
@@ -184,8 +168,6 @@ async def run_polling(app: AnyApplication) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stopping.set)
-    async with started(app):
-        with start_up_frozen():
-            async with polling(app):
-                await stopping.wait()
-                log.info("stopping: finishing the updates in hand")
+    async with started(app), polling(app):
+        await stopping.wait()
+        log.info("stopping: finishing the updates in hand")
