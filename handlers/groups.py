@@ -17,7 +17,7 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import Application, ChatMemberHandler, CommandHandler, MessageHandler, filters
 
-from bot.i18n import Language, text
+from bot.i18n import text
 from bot.inspection.groups import Bound
 from bot.inspection.model import Denied
 from bot.inspection.organisation import GroupBinding, GroupKind
@@ -68,25 +68,24 @@ async def group_migrated(update: Update, context: HotlineContext) -> None:
     await groups.chat_migrated(message.chat.id, message.migrate_to_chat_id)
 
 
-async def _in_a_group(request: Request) -> tuple[int, Message, Language] | None:
-    """Who sent a group's command, the message and their language; in a private chat they are
-    told to send it in the group instead."""
+async def _in_a_group(request: Request) -> Message | None:
+    """The group command's message; in a private chat the sender is told to send it in the
+    group instead."""
     message = request.message
     if message is None:
         return None
     if request.private:
         await reply_html(message, request.t("group.bind_in_group"))
         return None
-    return request.user_id, message, request.language
+    return message
 
 
 async def bind_command(request: Request) -> None:
     """``/bind <queue>`` or ``/bind supervisors <department>``, by an admin, in the group."""
-    asked = await _in_a_group(request)
-    if asked is None:
+    message = await _in_a_group(request)
+    if message is None:
         return
-    user_id, message, language = asked
-    context = request.context
+    user_id, language, context = request.user_id, request.language, request.context
     target = _target(context, list(request.args))
     if target is None:
         await reply_html(message, text(language, "group.usage.bind"))
@@ -143,11 +142,10 @@ async def _title_of(context: HotlineContext, binding: GroupBinding) -> str:
 
 
 async def unbind_command(request: Request) -> None:
-    asked = await _in_a_group(request)
-    if asked is None:
+    message = await _in_a_group(request)
+    if message is None:
         return
-    user_id, message, language = asked
-    context = request.context
+    user_id, language, context = request.user_id, request.language, request.context
     groups = context.services.inspection.groups
     result = await groups.unbind(user_id, message.chat.id, once=request.once)
     if isinstance(result, Denied):
