@@ -18,7 +18,7 @@ import asyncio
 import math
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal, cast
@@ -457,15 +457,6 @@ def effective_settings(
         for department in config.departments
     )
     return replace(config, departments=departments, members=tuple(members[Scope.organisation()]))
-
-
-def scopes_of(settings: InspectionSettings) -> Iterator[Scope]:
-    """Every scope a role can be held in, organisation first."""
-    yield Scope.organisation()
-    for department in settings.departments:
-        yield Scope("department", department.id)
-        for queue in department.queues:
-            yield Scope("queue", queue.id)
 
 
 async def refresh_menu(tx: Transaction, chat_id: int, now: datetime) -> None:
