@@ -110,12 +110,12 @@ async def open_services(
         on_new_ticket=inspection.on_new_ticket,
         followup=config.followup,
     )
-    chat_state = ChatState(store, Sealer(keys))
+    sealer = Sealer(keys)
     inbox = Inbox(
         store,
-        Sealer(keys),
+        sealer,
         FloodGate(config.telegram.flood_limit),
-        chat_state,
+        ChatState(store, sealer),
         person_key=lambda user_id: asker_key(keys.pepper, user_id),
         clock=clock,
         max_replays=config.tickets.max_update_replays,
@@ -131,5 +131,5 @@ async def open_services(
         inbox=inbox,
         inspection=inspection,
         registry=registry,
-        status_checks=StatusChecks(chat_state),
+        status_checks=StatusChecks(),
     )

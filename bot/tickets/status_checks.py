@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
 
-from bot.updates.chat_state import ChatState, PersonState
+from bot.updates.chat_state import PersonState
 
 STATUS_CHECK = "status_check"
 
@@ -37,9 +37,7 @@ class StatusChecks:
     """A check is read and changed in one person's state (:class:`PersonState`), which knows the
     person, the update and its "now"."""
 
-    def __init__(self, chat_state: ChatState, ttl: timedelta = timedelta(minutes=10)) -> None:
-        # Where the person states come from (the services build this with it).
-        self.chat_state = chat_state
+    def __init__(self, ttl: timedelta = timedelta(minutes=10)) -> None:
         self.ttl = ttl
 
     def get(self, state: PersonState) -> StatusCheck | None:

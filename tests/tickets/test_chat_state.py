@@ -15,20 +15,20 @@ PERSON = "k:person"
 CODE = "1234567890123456"
 
 
-def person_state(checks: StatusChecks, copy: dict[str, str]) -> PersonState:
-    return PersonState(checks.chat_state, copy, PERSON, NOW, update_id=1)
+def person_state(state: ChatState, copy: dict[str, str]) -> PersonState:
+    return PersonState(state, copy, PERSON, NOW, update_id=1)
 
 
 async def test_a_status_check_follows_the_person_to_another_instance(
     store: Store, keys: PrivacyKeys, query: Query
 ) -> None:
-    here = StatusChecks(ChatState(store, Sealer(keys)))
-    there = StatusChecks(ChatState(store, Sealer(keys)))
+    here, there = ChatState(store, Sealer(keys)), ChatState(store, Sealer(keys))
+    checks = StatusChecks()
     copy: dict[str, str] = {}
-    await here.open(person_state(here, copy), Awaiting.ANSWER, code=CODE, question_id=7)
+    await checks.open(person_state(here, copy), Awaiting.ANSWER, code=CODE, question_id=7)
 
     loaded = await ChatState(store, Sealer(keys)).load(PERSON, NOW + timedelta(minutes=9))
-    check = there.get(person_state(there, loaded))
+    check = checks.get(person_state(there, loaded))
     assert check is not None and (check.awaiting, check.code, check.question_id) == (
         Awaiting.ANSWER,
         CODE,
@@ -38,7 +38,7 @@ async def test_a_status_check_follows_the_person_to_another_instance(
     # The code is sealed in the database, and gone once the check expires.
     assert CODE not in repr(query("SELECT * FROM chat_state"))
     expired = await ChatState(store, Sealer(keys)).load(PERSON, NOW + timedelta(minutes=10))
-    assert there.get(person_state(there, expired)) is None
+    assert checks.get(person_state(there, expired)) is None
     assert await ChatState(store, Sealer(keys)).purge(NOW + timedelta(minutes=10)) == 1
 
 
@@ -46,19 +46,19 @@ async def test_a_check_sealed_with_other_keys_asks_for_the_code_again(
     store: Store, keys: PrivacyKeys
 ) -> None:
     copy: dict[str, str] = {}
-    here = StatusChecks(ChatState(store, Sealer(keys)))
-    await here.open(person_state(here, copy), Awaiting.CODE)
-    other = StatusChecks(ChatState(store, Sealer(PrivacyKeys.generate())))
-    assert other.get(person_state(other, copy)) is None
+    checks = StatusChecks()
+    await checks.open(person_state(ChatState(store, Sealer(keys)), copy), Awaiting.CODE)
+    other = ChatState(store, Sealer(PrivacyKeys.generate()))
+    assert checks.get(person_state(other, copy)) is None
 
 
 async def test_ending_a_check_removes_it_everywhere(store: Store, keys: PrivacyKeys) -> None:
     state = ChatState(store, Sealer(keys))
-    checks = StatusChecks(state)
+    checks = StatusChecks()
     copy: dict[str, str] = {}
-    await checks.open(person_state(checks, copy), Awaiting.NOTHING, code=CODE)
-    assert await checks.end(person_state(checks, copy))
-    assert not await checks.end(person_state(checks, copy))  # nothing left: nothing written
+    await checks.open(person_state(state, copy), Awaiting.NOTHING, code=CODE)
+    assert await checks.end(person_state(state, copy))
+    assert not await checks.end(person_state(state, copy))  # nothing left: nothing written
     assert await state.load(PERSON, NOW) == {}
 
 
