@@ -12,7 +12,7 @@ from bot.app import build_application
 from bot.config import Config
 from bot.kb.loader import load_knowledge_strict
 from bot.preflight import startup_problems
-from bot.store import StoreError
+from bot.store import StoreError, open_store
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +70,21 @@ def serve(config: Config) -> None:
         asyncio.run(run_polling(app))
 
 
+async def _next_update_id(config: Config) -> int:
+    """Past every update the database still remembers: an id seen before is dropped as a
+    repeat delivery, and Telegram's update ids keep growing across restarts (a fresh emulator's
+    would start again at the same number, and the next run's messages would go unanswered)."""
+    from bot.emulator.updates import FIRST_UPDATE_ID
+
+    store = await open_store(config.storage, config.base_dir)
+    try:
+        async with store.transaction(readonly=True) as tx:
+            last = await tx.last_update_id()
+    finally:
+        await store.close()
+    return max(FIRST_UPDATE_ID, (last or 0) + 1)
+
+
 async def run_offline(config: Config) -> None:
     """The whole bot against the built-in Bot API emulator, chatting in this terminal."""
     # Imported here: a bot serving Telegram should not carry the emulator (and aiohttp) in memory.
@@ -77,7 +92,8 @@ async def run_offline(config: Config) -> None:
     from bot.emulator.terminal import run_terminal_chat
     from bot.polling import running
 
-    async with BotApiEmulator(token=OFFLINE_TOKEN) as emulator:
+    first_update_id = await _next_update_id(config)
+    async with BotApiEmulator(token=OFFLINE_TOKEN, first_update_id=first_update_id) as emulator:
         offline = replace(
             config,
             telegram=replace(

@@ -23,7 +23,7 @@ from bot.emulator.api import ApiContext, ApiResult, find_method
 from bot.emulator.faults import SERVER_ERROR_TEXTS, Fault, FaultKind, FaultPlan
 from bot.emulator.params import MAX_REQUEST_BYTES, ApiError, Params, read_params
 from bot.emulator.state import EmulatorState, JsonDict
-from bot.emulator.updates import UpdateQueue
+from bot.emulator.updates import FIRST_UPDATE_ID, UpdateQueue
 from bot.emulator.users import UserSimulation
 
 logger = logging.getLogger(__name__)
@@ -61,11 +61,13 @@ class BotApiEmulator(UserSimulation):
         bot_first_name: str = "双减热线",
         strict_html: bool = True,
         group_privacy: bool = True,
+        first_update_id: int = FIRST_UPDATE_ID,
     ) -> None:
         """
         ``strict_html`` also rejects a bare "&" (Telegram shows it literally) so that text
         that was never escaped is caught. ``group_privacy`` delivers group messages as
         Telegram does for bots in privacy mode: commands, replies to the bot, mentions.
+        ``first_update_id``: where update ids start (Telegram's keep growing across restarts).
         """
         bot_id, _, _ = token.partition(":")
         self.token = token
@@ -84,7 +86,7 @@ class BotApiEmulator(UserSimulation):
                 "has_main_web_app": False,
             }
         )
-        self.updates = UpdateQueue()
+        self.updates = UpdateQueue(first_update_id)
         self.faults = FaultPlan()
         self.downloads: list[str] = []  # file paths the bot downloaded
         self._context = ApiContext(self.state, self.updates, strict_html)

@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 
 # Update types Telegram sends when allowed_updates is empty or was never set.
 _OPT_IN_UPDATE_TYPES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
-_FIRST_UPDATE_ID = 100_000_001
+FIRST_UPDATE_ID = 100_000_001
 _WEBHOOK_BACKOFF_START = 0.05
 _WEBHOOK_BACKOFF_MAX = 1.0
 _WEBHOOK_POST_TIMEOUT = 10.0
@@ -65,9 +65,9 @@ class _Delivery:
 class UpdateQueue:
     """Updates waiting for the bot, kept until confirmed exactly as Telegram keeps them."""
 
-    def __init__(self) -> None:
+    def __init__(self, first_update_id: int = FIRST_UPDATE_ID) -> None:
         self._pending: deque[JsonDict] = deque()
-        self._last_update_id = _FIRST_UPDATE_ID - 1
+        self._last_update_id = first_update_id - 1
         self._allowed: frozenset[str] | None = None  # None: every type but the opt-in ones
         self._signal = KeyedSignal()
         self._poll_generation = 0

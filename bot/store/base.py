@@ -485,6 +485,10 @@ class DeliveryTables(Protocol):
         """Record (update id, sealed payload) pairs not seen before; the ids that were new."""
         ...
 
+    async def last_update_id(self) -> int | None:
+        """The highest update id the inbox remembers (None: none)."""
+        ...
+
     async def record_failed_update(self, update_id: int, now: datetime) -> None:
         """An update that cannot be handled: kept as failed, without its payload."""
         ...

@@ -421,6 +421,10 @@ class SqlTransaction(StaffStatements):
 
     # --- inbox ---
 
+    async def last_update_id(self) -> int | None:
+        row = await self._one("SELECT MAX(update_id) FROM inbox")
+        return None if row is None or row[0] is None else int(row[0])
+
     async def record_updates(self, updates: Sequence[tuple[int, str]], now: datetime) -> set[int]:
         if not updates:
             return set()

@@ -62,6 +62,14 @@ async def test_an_update_is_handled_once(desk: Desk) -> None:
     assert await desk.inbox.arrive([arriving(700001)]) == {700001: Verdict.REPEAT}
 
 
+async def test_the_inbox_says_the_highest_update_id_it_remembers(desk: Desk, store: Store) -> None:
+    async with store.transaction(readonly=True) as tx:
+        assert await tx.last_update_id() is None
+    await desk.inbox.arrive([arriving(700003), arriving(700002)])
+    async with store.transaction(readonly=True) as tx:
+        assert await tx.last_update_id() == 700003
+
+
 async def test_a_batch_is_recorded_in_one_commit_with_each_senders_flood_count(
     desk: Desk, query: Query
 ) -> None:
