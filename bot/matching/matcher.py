@@ -246,10 +246,10 @@ class Matcher:
         if not ranked:
             return MatchResult("none", 0.0, (), found, mends=mends, reason="no shared words")
         best = ranked[0]
-        if best.id in self.outside_ids and best.score >= self.settings.suggest_score:
+        candidates = tuple(c for c in ranked if c.id not in self.outside_ids)
+        if best.id in self.outside_ids and self._redirects(best, candidates, len(weights) == 1):
             reason = f"outside topic {best.id} scored {best.score:.0f}"
             return MatchResult("none", best.score, (), found, best.id, mends, reason)
-        candidates = tuple(c for c in ranked if c.id not in self.outside_ids)
         result = self._band(candidates, found, mends, spelled, one_word=len(weights) == 1)
         if result.band != "answer" and candidates:
             result = self._corroborated(result, candidates, weights, spelled)
@@ -261,6 +261,17 @@ class Matcher:
                     reason = f"two topics: {top.id} and {other.id} know different words"
                     return replace(result, band="answer", second=other, reason=reason)
         return result
+
+    def _redirects(
+        self, outside: Candidate, candidates: tuple[Candidate, ...], one_word: bool
+    ) -> bool:
+        """Whether the top entry, an outside topic, says the question is not for this line. A
+        question of one word it shares with an entry of the line ("周末": a day out, or
+        weekend classes) only when it clearly owns the word."""
+        if outside.score < self.settings.suggest_score:
+            return False
+        inside = candidates[0].score if candidates else 0.0
+        return not one_word or outside.score - inside >= ONE_WORD_MARGIN
 
     def _corroborated(
         self,
@@ -393,6 +404,13 @@ class Matcher:
         if top >= settings.answer_score and top - runner_up >= margin:
             reason = f"top {top:.0f} >= {settings.answer_score:.0f}, ahead by {top - runner_up:.0f}"
             return MatchResult("answer", top, shown, terms, mends=mends, reason=reason)
+        rival = _best_of_other_topics(candidates)
+        if one_word and top >= settings.answer_score and top - rival >= margin:
+            # One word of one topic ("举报"): its entries are close, as they all know the word;
+            # the top one answers, its related entries linked below it.
+            topic = _topic(candidates[0].id)
+            reason = f"one word of {topic}: top {top:.0f}, other topics {top - rival:.0f} behind"
+            return MatchResult("answer", top, shown, terms, mends=mends, reason=reason)
         if top >= settings.suggest_score and not one_word and candidates[0].id == spelled:
             # A close call the spelling of the whole entry settles: two views agree on it.
             reason = (
@@ -406,6 +424,17 @@ class Matcher:
             return MatchResult("suggest", top, suggestions, terms, mends=mends, reason=reason)
         reason = f"top {top:.0f} < {settings.suggest_score:.0f}"
         return MatchResult("none", top, shown, terms, mends=mends, reason=reason)
+
+
+def _topic(entry_id: str) -> str:
+    """The topic an entry belongs to: its id's first part ("report" of "report.how_to")."""
+    return entry_id.partition(".")[0]
+
+
+def _best_of_other_topics(candidates: tuple[Candidate, ...]) -> float:
+    """The best score of a candidate outside the top candidate's topic (0 if none)."""
+    topic = _topic(candidates[0].id)
+    return max((c.score for c in candidates[1:] if _topic(c.id) != topic), default=0.0)
 
 
 def _trained_agrees(candidates: tuple[Candidate, ...]) -> bool:

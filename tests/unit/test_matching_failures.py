@@ -243,6 +243,21 @@ def test_one_word_needs_a_clear_owner() -> None:
     assert explained("老师")["band"] != "answer"
 
 
+@pytest.mark.parametrize("question", ["举报", "咋举报", "巨报", "report"])
+def test_one_word_of_one_topic_is_answered_by_its_top_entry(question: str) -> None:
+    # Every reporting entry knows the word, so they score close; no other topic comes near.
+    result = explained(question)
+    assert (result["band"], result["id"]) == ("answer", "report.how_to")
+    assert str(explain(question)["reason"]).startswith("one word of report")
+
+
+def test_one_word_an_outside_topic_shares_is_asked_about() -> None:
+    # "周末": a day out (everyday life) or weekend classes; the line's own entries come first.
+    result = explained("周末")
+    assert result["band"] == "suggest"
+    assert result["candidates"][0]["id"] == "training.holidays_ban"  # type: ignore[index]
+
+
 def test_the_thresholds_decide_the_band() -> None:
     kb = service().kb
     strict = Matcher(
