@@ -117,6 +117,24 @@ def test_english_unknown_words_do_not_drown_the_known_ones() -> None:
     assert isinstance(terms, list) and {"chaoyang", "周末", "学科类"} <= set(terms)
 
 
+@pytest.mark.parametrize(
+    ("question", "entry", "signal"),
+    [
+        ("what can I report", "report.what_counts", "哪些"),
+        ("will they know it was me who reported", "report.anonymity", "匿名"),
+        ("can a 5 year old attend english tutoring", "training.preschool", "学龄前"),
+    ],
+)
+def test_english_phrases_that_carry_the_question_are_read(
+    question: str, entry: str, signal: str
+) -> None:
+    # Each word alone is a stopword or unknown; the phrase is the question's point.
+    result = explained(question)
+    assert (result["band"], result["id"]) == ("answer", entry)
+    terms = explain(question)["terms"]
+    assert isinstance(terms, list) and signal in terms
+
+
 # ---- out of scope, on words shared with the knowledge base ---------------------------------
 
 
