@@ -367,10 +367,10 @@ class Matcher:
         )
         blended = _blend(words, chars, learned)
         shortlist = np.argpartition(blended, -SHORTLIST)[-SHORTLIST:]
-        query_text = " ".join(sorted(weights))
+        fuzzy = self._fuzzy(shortlist, " ".join(sorted(weights)))
         ranked = []
-        for index in (int(e) for e in shortlist):
-            word_score = float(words[index]) + self._fuzzy(index, query_text)
+        for index, spelled_alike in zip((int(e) for e in shortlist), fuzzy, strict=True):
+            word_score = float(words[index]) + FUZZY_WEIGHT * spelled_alike
             char_score, trained_score = float(chars[index]), float(learned[index])
             score = _blend_one(word_score, char_score, trained_score)
             shown = trained_score if classifier is not None else None
@@ -378,12 +378,18 @@ class Matcher:
         ranked.sort(key=lambda c: (-c.score, c.id))
         return ranked, spelled
 
-    def _fuzzy(self, entry: int, query_text: str) -> float:
-        start, end = int(self.entry_starts[entry]), self.entry_ends[entry]
-        best = process.extractOne(
-            query_text, self.doc_texts[start:end], scorer=fuzz.token_sort_ratio
-        )
-        return FUZZY_WEIGHT * best[1] if best else 0.0
+    def _fuzzy(self, entries: npt.NDArray[np.intp], query_text: str) -> list[float]:
+        """Each entry's best fuzzy similarity (0-100) of one of its documents' terms with the
+        question's. Both sides are sorted term lists, so a plain ratio is rapidfuzz's token
+        sort ratio without the re-sorting; one call scores every shortlisted entry."""
+        documents: list[str] = []
+        starts: list[int] = []
+        for entry in entries:
+            starts.append(len(documents))
+            documents.extend(self.doc_texts[self.entry_starts[entry] : self.entry_ends[entry]])
+        found = process.cdist([query_text], documents, scorer=fuzz.ratio, dtype=np.float64)[0]
+        best: list[float] = np.maximum.reduceat(found, starts).tolist()
+        return best
 
     def _band(
         self,
