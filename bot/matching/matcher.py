@@ -73,6 +73,9 @@ TWO_TOPICS_GAP = 30.0
 # A question of one word ("老师", "退费") is answered only when one entry clearly owns that word.
 ONE_WORD_MARGIN = 15.0
 TWO_TOPICS_OWN_SHARE = 0.15
+# A question using more of the knowledge base's words than this is taken to be told as a
+# situation: each further known word weighs its unknown words down (see _details_weighed_down).
+SITUATION_KNOWN_WORDS = 3
 # A long question told as a situation ("班里统一订购课外读物,每人八十块...") scores low, its
 # details being words no entry knows; it is still answered when the top entry knows at least
 # this many of its words, the spelling of the whole entry and the classifier agree, and it
@@ -331,7 +334,17 @@ class Matcher:
                 if len(term.text) == 1:
                     weight = min(weight, UNKNOWN_CHAR_WEIGHT)
                 weights[term.text] = weight
-        return weights
+        return self._details_weighed_down(weights)
+
+    def _details_weighed_down(self, weights: dict[str, float]) -> dict[str, float]:
+        """``weights`` with the unknown words of a question told as a situation weighed down:
+        once it uses more than ``SITUATION_KNOWN_WORDS`` of the knowledge base's words, its
+        unknown words are details ("十天两千块", "博雅教育"), not its subject."""
+        known = sum(1 for term in weights if term in self.idf)
+        if known <= SITUATION_KNOWN_WORDS:
+            return weights
+        scale = (SITUATION_KNOWN_WORDS / known) ** 2
+        return {t: w if t in self.idf else w * scale for t, w in weights.items()}
 
     def _rank(
         self, weights: dict[str, float], text: str, *, trained: bool

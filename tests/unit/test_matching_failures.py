@@ -233,17 +233,31 @@ def test_the_classifier_has_no_say_on_one_word() -> None:
 
 
 def test_a_long_situation_is_answered_when_words_and_spelling_agree() -> None:
-    # Told as a situation, the question is mostly details no entry knows (how many books, the
-    # price), so it scores low; but five of its words are the reading entry's, which is also
-    # spelled most like it.
-    question = "学校让每个孩子统一订购三本课外读物 一本五十块 家长都不太愿意"
+    # Told as a situation, the question is mostly details no entry knows (a name, a price), so
+    # it scores low; but three of its words are the legitimacy entry's, which is also spelled
+    # most like it.
+    question = "邻居介绍了一家叫启航学堂的机构 一节课两百 想先查查有没有资质 去哪查"
     result = explained(question)
     assert float(result["score"]) < MatchingConfig().suggest_score  # type: ignore[arg-type]
-    assert (result["band"], result["id"]) == ("answer", "five.reading")
+    assert (result["band"], result["id"]) == ("answer", "training.check_legitimacy")
     reason = str(explain(question)["reason"])
-    assert "knows 5 of the words" in reason and "trained on phrasings most like it" in reason
+    assert "knows 3 of the words" in reason and "trained on phrasings most like it" in reason
     off = Matcher(service().kb, MatchingConfig(corroborated_score=100.0))
     assert off.match(question).band == "none"
+
+
+@pytest.mark.parametrize(
+    ("question", "entry"),
+    [
+        ("暑假想给孩子报个物理冲刺班 一共十二天三千八 这个时候还能开班吗", "training.holidays_ban"),
+        ("学校让每个孩子统一订购三本课外读物 一本五十块 家长都不太愿意", "five.reading"),
+    ],
+)
+def test_the_details_of_a_situation_do_not_drown_its_point(question: str, entry: str) -> None:
+    # Prices, days and an institution's name are words no entry knows; with four or more of
+    # the knowledge base's words around them they are details, not the question's subject.
+    result = explained(question)
+    assert (result["band"], result["id"]) == ("answer", entry)
 
 
 def test_an_off_topic_question_sharing_a_word_or_two_is_still_declined() -> None:
