@@ -20,6 +20,8 @@ DATA = Path(__file__).resolve().parents[1] / "data"
         ("faq-holdout.yaml", 0.85, 0.90),
         ("faq-fresh.yaml", 0.78, 0.85),
         ("faq-heldout-3.yaml", 0.90, 0.92),
+        ("faq-heldout-4.yaml", 0.93, 0.85),
+        ("faq-heldout-6.yaml", 0.92, 0.90),
     ],
 )
 def test_held_out_questions(name: str, answered: float, declined: float) -> None:
