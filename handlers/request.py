@@ -97,7 +97,7 @@ def request_of(update: Update, context: HotlineContext) -> Request | None:
     services = context.services
     now = services.clock()
     copy = context.user_data
-    person = services.pseudonym(user.id)
+    person = _person(update.update_id, user.id, services)
     state = PersonState(services.chat_state, copy, person, now, update.update_id)
     query = update.callback_query
     return Request(
@@ -114,6 +114,15 @@ def request_of(update: Update, context: HotlineContext) -> Request | None:
         now=now,
         state=state,
     )
+
+
+def _person(update_id: int, user_id: int, services: Services) -> str:
+    """The asker's keyed hash: the one the inbox took when it recorded the update (an HMAC
+    a request per update would otherwise compute again), else computed here."""
+    held = services.inbox.in_hand(update_id)
+    if held is not None and held.sender is not None:
+        return held.sender
+    return services.pseudonym(user_id)
 
 
 def _language(state: PersonState, telegram_code: str | None) -> Language:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+import bot.privacy
 from bot.emulator import inline_buttons
 from tests.integration.conftest import Harness
 
@@ -204,3 +205,21 @@ TINY_PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
 )
+
+
+async def test_the_askers_keyed_hash_is_computed_once_per_question(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hashed: list[int] = []
+    keyed_hash = bot.privacy.asker_key
+
+    def counted(pepper: bytes, telegram_user_id: int) -> str:
+        hashed.append(telegram_user_id)
+        return keyed_hash(pepper, telegram_user_id)
+
+    monkeypatch.setattr(bot.privacy, "asker_key", counted)
+    monkeypatch.setattr("bot.services.asker_key", counted)
+    parent = harness.parent()
+    [answer] = await harness.say(parent, "周六日还能送孩子去上数学补习班吗")
+    assert answer["text"]
+    assert hashed == [parent.id]
