@@ -244,20 +244,20 @@ class Matcher:
         if not terms:
             return MatchResult("none", 0.0, (), (), reason="no words to match")
         weights = self._query_weights(terms)
-        found = tuple(sorted(weights))
-        ranked, spelled = self._rank(weights, text, trained=len(weights) > 1)
+        found, one_word = tuple(sorted(weights)), len(weights) == 1
+        ranked, spelled = self._rank(weights, text, trained=not one_word)
         if not ranked:
             return MatchResult("none", 0.0, (), found, mends=mends, reason="no shared words")
         best = ranked[0]
         candidates = tuple(c for c in ranked if c.id not in self.outside_ids)
-        if best.id in self.outside_ids and self._redirects(best, candidates, len(weights) == 1):
+        if best.id in self.outside_ids and self._redirects(best, candidates, one_word):
             reason = f"outside topic {best.id} scored {best.score:.0f}"
             return MatchResult("none", best.score, (), found, best.id, mends, reason)
-        result = self._band(candidates, found, mends, spelled, one_word=len(weights) == 1)
+        result = self._band(candidates, found, mends, spelled, one_word=one_word)
         if result.band != "answer" and candidates:
             result = self._corroborated(result, candidates, weights, spelled)
         result = replace(result, spelled=spelled)
-        if result.band != "none" and len(weights) > 1:
+        if result.band != "none" and not one_word:
             top = candidates[0]
             for other in candidates[1 : self.settings.max_suggestions]:
                 if self._other_topic(top, other, weights):
@@ -423,13 +423,14 @@ class Matcher:
         if top >= settings.answer_score and top - runner_up >= margin:
             reason = f"top {top:.0f} >= {settings.answer_score:.0f}, ahead by {top - runner_up:.0f}"
             return MatchResult("answer", top, shown, terms, mends=mends, reason=reason)
-        rival = _best_of_other_topics(candidates)
-        if one_word and top >= settings.answer_score and top - rival >= margin:
+        if one_word and top >= settings.answer_score:
             # One word of one topic ("举报"): its entries are close, as they all know the word;
             # the top one answers, its related entries linked below it.
-            topic = _topic(candidates[0].id)
-            reason = f"one word of {topic}: top {top:.0f}, other topics {top - rival:.0f} behind"
-            return MatchResult("answer", top, shown, terms, mends=mends, reason=reason)
+            ahead = top - _best_of_other_topics(candidates)
+            if ahead >= margin:
+                topic = _topic(candidates[0].id)
+                reason = f"one word of {topic}: top {top:.0f}, other topics {ahead:.0f} behind"
+                return MatchResult("answer", top, shown, terms, mends=mends, reason=reason)
         if top >= settings.suggest_score and not one_word and candidates[0].id == spelled:
             # A close call the spelling of the whole entry settles: two views agree on it.
             reason = (
