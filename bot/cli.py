@@ -329,16 +329,13 @@ def cmd_keys_generate(args: argparse.Namespace, config: Config) -> int:
 def cmd_keys_rotate(args: argparse.Namespace, config: Config) -> int:
     from bot.key_rotation import rotate_sealed_values
     from bot.privacy import load_privacy_keys
-    from bot.store import open_store
+    from bot.store import opened_store
 
     keys = load_privacy_keys(config.keys_path, create=False)
 
     async def rotate() -> dict[str, Rotated]:
-        store = await open_store(config.storage, config.base_dir)
-        try:
+        async with opened_store(config.storage, config.base_dir) as store:
             return await rotate_sealed_values(store, keys)
-        finally:
-            await store.close()
 
     counts = asyncio.run(rotate())
     for place, rotated in counts.items():
@@ -465,7 +462,7 @@ def cmd_kb_check(args: argparse.Namespace, config: Config) -> int:
 async def _taught_phrasings(config: Config) -> tuple[list[TaughtPhrasing], str]:
     """The live taught phrasings of the configured database, or none and why (a database not
     created or not migrated yet is left as it is)."""
-    from bot.store import open_store
+    from bot.store import opened_store
     from bot.store.status import migration_status
 
     where = config.storage.safe_url
@@ -475,26 +472,22 @@ async def _taught_phrasings(config: Config) -> tuple[list[TaughtPhrasing], str]:
         return [], f"taught phrasings not checked: database {where}: {exc}"
     if not status.current:
         return [], f"taught phrasings not checked: database {where} {status.summary()}"
-    store = await open_store(config.storage, config.base_dir)
-    try:
-        async with store.transaction(readonly=True) as tx:
-            taught = await tx.live_taught_phrasings()
-    finally:
-        await store.close()
+    async with (
+        opened_store(config.storage, config.base_dir) as store,
+        store.transaction(readonly=True) as tx,
+    ):
+        taught = await tx.live_taught_phrasings()
     return taught, f"{len(taught)} taught phrasing(s) from {where}"
 
 
 def cmd_kb_gaps(args: argparse.Namespace, config: Config) -> int:
     from bot.questions import QuestionLog
-    from bot.store import open_store
+    from bot.store import opened_store
 
     async def collect() -> list[Gap]:
-        store = await open_store(config.storage, config.base_dir)
-        try:
+        async with opened_store(config.storage, config.base_dir) as store:
             segmenter = FaqService.from_config(config).matcher.segmenter
             return await QuestionLog(store).gaps(segmenter, days=args.days, limit=args.limit)
-        finally:
-            await store.close()
 
     found = asyncio.run(collect())
     if not found:
@@ -734,10 +727,9 @@ async def _inspection(config: Config, *, staff: bool = False) -> AsyncIterator[I
     ``staff``: with the organisation read from the store (the config seeding it where new)."""
     from bot.inspection.services import build_inspection_services
     from bot.privacy import load_privacy_keys
-    from bot.store import open_store
+    from bot.store import opened_store
 
-    store = await open_store(config.storage, config.base_dir)
-    try:
+    async with opened_store(config.storage, config.base_dir) as store:
         keys = load_privacy_keys(config.keys_path, create=False)
         inspection = build_inspection_services(
             store, config.inspection, config.tickets, keys, followup=config.followup
@@ -745,8 +737,6 @@ async def _inspection(config: Config, *, staff: bool = False) -> AsyncIterator[I
         if staff:
             await inspection.organisation.open()
         yield inspection
-    finally:
-        await store.close()
 
 
 def cmd_brief(args: argparse.Namespace, config: Config) -> int:
@@ -831,20 +821,17 @@ async def _registry_import(
     config: Config, path: Path, defaults: ListDefaults, *, apply: bool
 ) -> ImportPlan:
     from bot.registry import Registry
-    from bot.store import open_store
+    from bot.store import opened_store
 
-    store = await open_store(config.storage, config.base_dir)
-    try:
+    async with opened_store(config.storage, config.base_dir) as store:
         registry = Registry.of(store, config)
         return await registry.import_file(path, defaults, actor=f"import:{path.name}", apply=apply)
-    finally:
-        await store.close()
 
 
 def cmd_registry_export(args: argparse.Namespace, config: Config) -> int:
     from bot.clock import utc_now
     from bot.registry import Registry
-    from bot.store import open_store
+    from bot.store import opened_store
 
     output: Path | None = args.output
     file_format = args.format or (output.suffix.lstrip(".").lower() if output else "csv")
@@ -854,11 +841,8 @@ def cmd_registry_export(args: argparse.Namespace, config: Config) -> int:
     output = output or Path(f"registry-{utc_now().date()}.{file_format}")
 
     async def export() -> bytes:
-        store = await open_store(config.storage, config.base_dir)
-        try:
+        async with opened_store(config.storage, config.base_dir) as store:
             return await Registry.of(store, config).export(file_format)
-        finally:
-            await store.close()
 
     data = asyncio.run(export())
     output.write_bytes(data)

@@ -12,7 +12,7 @@ from bot.app import build_application
 from bot.config import Config
 from bot.kb.loader import load_knowledge_strict
 from bot.preflight import startup_problems
-from bot.store import StoreError, open_store
+from bot.store import StoreError, opened_store
 
 log = logging.getLogger(__name__)
 
@@ -76,12 +76,11 @@ async def _next_update_id(config: Config) -> int:
     would start again at the same number, and the next run's messages would go unanswered)."""
     from bot.emulator.updates import FIRST_UPDATE_ID
 
-    store = await open_store(config.storage, config.base_dir)
-    try:
-        async with store.transaction(readonly=True) as tx:
-            last = await tx.last_update_id()
-    finally:
-        await store.close()
+    async with (
+        opened_store(config.storage, config.base_dir) as store,
+        store.transaction(readonly=True) as tx,
+    ):
+        last = await tx.last_update_id()
     return max(FIRST_UPDATE_ID, (last or 0) + 1)
 
 

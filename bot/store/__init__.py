@@ -1,6 +1,8 @@
 """Storage: one interface (:mod:`bot.store.base`); SQLite for one process, PostgreSQL for
 several instances sharing a database."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from bot.store.base import NotSaved, SchemaError, Store, StoreBusy, StoreError, Transaction
@@ -18,6 +20,7 @@ __all__ = [
     "Transaction",
     "open_sqlite_store",
     "open_store",
+    "opened_store",
 ]
 
 
@@ -32,3 +35,14 @@ async def open_store(settings: StorageSettings, base_dir: Path) -> Store:
         return await open_postgresql_store(settings)
     path = settings.sqlite_path
     return await open_sqlite_store(path if path.is_absolute() else base_dir / path, settings)
+
+
+@asynccontextmanager
+async def opened_store(settings: StorageSettings, base_dir: Path) -> AsyncIterator[Store]:
+    """:func:`open_store` for one piece of work, closed after it whatever happens (the
+    command line's commands and checks)."""
+    store = await open_store(settings, base_dir)
+    try:
+        yield store
+    finally:
+        await store.close()
