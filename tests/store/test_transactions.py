@@ -239,6 +239,7 @@ async def test_units_that_only_write_cost_no_trip_of_their_own(
     assert query("SELECT COUNT(*) FROM ticket_events") == [(5,)]
 
 
+@sqlite_only  # PostgreSQL's units run side by side on connections of their own: no order to keep
 async def test_a_units_end_held_back_is_seen_by_the_next_unit(store: SqliteStore) -> None:
     ticket_id, _ = await add(store, "first")
 
