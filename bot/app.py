@@ -47,9 +47,11 @@ from bot.background import Background
 from bot.bot_data import BotData
 from bot.config import Config
 from bot.front_door import replay_left_behind, replay_unfinished
+from bot.http_streams import AsyncioBackend
 from bot.i18n import LANGUAGES, text
 from bot.services import open_services
 from bot.store import StoreError
+from bot.updates.queue import UpdateQueue
 from handlers import (
     delivery,
     duty,
@@ -144,7 +146,9 @@ class JsonBodyRequest(HTTPXRequest):
         self._direct: httpcore.AsyncConnectionPool | None = None
         if not urllib.request.getproxies():
             self._direct = httpcore.AsyncConnectionPool(
-                max_connections=connection_pool_size, keepalive_expiry=KEEPALIVE_SECONDS
+                max_connections=connection_pool_size,
+                keepalive_expiry=KEEPALIVE_SECONDS,
+                network_backend=AsyncioBackend(),
             )
 
     async def shutdown(self) -> None:
@@ -308,6 +312,8 @@ def build_application(config: Config, *, request: BaseRequest | None = None) -> 
         .updater(None)
         .context_types(ContextTypes(context=HotlineContext, bot_data=BotData))
         .concurrent_updates(PerChatUpdateProcessor(config.telegram.concurrent_updates))
+        # The poller fetches more once fewer than the processor lets queue are in hand.
+        .update_queue(UpdateQueue(room_below=config.telegram.concurrent_updates * QUEUED_PER_SLOT))
         .rate_limiter(
             RetryingRateLimiter(
                 overall_max_rate=limits.overall_per_second,

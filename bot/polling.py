@@ -13,9 +13,9 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
@@ -24,8 +24,10 @@ from bot.app import started
 from bot.front_door import AnyApplication, receive
 from bot.store import StoreError
 from bot.updates.incoming import IncomingUpdate, NotAnUpdate
+from bot.updates.queue import UpdateQueue
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Telegram holds a long poll open this long when there is nothing new.
 LONG_POLL_SECONDS = 10
@@ -66,6 +68,8 @@ class Poller:
         failures = 0
         while not self._stopping.is_set():
             try:
+                if not await self._room_for_more():
+                    return  # stopping
                 batch = await self._next_batch()
                 if batch is None:
                     return  # stopping
@@ -80,18 +84,31 @@ class Poller:
                 await self._back_off(exc, failures)
                 failures += 1
 
+    async def _room_for_more(self) -> bool:
+        """Wait until the handlers have room for another batch (see UpdateQueue); False once
+        stopping."""
+        queue = self._app.update_queue
+        if not isinstance(queue, UpdateQueue):
+            return True
+        return await self._until_stopping(queue.room()) is not None
+
     async def _next_batch(self) -> list[IncomingUpdate] | None:
         """The next batch, or None once stopping (an unfinished long poll is dropped: nothing
         of it was acknowledged)."""
-        fetch = asyncio.ensure_future(self._fetch(long_poll=self._long_poll))
+        fetch = await self._until_stopping(self._fetch(long_poll=self._long_poll))
+        return None if fetch is None else self._readable(fetch.result())
+
+    async def _until_stopping(self, work: Awaitable[T]) -> asyncio.Future[T] | None:
+        """``work`` done, or None (and ``work`` cancelled) if stopping came first."""
+        task = asyncio.ensure_future(work)
         stop = asyncio.ensure_future(self._stopping.wait())
-        done, _ = await asyncio.wait({fetch, stop}, return_when=asyncio.FIRST_COMPLETED)
-        if fetch not in done:
-            fetch.cancel()
-            await asyncio.gather(fetch, return_exceptions=True)
+        done, _ = await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
+        if task not in done:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
             return None
         stop.cancel()
-        return self._readable(fetch.result())
+        return task
 
     async def _fetch(self, *, long_poll: float) -> Any:
         # Bot.get_updates would parse the batch itself (and, failing, log it whole with its
