@@ -332,6 +332,8 @@ def build_application(config: Config, *, request: BaseRequest | None = None) -> 
     builder = builder.request(
         request if request is not None else JsonBodyRequest(CONNECTION_POOL_SIZE)
     )
+    # getUpdates has a request object of its own (one connection: one long poll at a time).
+    builder = builder.get_updates_request(JsonBodyRequest(1))
     app = builder.build()
     _register_handlers(app)
     return app

@@ -127,6 +127,8 @@ class _Trip:
     begin: bool
     tails: list[_Tail]
     statements: list[Statement]
+    # A read-only unit's reads outside any transaction (see SqliteStore.transaction).
+    outside: bool = False
 
 
 class BatchingConnection(sqlite3.Connection):
@@ -148,7 +150,7 @@ class BatchingConnection(sqlite3.Connection):
             super().execute(BEGIN)
         for tail in trip.tails:
             self._run_tail(tail)
-        return self._run_statements(trip.statements)
+        return self._run_statements(trip.statements, inside=not trip.outside)
 
     def _run_tail(self, tail: _Tail) -> None:
         try:
@@ -163,10 +165,10 @@ class BatchingConnection(sqlite3.Connection):
             except sqlite3.Error:
                 super().execute("ROLLBACK")  # then no unit of the batch is saved
 
-    def _run_statements(self, statements: Sequence[Any]) -> sqlite3.Cursor:
+    def _run_statements(self, statements: Sequence[Any], *, inside: bool = True) -> sqlite3.Cursor:
         cursor = self.cursor()  # no rows, for a trip with nothing of its own
         for statement in statements:
-            if not self.in_transaction:
+            if inside and not self.in_transaction:
                 raise sqlite3.OperationalError("the transaction ended early; nothing was saved")
             cursor = super().execute(statement[0], statement[1])
             if len(statement) > 2 and statement[2] is not None:
@@ -213,8 +215,19 @@ class SqliteStore:
 
     @asynccontextmanager
     async def transaction(self, *, readonly: bool = False) -> AsyncIterator[SqliteTransaction]:
-        # ``readonly`` is a hint for stores with read-only transactions; SQLite needs none.
         async with self._lock:
+            if readonly and self._batch is None and not self._conn.in_transaction:
+                # Nothing to commit, so no transaction to begin and end: a trip for each read
+                # and none for a COMMIT. Each read sees the latest commit; this process's
+                # writers wait for the unit (the lock), another process's might commit
+                # between two of its reads.
+                reader = ReadOnlyTransaction(self._conn)
+                try:
+                    yield reader
+                    await reader.flush()  # reads held back for a later trip nobody made
+                except sqlite3.Error as exc:
+                    raise translate_error(exc) from exc
+                return
             batch = await self._current_batch()
             tx = SqliteTransaction(self._conn, batch)
             tx.open_savepoint()
@@ -353,3 +366,21 @@ class SqliteTransaction(SqlTransaction):
             return None  # nothing, or only a SAVEPOINT no statement followed
         statements, self._writes = self._writes, []
         return _Tail([*statements, ("RELEASE unit", (), None)])
+
+
+class ReadOnlyTransaction(SqliteTransaction):
+    """A read-only unit of work that found no batch open: its reads go as they are, outside
+    any transaction (SQLite's autocommit); a write would be a mistake in the caller."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        super().__init__(conn, _Batch(asyncio.get_running_loop().create_future()))
+
+    async def _run(self, statements: list[Statement]) -> list[sqlite3.Row]:
+        for sql, _, _ in statements:
+            if not sql.lstrip().upper().startswith(("SELECT", "WITH")):
+                raise RuntimeError(f"a read-only unit of work cannot run {sql.split()[0]}")
+        trip = _Trip(begin=False, tails=[], statements=statements, outside=True)
+        return list(await self._conn.execute_fetchall(BATCH, trip))
+
+    async def _run_many(self, sql: str, rows: Sequence[Params]) -> None:
+        raise RuntimeError("a read-only unit of work cannot write")

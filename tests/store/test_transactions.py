@@ -277,3 +277,52 @@ async def test_units_waiting_for_a_busy_begin_all_hear_store_busy(
     assert [type(r) for r in results] == [StoreBusy, StoreBusy]
     assert query("SELECT COUNT(*) FROM ticket_events") == [(0,)]
     assert query("SELECT COUNT(*) FROM tickets") == [(1,)]
+
+
+@sqlite_only
+async def test_a_read_only_unit_with_no_batch_open_is_one_trip_outside_a_transaction(
+    store: SqliteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await add(store, "first")
+    await asyncio.sleep(0)  # the batch that added it is committed and gone
+    trips: list[str] = []
+    real = aiosqlite.Connection.execute_fetchall
+
+    def counted(self: aiosqlite.Connection, sql: str, params: Any = None) -> Any:
+        trips.append(sql)
+        return real(self, sql, params)
+
+    monkeypatch.setattr(aiosqlite.Connection, "execute_fetchall", counted)
+    async with store.transaction(readonly=True) as tx:
+        assert await tx.count_tickets() == 1
+    assert trips == [BATCH]  # no BEGIN before it, no COMMIT after it
+    assert not store._conn.in_transaction
+
+
+@sqlite_only
+async def test_a_read_only_unit_that_writes_fails_and_writes_nothing(
+    store: SqliteStore, query: Query
+) -> None:
+    ticket_id, _ = await add(store, "first")
+    await asyncio.sleep(0)
+    with pytest.raises(RuntimeError, match="read-only"):
+        async with store.transaction(readonly=True) as tx:
+            await tx.add_event(NewEvent(ticket_id, NOW, "system", "noted", public=False))
+    assert query("SELECT COUNT(*) FROM ticket_events") == [(0,)]
+    async with store.transaction() as tx:  # the store carries on
+        await tx.add_event(NewEvent(ticket_id, NOW, "system", "noted", public=False))
+    assert query("SELECT COUNT(*) FROM ticket_events") == [(1,)]
+
+
+async def test_a_read_only_unit_beside_writing_units_sees_what_was_committed_before_it(
+    store: SqliteStore,
+) -> None:
+    await add(store, "first")
+
+    async def read_count() -> int:
+        async with store.transaction(readonly=True) as tx:
+            return await tx.count_tickets()
+
+    counts = await asyncio.gather(read_count(), add(store, "second"), read_count())
+    assert counts[0] >= 1 and counts[2] >= counts[0]
+    assert await read_count() == 2

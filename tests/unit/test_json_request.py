@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import httpx
 import pytest
@@ -14,7 +14,8 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import NetworkError
 
-from bot.app import JsonBodyRequest
+from bot.app import JsonBodyRequest, build_application
+from bot.config import load_config
 
 BOT_USER = {"id": 1, "is_bot": True, "first_name": "Hotline", "username": "hotline_bot"}
 SENT_MESSAGE = {"message_id": 7, "date": 0, "chat": {"id": 42, "type": "private"}, "text": "ok"}
@@ -36,6 +37,8 @@ async def bot_api() -> AsyncIterator[tuple[str, list[Call]]]:
         if request.match_info["method"] == "getMe":
             return web.json_response({"ok": True, "result": BOT_USER})
         calls.append(Call(request.headers["Content-Type"], await request.read()))
+        if request.match_info["method"] == "getUpdates":
+            return web.json_response({"ok": True, "result": []})
         return web.json_response({"ok": True, "result": SENT_MESSAGE})
 
     app = web.Application()
@@ -131,3 +134,15 @@ async def test_a_refused_connection_is_a_network_error() -> None:
             await Bot("1:T", base_url=base_url, request=request).send_message(42, "ok")
     finally:
         await request.shutdown()
+
+
+async def test_the_bots_long_polls_go_as_json_too() -> None:
+    config = load_config(None, environ={})
+    async with bot_api() as (base_url, calls):
+        telegram = replace(config.telegram, token="1:T", base_url=base_url)
+        app = build_application(replace(config, telegram=telegram))
+        async with app.bot:
+            assert await app.bot.get_updates(offset=5, timeout=0) == ()
+    (call,) = calls
+    assert call.content_type == "application/json"
+    assert json.loads(call.body)["offset"] == 5
