@@ -246,6 +246,18 @@ def test_a_long_situation_is_answered_when_words_and_spelling_agree() -> None:
     assert off.match(question).band == "none"
 
 
+def test_a_long_situation_well_ahead_needs_one_view_to_agree() -> None:
+    # Its details (a test, a rank, feelings) blur the spelling of the whole entry, which finds
+    # another exam entry; the classifier and a lead of 10 points on six shared words suffice.
+    question = (
+        "老师把这次单元测验每个人的分数按高低排好发到了家长群，我家孩子排倒数第三，心里很难受"
+    )
+    result = explained(question)
+    assert (result["band"], result["id"]) == ("answer", "exams.ranking")
+    reason = str(explain(question)["reason"])
+    assert "trained on phrasings most like it" in reason and "spelled" not in reason
+
+
 @pytest.mark.parametrize(
     ("question", "entry"),
     [
