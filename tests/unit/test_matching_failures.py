@@ -123,6 +123,9 @@ def test_english_unknown_words_do_not_drown_the_known_ones() -> None:
         ("what can I report", "report.what_counts", "哪些"),
         ("will they know it was me who reported", "report.anonymity", "匿名"),
         ("can a 5 year old attend english tutoring", "training.preschool", "学龄前"),
+        ("how much do we pay for after school care", "afterschool.fees", "收费"),
+        ("myopia prevention at school", "five.eyesight", "myopia"),
+        ("no playtime between classes", "five.recess", "课间"),
     ],
 )
 def test_english_phrases_that_carry_the_question_are_read(
