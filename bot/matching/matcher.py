@@ -164,6 +164,7 @@ class Matcher:
             self._surface_words(texts),
             self.segmenter.is_dictionary_word,
             self.segmenter.made_up_spans,
+            self.segmenter.word_spans,
         )
 
     def _entry_texts(self, entry: Entry) -> list[str]:

@@ -100,6 +100,15 @@ class Segmenter:
             start += len(word)
         return spans
 
+    def word_spans(self, run: str) -> list[tuple[int, int]]:
+        """Where each word jieba cuts a run of Chinese characters into begins and ends."""
+        spans: list[tuple[int, int]] = []
+        start = 0
+        for word in self._jieba.cut(run):
+            spans.append((start, start + len(word)))
+            start += len(word)
+        return spans
+
     def is_dictionary_word(self, word: str) -> bool:
         return bool(self._jieba.has_word(word))
 

@@ -70,6 +70,13 @@ def test_a_same_sound_slip_is_mended_only_where_the_segmenter_guessed() -> None:
     assert mender(["举报"], set(), guessed=False).mend("巨报") == ("巨报", ())
 
 
+def test_a_same_sound_slip_of_whole_words_is_mended_where_three_characters_long() -> None:
+    # The segmenter knows 小生 and 初, but 小生|初 sounds like the knowledge base's 小升初.
+    assert explain("小生初还考试吗")["mended"] == {"小生初": "小升初"}
+    # 补习|英 would cut through 英文: no reading as 补习营.
+    assert explain("周末补习英文可以吗")["mended"] == {}
+
+
 def test_a_look_alike_is_mended_without_a_guess() -> None:
     assert mender(["周末"], set(), guessed=False).mend("周未") == ("周末", (Mend("周未", "周末"),))
 
