@@ -49,11 +49,16 @@ LOOK_ALIKES = (
     "辅捕",
 )
 _CHINESE_RUN = re.compile(r"[\u3400-\u9fff]+")
+_FUZZY_START = re.compile(r"^(zh|ch|sh|n)")
+_BLURRED_START = {"zh": "z", "ch": "c", "sh": "s", "n": "l"}
+_FUZZY_END = re.compile(r"([iea])ng$")
 LENGTHS = (4, 3, 2)
 # A stretch this long that is whole words of the segmenter ("小生|初" for 小升初, "一年|纪" for
 # 一年级) is read by sound even where it knew the words: a same-sound word of three characters
 # is rarely a coincidence, where one of two often is. Never across a word ("补习|英文").
 WHOLE_WORDS_LENGTH = 3
+# Sounds blurred by accent (拍照收题 for 拍照搜题: shou/sou) only from this length on.
+FUZZY_LENGTH = 3
 
 
 @dataclass(frozen=True)
@@ -80,9 +85,11 @@ class TypoMender:
         self._word_spans = word_spans
         self._by_sound: defaultdict[tuple[str, ...], list[str]] = defaultdict(list)
         self._by_pattern: defaultdict[str, list[str]] = defaultdict(list)
+        self._by_fuzzy_sound: defaultdict[tuple[str, ...], list[str]] = defaultdict(list)
         for word in sorted(self.words):
             if len(word) in LENGTHS:
                 self._by_sound[syllables(word)].append(word)
+                self._by_fuzzy_sound[_fuzzy(syllables(word))].append(word)
                 for i in range(len(word)):
                     self._by_pattern[_pattern(word, i)].append(word)
         self._look_alike = {c: group for group in LOOK_ALIKES for c in group}
@@ -140,6 +147,10 @@ class TypoMender:
         for word in self._by_sound.get(syllables(typed), ()) if by_sound else ():
             if _differences(word, typed) == 1:
                 found.add(word)
+        if by_sound and len(typed) >= FUZZY_LENGTH:
+            for word in self._by_fuzzy_sound.get(_fuzzy(syllables(typed)), ()):
+                if _differences(word, typed) == 1:
+                    found.add(word)
         for i, character in enumerate(typed):
             look_alikes = self._look_alike.get(character)
             if look_alikes is None:
@@ -149,6 +160,16 @@ class TypoMender:
                     found.add(word)
         # Two readings are a guess, not a mend.
         return found.pop() if len(found) == 1 else None
+
+
+def _fuzzy(sounds: tuple[str, ...]) -> tuple[str, ...]:
+    """Sounds as regional accents and pinyin keyboards' fuzzy setting blur them: zh/z, ch/c,
+    sh/s, n/l at the start; ing/in, eng/en, ang/an at the end."""
+    return tuple(_FUZZY_END.sub(r"\1n", _FUZZY_START.sub(_blur_start, s)) for s in sounds)
+
+
+def _blur_start(match: re.Match[str]) -> str:
+    return _BLURRED_START[match.group(0)]
 
 
 def _pattern(word: str, blank: int) -> str:

@@ -77,6 +77,12 @@ def test_a_same_sound_slip_of_whole_words_is_mended_where_three_characters_long(
     assert explain("周末补习英文可以吗")["mended"] == {}
 
 
+def test_a_sound_blurred_by_accent_is_mended_in_a_long_word() -> None:
+    # shou for sou, ming for min: a southern accent, or a pinyin keyboard's fuzzy setting.
+    assert explain("拍照收题软件能用吗")["mended"] == {"拍照收题": "拍照搜题"}
+    assert mender(["排名"], set()).mend("排民") == ("排民", ())  # two characters: too short
+
+
 def test_a_look_alike_is_mended_without_a_guess() -> None:
     assert mender(["周末"], set(), guessed=False).mend("周未") == ("周末", (Mend("周未", "周末"),))
 
