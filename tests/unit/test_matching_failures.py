@@ -186,6 +186,8 @@ def test_out_of_scope_is_declined_and_says_where_to_go(question: str, redirect: 
     ("question", "entry"),
     [
         ("学校周末叫学生回去补课", "school.holiday_classes"),
+        ("幼稚園小孩可以上英文班嗎", "training.preschool"),
+        ("tutoring company went bankrupt and kept our money", "training.refunds"),
         ("小升初划片怎么划", "exams.school_places"),
         ("民办学校为什么要摇号", "exams.school_places"),
         ("大学生做家教违规吗", "training.private_tutors"),
