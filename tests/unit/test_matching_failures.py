@@ -187,6 +187,9 @@ def test_out_of_scope_is_declined_and_says_where_to_go(question: str, redirect: 
     [
         ("学校周末叫学生回去补课", "school.holiday_classes"),
         ("幼稚園小孩可以上英文班嗎", "training.preschool"),
+        ("延时班要钱不", "afterschool.fees"),
+        ("啥算学科类", "training.subject_vs_nonsubject"),
+        ("啥能举报", "report.what_counts"),
         ("tutoring company went bankrupt and kept our money", "training.refunds"),
         ("小升初划片怎么划", "exams.school_places"),
         ("民办学校为什么要摇号", "exams.school_places"),
