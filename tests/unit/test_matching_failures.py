@@ -107,6 +107,13 @@ def segmenter() -> Segmenter:
     return service().matcher.segmenter
 
 
+def test_a_compound_form_is_read_as_both_its_concepts() -> None:
+    # 培训费 is a fee of tutoring: folded to 收费 alone, it read like a parking fee.
+    assert {"培训班", "收费"} <= set(segmenter().terms("培训费太贵了"))
+    result = explained("培训费太贵了")
+    assert (result["band"], result["id"]) == ("answer", "training.fees")
+
+
 def test_a_filler_glued_to_a_word_comes_apart() -> None:
     # jieba's guess "娃报" is the concept 学生 (娃) and the verb 报.
     terms = segmenter().terms("娃报了个周末数学班")
@@ -226,7 +233,7 @@ def test_a_close_call_suggests_both_and_says_so() -> None:
 def test_a_close_call_the_whole_entry_is_spelled_like_is_answered() -> None:
     # The after-school fees and their refunds score within 3 of each other, but the fees'
     # texts taken together are spelled most like the question: two views agree.
-    question = "课后服务每学期另外收材料费 正常吗"
+    question = "课后服务每学期另外收器材费 正常吗"
     result = explained(question)
     [top, runner_up, *_] = result["candidates"]  # type: ignore[misc]
     assert top["score"] - runner_up["score"] < 3
