@@ -71,7 +71,7 @@ SINGLE_CHARACTER_FACTOR = 0.4
 # other does not, at least this share of the question's weight.
 TWO_TOPICS_GAP = 30.0
 # A question of one word ("老师", "退费") is answered only when one entry clearly owns that word.
-ONE_WORD_MARGIN = 15.0
+ONE_WORD_MARGIN = 12.0
 TWO_TOPICS_OWN_SHARE = 0.15
 # A question using more of the knowledge base's words than this is taken to be told as a
 # situation: each further known word weighs its unknown words down (see _details_weighed_down).

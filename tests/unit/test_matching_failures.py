@@ -315,12 +315,20 @@ def test_one_word_needs_a_clear_owner() -> None:
     assert explained("老师")["band"] != "answer"
 
 
+@pytest.mark.parametrize(
+    ("question", "topic"), [("进展", "report"), ("课后服务", "afterschool"), ("打卡", "homework")]
+)
+def test_one_word_of_one_topic_is_answered_by_its_top_entry(question: str, topic: str) -> None:
+    # Every entry of the topic knows the word, so they score close; no other topic comes near.
+    result = explained(question)
+    assert result["band"] == "answer" and str(result["id"]).startswith(f"{topic}.")
+    assert str(explain(question)["reason"]).startswith(f"one word of {topic}")
+
+
 @pytest.mark.parametrize("question", ["举报", "咋举报", "巨报", "report"])
-def test_one_word_of_one_topic_is_answered_by_its_top_entry(question: str) -> None:
-    # Every reporting entry knows the word, so they score close; no other topic comes near.
+def test_the_word_report_is_answered_by_how_to_report(question: str) -> None:
     result = explained(question)
     assert (result["band"], result["id"]) == ("answer", "report.how_to")
-    assert str(explain(question)["reason"]).startswith("one word of report")
 
 
 def test_one_word_an_outside_topic_shares_is_asked_about() -> None:
