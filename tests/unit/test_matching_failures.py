@@ -165,6 +165,9 @@ def test_english_phrases_that_carry_the_question_are_read(
     ("question", "redirect"),
     [
         ("帮我写一篇作文", "outside.study_help"),
+        ("暑假工去哪找", "outside.daily_life"),
+        ("家长会几点开", None),
+        ("老师布置的手抄报怎么画", None),
         ("怎么让孩子爱上阅读", "outside.study_help"),
         ("孩子数学不好怎么辅导", "outside.study_help"),
         ("娃晚上老哭闹不睡觉怎么哄", "outside.parenting"),
