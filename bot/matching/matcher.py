@@ -71,7 +71,7 @@ SINGLE_CHARACTER_FACTOR = 0.4
 # other does not, at least this share of the question's weight.
 TWO_TOPICS_GAP = 30.0
 # A question of one word ("老师", "退费") is answered only when one entry clearly owns that word.
-ONE_WORD_MARGIN = 15.0
+ONE_WORD_MARGIN = 12.0
 TWO_TOPICS_OWN_SHARE = 0.15
 # A question using more of the knowledge base's words than this is taken to be told as a
 # situation: each further known word weighs its unknown words down (see _details_weighed_down).
@@ -82,6 +82,11 @@ SITUATION_KNOWN_WORDS = 3
 # scores at least the settings' corroborated_score. An off-topic question rarely shares three
 # words with one entry.
 CORROBORATING_TERMS = 3
+# A question of at least LONG_TERMS terms whose top entry leads by LONG_LEAD is answered on
+# corroboration by one of the two views: its details make both spelling and classifier noisy,
+# and an off-topic question that long rarely shares three words with one entry.
+LONG_TERMS = 8
+LONG_LEAD = 10.0
 
 
 @dataclass(frozen=True)
@@ -159,6 +164,7 @@ class Matcher:
             self._surface_words(texts),
             self.segmenter.is_dictionary_word,
             self.segmenter.made_up_spans,
+            self.segmenter.word_spans,
         )
 
     def _entry_texts(self, entry: Entry) -> list[str]:
@@ -285,22 +291,33 @@ class Matcher:
     ) -> MatchResult:
         """``result`` answered when several of the question's words, the spelling of the
         whole entry and the classifier (where it has a say) agree on its top candidate, though
-        its score is low (see ``CORROBORATING_TERMS``)."""
+        its score is low (see ``CORROBORATING_TERMS``). A long question its top candidate leads
+        by ``LONG_LEAD`` needs only one of the two views: its details blur both."""
         top, floor = candidates[0], self.settings.corroborated_score
-        if top.id != spelled or top.score < floor or not _trained_agrees(candidates):
-            return result
         runner_up = candidates[1].score if len(candidates) > 1 else 0.0
+        lead = top.score - runner_up
+        views = [name for name, agrees in self._views(candidates, spelled) if agrees]
+        told_long = len(weights) >= LONG_TERMS and lead >= LONG_LEAD
+        if top.score < floor or len(views) < (1 if told_long else 2):
+            return result
         known = self.entry_terms[self.entry_index[top.id]]
         shared = sorted(t for t in weights if t in known)
-        if top.score - runner_up < self.settings.answer_margin or len(shared) < CORROBORATING_TERMS:
+        if lead < self.settings.answer_margin or len(shared) < CORROBORATING_TERMS:
             return result
         reason = (
-            f"top {top.score:.0f} >= {floor:.0f}, ahead by {top.score - runner_up:.0f},"
-            f" knows {len(shared)} of the words ({', '.join(shared)}), spelled most like the"
-            f" question and trained on phrasings most like it"
+            f"top {top.score:.0f} >= {floor:.0f}, ahead by {lead:.0f},"
+            f" knows {len(shared)} of the words ({', '.join(shared)}), and {' and '.join(views)}"
         )
         shown = candidates[: self.settings.max_suggestions]
         return replace(result, band="answer", score=top.score, candidates=shown, reason=reason)
+
+    @staticmethod
+    def _views(candidates: tuple[Candidate, ...], spelled: str) -> list[tuple[str, bool]]:
+        """The two views besides the score, each with whether it agrees on the top candidate."""
+        return [
+            ("spelled most like the question", candidates[0].id == spelled),
+            ("trained on phrasings most like it", _trained_agrees(candidates)),
+        ]
 
     def _other_topic(self, top: Candidate, other: Candidate, weights: dict[str, float]) -> bool:
         """Whether ``other`` answers a part of the question ``top`` does not. The gap is

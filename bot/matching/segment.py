@@ -25,6 +25,7 @@ _LATIN_SPLIT = re.compile(r"([a-z0-9+]+)")
 _FILLER_TAGS = frozenset("rdpcuyeomqftxwl")
 _VERB_LIKE_TAGS = frozenset("vabzsh")
 FILLER = 0.15
+COMPOUND = "+"
 VERB_LIKE = 0.5
 CONTENT = 1.0
 
@@ -42,7 +43,9 @@ class Segmenter:
     ) -> None:
         self.concepts = {normalize(form): canonical for form, canonical in concepts.items()}
         self.stopwords = frozenset(normalize(w) for w in stopwords)
-        self.concept_words = frozenset(self.concepts.values())
+        # A compound form stands for two concepts at once ("培训费": 培训班+收费).
+        self._parts = {c: tuple(c.split(COMPOUND)) for c in set(self.concepts.values())}
+        self.concept_words = frozenset(p for parts in self._parts.values() for p in parts)
         phrases = sorted((f for f in self.concepts if " " in f), key=len, reverse=True)
         self._phrases = (
             re.compile(r"\b(" + "|".join(re.escape(p) for p in phrases) + r")\b")
@@ -50,7 +53,7 @@ class Segmenter:
             else None
         )
         self._jieba = segmenter_dictionary()
-        for word in [*self.concepts, *self.concepts.values(), *extra_words]:
+        for word in [*self.concepts, *self.concept_words, *extra_words]:
             word = normalize(word)
             if _is_chinese_word(word):
                 self._jieba.add_word(word, None, None)
@@ -68,16 +71,24 @@ class Segmenter:
         """The terms of ``text`` (``normalized``: it has been through ``normalize`` already)."""
         text = text if normalized else normalize(text)
         if self._phrases is not None:
-            text = self._phrases.sub(lambda m: f" {self.concepts[m.group(0)]} ", text)
+            text = self._phrases.sub(lambda m: f" {' '.join(self._parts_of(m.group(0)))} ", text)
         out: list[Term] = []
         for chunk in text.split():
             for word, share in self._words(chunk):
-                folded = self._fold(word.strip())
-                if folded:
+                for folded in self._folded(word.strip()):
                     # A domain concept matters whatever its part of speech ("周末" is a time word).
                     is_concept = folded in self.concept_words
                     out.append(Term(folded, CONTENT if is_concept else share))
         return out
+
+    def _folded(self, word: str) -> tuple[str, ...]:
+        """The terms ``word`` stands for: none (a stopword), its concept, or a compound's two."""
+        folded = self._fold(word)
+        return self._parts.get(folded, (folded,)) if folded else ()
+
+    def _parts_of(self, form: str) -> tuple[str, ...]:
+        """The concepts an English phrase form stands for (two for a compound)."""
+        return self._parts[self.concepts[form]]
 
     def surface_words(self, text: str, *, normalized: bool = False) -> list[str]:
         """The topic words of ``text`` as written (cut, not folded): no fillers, pronouns or
@@ -97,6 +108,15 @@ class Segmenter:
         for word in self._jieba.cut(run):
             if len(word) > 1 and not self._jieba.has_word(word):
                 spans.append((start, start + len(word)))
+            start += len(word)
+        return spans
+
+    def word_spans(self, run: str) -> list[tuple[int, int]]:
+        """Where each word jieba cuts a run of Chinese characters into begins and ends."""
+        spans: list[tuple[int, int]] = []
+        start = 0
+        for word in self._jieba.cut(run):
+            spans.append((start, start + len(word)))
             start += len(word)
         return spans
 

@@ -7,7 +7,8 @@ knowledge base uses, nor a common word of the dictionary, is replaced by a knowl
 of the same length that differs from it in one character, when that character sounds the same
 (the per-character pinyin table) or is a known look-alike. Sounds are many and alike, so a
 same-sound mend is made only where the segmenter had to guess a word its dictionary does not
-hold ("巨报"), never across two words it knows ("老公|不管" is not "公布"). Every mend is reported,
+hold ("巨报"), or of three characters or more made of whole words it knows ("小生|初"), never
+across two words it knows ("老公|不管" is not "公布"). Every mend is reported,
 so ``ask --json`` shows what was read instead of what was typed.
 """
 
@@ -48,7 +49,16 @@ LOOK_ALIKES = (
     "辅捕",
 )
 _CHINESE_RUN = re.compile(r"[\u3400-\u9fff]+")
+_FUZZY_START = re.compile(r"^(zh|ch|sh|n)")
+_BLURRED_START = {"zh": "z", "ch": "c", "sh": "s", "n": "l"}
+_FUZZY_END = re.compile(r"([iea])ng$")
 LENGTHS = (4, 3, 2)
+# A stretch this long that is whole words of the segmenter ("小生|初" for 小升初, "一年|纪" for
+# 一年级) is read by sound even where it knew the words: a same-sound word of three characters
+# is rarely a coincidence, where one of two often is. Never across a word ("补习|英文").
+WHOLE_WORDS_LENGTH = 3
+# Sounds blurred by accent (拍照收题 for 拍照搜题: shou/sou) only from this length on.
+FUZZY_LENGTH = 3
 
 
 @dataclass(frozen=True)
@@ -63,18 +73,23 @@ class TypoMender:
         words: Iterable[str],
         is_common_word: Callable[[str], bool],
         made_up_spans: Callable[[str], list[tuple[int, int]]],
+        word_spans: Callable[[str], list[tuple[int, int]]] | None = None,
     ) -> None:
         """``words``: the knowledge base's own words; ``is_common_word``: whether the segmenter's
         dictionary holds a stretch as a word of its own (then it is left as typed);
-        ``made_up_spans``: where in a run the segmenter cut words it does not know."""
+        ``made_up_spans``: where in a run the segmenter cut words it does not know;
+        ``word_spans``: where it cut every word (for same-sound mends of whole words, below)."""
         self.words = frozenset(w for w in words if _CHINESE_RUN.fullmatch(w) and len(w) > 1)
         self._is_common_word = is_common_word
         self._made_up_spans = made_up_spans
+        self._word_spans = word_spans
         self._by_sound: defaultdict[tuple[str, ...], list[str]] = defaultdict(list)
         self._by_pattern: defaultdict[str, list[str]] = defaultdict(list)
+        self._by_fuzzy_sound: defaultdict[tuple[str, ...], list[str]] = defaultdict(list)
         for word in sorted(self.words):
             if len(word) in LENGTHS:
                 self._by_sound[syllables(word)].append(word)
+                self._by_fuzzy_sound[_fuzzy(syllables(word))].append(word)
                 for i in range(len(word)):
                     self._by_pattern[_pattern(word, i)].append(word)
         self._look_alike = {c: group for group in LOOK_ALIKES for c in group}
@@ -86,8 +101,9 @@ class TypoMender:
         def mend_run(match: re.Match[str]) -> str:
             run, out, i = match.group(0), [], 0
             guessed = {p for start, end in self._made_up_spans(run) for p in range(start, end)}
+            cuts = self._cuts(run)
             while i < len(run):
-                mended = self._mend_at(run, i, guessed)
+                mended = self._mend_at(run, i, guessed, cuts)
                 if mended is None:
                     out.append(run[i])
                     i += 1
@@ -101,7 +117,15 @@ class TypoMender:
 
         return _CHINESE_RUN.sub(mend_run, text), tuple(mends)
 
-    def _mend_at(self, run: str, start: int, guessed: set[int]) -> tuple[str, str] | None:
+    def _cuts(self, run: str) -> frozenset[int]:
+        """Where the segmenter's words of ``run`` begin and end (none without ``word_spans``)."""
+        if self._word_spans is None:
+            return frozenset()
+        return frozenset(p for span in self._word_spans(run) for p in span)
+
+    def _mend_at(
+        self, run: str, start: int, guessed: set[int], cuts: frozenset[int]
+    ) -> tuple[str, str] | None:
         for length in LENGTHS:
             typed = run[start : start + length]
             if len(typed) < length:
@@ -110,7 +134,9 @@ class TypoMender:
                 return typed, typed  # a word the knowledge base knows: read as typed
             if self._is_common_word(typed):
                 continue
-            by_sound = any(p in guessed for p in range(start, start + length))
+            by_sound = any(p in guessed for p in range(start, start + length)) or (
+                length >= WHOLE_WORDS_LENGTH and {start, start + length} <= cuts
+            )
             read = self._candidate(typed, by_sound)
             if read is not None:
                 return typed, read
@@ -121,6 +147,10 @@ class TypoMender:
         for word in self._by_sound.get(syllables(typed), ()) if by_sound else ():
             if _differences(word, typed) == 1:
                 found.add(word)
+        if by_sound and len(typed) >= FUZZY_LENGTH:
+            for word in self._by_fuzzy_sound.get(_fuzzy(syllables(typed)), ()):
+                if _differences(word, typed) == 1:
+                    found.add(word)
         for i, character in enumerate(typed):
             look_alikes = self._look_alike.get(character)
             if look_alikes is None:
@@ -130,6 +160,16 @@ class TypoMender:
                     found.add(word)
         # Two readings are a guess, not a mend.
         return found.pop() if len(found) == 1 else None
+
+
+def _fuzzy(sounds: tuple[str, ...]) -> tuple[str, ...]:
+    """Sounds as regional accents and pinyin keyboards' fuzzy setting blur them: zh/z, ch/c,
+    sh/s, n/l at the start; ing/in, eng/en, ang/an at the end."""
+    return tuple(_FUZZY_END.sub(r"\1n", _FUZZY_START.sub(_blur_start, s)) for s in sounds)
+
+
+def _blur_start(match: re.Match[str]) -> str:
+    return _BLURRED_START[match.group(0)]
 
 
 def _pattern(word: str, blank: int) -> str:

@@ -22,6 +22,7 @@ DATA = Path(__file__).resolve().parents[1] / "data"
         ("faq-heldout-3.yaml", 0.90, 0.92),
         ("faq-heldout-4.yaml", 0.93, 0.85),
         ("faq-heldout-6.yaml", 0.92, 0.90),
+        ("faq-heldout-7.yaml", 0.93, 0.94),
     ],
 )
 def test_held_out_questions(name: str, answered: float, declined: float) -> None:
