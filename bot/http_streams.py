@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import Iterable
+from collections.abc import Coroutine, Iterable
 from typing import Any
 
 import httpcore
@@ -157,16 +157,8 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
     ) -> httpcore.AsyncNetworkStream:
         loop = asyncio.get_running_loop()
         local = None if local_address is None else (local_address, 0)
-        try:
-            async with asyncio.timeout(timeout):
-                transport, wire = await loop.create_connection(_Wire, host, port, local_addr=local)
-        except TimeoutError as exc:
-            raise httpcore.ConnectTimeout(f"could not connect to {host}:{port} in time") from exc
-        except OSError as exc:
-            raise httpcore.ConnectError(str(exc)) from exc
-        _apply(transport, socket_options)
-        assert isinstance(transport, asyncio.Transport)
-        return AsyncioStream(transport, wire)
+        opening = loop.create_connection(_Wire, host, port, local_addr=local)
+        return await _connected(opening, f"{host}:{port}", timeout, socket_options)
 
     async def connect_unix_socket(
         self,
@@ -174,23 +166,28 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
         timeout: float | None = None,
         socket_options: Iterable[SocketOption] | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        loop = asyncio.get_running_loop()
-        try:
-            async with asyncio.timeout(timeout):
-                transport, wire = await loop.create_unix_connection(_Wire, path)
-        except TimeoutError as exc:
-            raise httpcore.ConnectTimeout(f"could not connect to {path} in time") from exc
-        except OSError as exc:
-            raise httpcore.ConnectError(str(exc)) from exc
-        _apply(transport, socket_options)
-        assert isinstance(transport, asyncio.Transport)
-        return AsyncioStream(transport, wire)
+        opening = asyncio.get_running_loop().create_unix_connection(_Wire, path)
+        return await _connected(opening, path, timeout, socket_options)
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
 
 
-def _apply(transport: asyncio.BaseTransport, options: Iterable[SocketOption] | None) -> None:
+async def _connected(
+    opening: Coroutine[Any, Any, tuple[asyncio.BaseTransport, _Wire]],
+    where: str,
+    timeout: float | None,
+    socket_options: Iterable[SocketOption] | None,
+) -> AsyncioStream:
+    try:
+        async with asyncio.timeout(timeout):
+            transport, wire = await opening
+    except TimeoutError as exc:
+        raise httpcore.ConnectTimeout(f"could not connect to {where} in time") from exc
+    except OSError as exc:
+        raise httpcore.ConnectError(str(exc)) from exc
     sock = transport.get_extra_info("socket")
-    for option in options or ():
+    for option in socket_options or ():
         sock.setsockopt(*option)
+    assert isinstance(transport, asyncio.Transport)
+    return AsyncioStream(transport, wire)

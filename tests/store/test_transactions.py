@@ -219,11 +219,8 @@ async def test_a_unit_of_writes_is_committed_when_it_returns(
     assert query("SELECT COUNT(*) FROM ticket_events") == [(1,)]
 
 
-@sqlite_only
-async def test_units_that_only_write_cost_no_trip_of_their_own(
-    store: SqliteStore, query: Query, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    ticket_id, _ = await add(store, "first")
+def count_trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The SQL of each trip to the connection's thread from now on."""
     trips: list[str] = []
     real = aiosqlite.Connection.execute_fetchall
 
@@ -232,6 +229,15 @@ async def test_units_that_only_write_cost_no_trip_of_their_own(
         return real(self, sql, params)
 
     monkeypatch.setattr(aiosqlite.Connection, "execute_fetchall", counted)
+    return trips
+
+
+@sqlite_only
+async def test_units_that_only_write_cost_no_trip_of_their_own(
+    store: SqliteStore, query: Query, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ticket_id, _ = await add(store, "first")
+    trips = count_trips(monkeypatch)
     await asyncio.gather(*(write_event_only(store, ticket_id) for _ in range(5)))
     assert trips == ["COMMIT"]  # BEGIN, the five units and COMMIT in one call
     await add(store, "second")
@@ -285,14 +291,7 @@ async def test_a_read_only_unit_with_no_batch_open_is_one_trip_outside_a_transac
 ) -> None:
     await add(store, "first")
     await asyncio.sleep(0)  # the batch that added it is committed and gone
-    trips: list[str] = []
-    real = aiosqlite.Connection.execute_fetchall
-
-    def counted(self: aiosqlite.Connection, sql: str, params: Any = None) -> Any:
-        trips.append(sql)
-        return real(self, sql, params)
-
-    monkeypatch.setattr(aiosqlite.Connection, "execute_fetchall", counted)
+    trips = count_trips(monkeypatch)
     async with store.transaction(readonly=True) as tx:
         assert await tx.count_tickets() == 1
     assert trips == [BATCH]  # no BEGIN before it, no COMMIT after it
