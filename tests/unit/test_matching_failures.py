@@ -246,14 +246,14 @@ def test_a_close_call_the_whole_entry_is_spelled_like_is_answered() -> None:
 
 
 def test_the_classifier_trained_on_the_phrasings_tells_close_entries_apart() -> None:
-    # On words the homework limits lead the homework-at-school entry by 2; the classifier,
-    # having learnt from all their phrasings, knows the question as one about the limits.
-    question = "初二作业每天写到半夜 超时了吧"
+    # On words outside providers lead what the service does by 2 (both know 课后服务, 老师, 上课);
+    # the classifier, having learnt from all their phrasings, knows it as the providers' question.
+    question = "课后服务请外面机构的老师来上课行不行"
     result = explained(question)
     [top, runner_up, *_] = result["candidates"]  # type: ignore[misc]
     assert top["words"] - runner_up["words"] < 3
     assert top["trained"] > runner_up["trained"] + 10
-    assert (result["band"], result["id"]) == ("answer", "homework.time_limits")
+    assert (result["band"], result["id"]) == ("answer", "afterschool.external_providers")
 
 
 def test_the_classifier_has_no_say_on_one_word() -> None:
