@@ -236,6 +236,19 @@ class Matcher:
         self.doc_weights = np.array(doc_weights, dtype=np.float64)
         self.entry_starts = np.array(starts, dtype=np.int64)
         self.entry_ends = [*starts[1:], len(doc_weights)]
+        self.outside_words = self._outside_keywords()
+
+    def _outside_keywords(self) -> dict[str, str]:
+        """Each keyword of an outside topic no entry of the line knows, with that topic."""
+        inside = {self.entry_index[k] for k in self.entry_ids if k not in self.outside_ids}
+        words: dict[str, str] = {}
+        for key in sorted(self.outside_ids):
+            for keyword in self.kb.entries[key].keywords:
+                for term in self.segmenter.analyze(keyword):
+                    found = self.entry_postings.get(term.text)
+                    if found is not None and not inside.intersection(found.tolist()):
+                        words.setdefault(term.text, key)
+        return words
 
     def _kind_factor(self, term: str) -> float:
         share = self._share.get(term, 1.0)
@@ -259,6 +272,11 @@ class Matcher:
         if best.id in self.outside_ids and self._redirects(best, candidates, one_word):
             reason = f"outside topic {best.id} scored {best.score:.0f}"
             return MatchResult("none", best.score, (), found, best.id, mends, reason)
+        outside = self._outside_word(weights, mends)
+        if outside is not None:
+            word, entry_id = outside
+            reason = f"{word} is a word of {entry_id} only"
+            return MatchResult("none", best.score, (), found, entry_id, mends, reason)
         result = self._band(candidates, found, mends, spelled, one_word=one_word)
         if result.band != "answer" and candidates:
             result = self._corroborated(result, candidates, weights, spelled)
@@ -270,6 +288,24 @@ class Matcher:
                     reason = f"two topics: {top.id} and {other.id} know different words"
                     return replace(result, band="answer", second=other, reason=reason)
         return result
+
+    def _outside_word(
+        self, weights: dict[str, float], mends: tuple[Mend, ...]
+    ) -> tuple[str, str] | None:
+        """A keyword of an outside topic no entry of the line knows, and that topic, when the
+        question is short of a situation: told at length ("孩子转学了, 课后服务费能退吗"), such a
+        word is a detail. A word read by mending is the mender's guess, not the asker's."""
+        known = [t for t in weights if t in self.idf and t not in self.outside_words]
+        if len(known) > SITUATION_KNOWN_WORDS:
+            return None
+        mended = {mend.read for mend in mends}
+        for term in weights:
+            if any(term in read for read in mended):
+                continue
+            entry_id = self.outside_words.get(term)
+            if entry_id is not None:
+                return term, entry_id
+        return None
 
     def _redirects(
         self, outside: Candidate, candidates: tuple[Candidate, ...], one_word: bool
