@@ -25,6 +25,15 @@ SocketOption = (
 )
 
 
+# What httpcore asks of a stream, by the name asyncio's transports give it.
+_TRANSPORT_INFO = {
+    "ssl_object": "ssl_object",
+    "client_addr": "sockname",
+    "server_addr": "peername",
+    "socket": "socket",
+}
+
+
 class _Wire(asyncio.Protocol):
     """What the transport hands over: bytes received, the end of them, and write pressure."""
 
@@ -137,13 +146,8 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
     def get_extra_info(self, info: str) -> Any:
         if info == "is_readable":  # asked of idle connections: anything now means it is over
             return bool(self._wire.received) or self._wire.ended
-        names = {
-            "ssl_object": "ssl_object",
-            "client_addr": "sockname",
-            "server_addr": "peername",
-            "socket": "socket",
-        }
-        return self._transport.get_extra_info(names[info]) if info in names else None
+        name = _TRANSPORT_INFO.get(info)
+        return None if name is None else self._transport.get_extra_info(name)
 
 
 class AsyncioBackend(httpcore.AsyncNetworkBackend):

@@ -103,13 +103,11 @@ class Segmenter:
     def made_up_spans(self, run: str) -> list[tuple[int, int]]:
         """Where in a run of Chinese characters jieba cut words its dictionary does not hold
         (its HMM's guesses): the places a slip of the keyboard is likely to be."""
-        spans: list[tuple[int, int]] = []
-        start = 0
-        for word in self._jieba.cut(run):
-            if len(word) > 1 and not self._jieba.has_word(word):
-                spans.append((start, start + len(word)))
-            start += len(word)
-        return spans
+        return [
+            (start, end)
+            for start, end in self.word_spans(run)
+            if end - start > 1 and not self._jieba.has_word(run[start:end])
+        ]
 
     def word_spans(self, run: str) -> list[tuple[int, int]]:
         """Where each word jieba cuts a run of Chinese characters into begins and ends."""

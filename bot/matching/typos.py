@@ -144,13 +144,12 @@ class TypoMender:
 
     def _candidate(self, typed: str, by_sound: bool) -> str | None:
         found: set[str] = set()
-        for word in self._by_sound.get(syllables(typed), ()) if by_sound else ():
-            if _differences(word, typed) == 1:
-                found.add(word)
-        if by_sound and len(typed) >= FUZZY_LENGTH:
-            for word in self._by_fuzzy_sound.get(_fuzzy(syllables(typed)), ()):
-                if _differences(word, typed) == 1:
-                    found.add(word)
+        if by_sound:
+            sounds = syllables(typed)
+            alike = self._by_sound.get(sounds, [])
+            if len(typed) >= FUZZY_LENGTH:
+                alike = [*alike, *self._by_fuzzy_sound.get(_fuzzy(sounds), ())]
+            found.update(word for word in alike if _differences(word, typed) == 1)
         for i, character in enumerate(typed):
             look_alikes = self._look_alike.get(character)
             if look_alikes is None:

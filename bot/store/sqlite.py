@@ -214,7 +214,7 @@ class SqliteStore:
         self._committers: set[asyncio.Task[None]] = set()
 
     @asynccontextmanager
-    async def transaction(self, *, readonly: bool = False) -> AsyncIterator[SqliteTransaction]:
+    async def transaction(self, *, readonly: bool = False) -> AsyncIterator[SqlTransaction]:
         async with self._lock:
             if readonly and self._batch is None and not self._conn.in_transaction:
                 # Nothing to commit, so no transaction to begin and end: a trip for each read
@@ -368,12 +368,13 @@ class SqliteTransaction(SqlTransaction):
         return _Tail([*statements, ("RELEASE unit", (), None)])
 
 
-class ReadOnlyTransaction(SqliteTransaction):
+class ReadOnlyTransaction(SqlTransaction):
     """A read-only unit of work that found no batch open: its reads go as they are, outside
     any transaction (SQLite's autocommit); a write would be a mistake in the caller."""
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
-        super().__init__(conn, _Batch(asyncio.get_running_loop().create_future()))
+        super().__init__()
+        self._conn = conn
 
     async def _run(self, statements: list[Statement]) -> list[sqlite3.Row]:
         for sql, _, _ in statements:
