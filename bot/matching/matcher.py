@@ -73,6 +73,10 @@ TWO_TOPICS_GAP = 30.0
 # A question of one word ("老师", "退费") is answered only when one entry clearly owns that word.
 ONE_WORD_MARGIN = 12.0
 TWO_TOPICS_OWN_SHARE = 0.15
+# A keyword only an outside topic knows ("健身房") declines a question told at length too when
+# that topic scores within this much of the line's best entry: "健身房私教课不给退钱" shares
+# 私教 and 退钱 with tutoring refunds, but it is the gym's question.
+OUTSIDE_WORD_CLOSE = 10.0
 # A question using more of the knowledge base's words than this is taken to be told as a
 # situation: each further known word weighs its unknown words down (see _details_weighed_down).
 SITUATION_KNOWN_WORDS = 3
@@ -272,7 +276,7 @@ class Matcher:
         if best.id in self.outside_ids and self._redirects(best, candidates, one_word):
             reason = f"outside topic {best.id} scored {best.score:.0f}"
             return MatchResult("none", best.score, (), found, best.id, mends, reason)
-        outside = self._outside_word(weights, mends)
+        outside = self._outside_word(weights, mends, ranked)
         if outside is not None:
             word, entry_id = outside
             reason = f"{word} is a word of {entry_id} only"
@@ -290,20 +294,23 @@ class Matcher:
         return result
 
     def _outside_word(
-        self, weights: dict[str, float], mends: tuple[Mend, ...]
+        self, weights: dict[str, float], mends: tuple[Mend, ...], ranked: list[Candidate]
     ) -> tuple[str, str] | None:
         """A keyword of an outside topic no entry of the line knows, and that topic, when the
         question is short of a situation: told at length ("孩子转学了, 课后服务费能退吗"), such a
-        word is a detail. A word read by mending is the mender's guess, not the asker's."""
+        word is a detail, unless the topic scores as well as the line's best entry does
+        (see ``OUTSIDE_WORD_CLOSE``). A word read by mending is the mender's guess, not the
+        asker's."""
         known = [t for t in weights if t in self.idf and t not in self.outside_words]
-        if len(known) > SITUATION_KNOWN_WORDS:
-            return None
         mended = {mend.read for mend in mends}
         for term in weights:
             if any(term in read for read in mended):
                 continue
             entry_id = self.outside_words.get(term)
-            if entry_id is not None:
+            if entry_id is None:
+                continue
+            lead = _lead_over(ranked, entry_id, self.outside_ids)
+            if len(known) <= SITUATION_KNOWN_WORDS or lead < OUTSIDE_WORD_CLOSE:
                 return term, entry_id
         return None
 
@@ -497,6 +504,13 @@ class Matcher:
             return MatchResult("suggest", top, suggestions, terms, mends=mends, reason=reason)
         reason = f"top {top:.0f} < {settings.suggest_score:.0f}"
         return MatchResult("none", top, shown, terms, mends=mends, reason=reason)
+
+
+def _lead_over(ranked: list[Candidate], outside_id: str, outside_ids: frozenset[str]) -> float:
+    """How far the best entry of the line scores above the outside topic ``outside_id``."""
+    inside = max((c.score for c in ranked if c.id not in outside_ids), default=0.0)
+    outside = max((c.score for c in ranked if c.id == outside_id), default=0.0)
+    return inside - outside
 
 
 def _topic(entry_id: str) -> str:
