@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from bot.matching.dictionary import segmenter_dictionary
+from bot.matching.english import describing_words
 from bot.matching.normalize import normalize
 
 _LATIN_RUN = re.compile(r"[a-z0-9+]+")
@@ -198,7 +199,9 @@ def _tag_share(tag: str) -> float:
 def _latin_share(word: str) -> float:
     if word.isdigit():
         return FILLER
-    return VERB_LIKE if word.endswith(("ed", "ing", "ly")) else CONTENT
+    if word.endswith(("ed", "ing", "ly")) or word in describing_words():
+        return VERB_LIKE
+    return CONTENT
 
 
 def _stem(word: str) -> str:

@@ -3,12 +3,15 @@ explanation ``ask --json`` prints (what was mended, which words counted, why the
 
 from __future__ import annotations
 
+import gzip
 from functools import cache
+from pathlib import Path
 
 import pytest
 
 from bot.config import MatchingConfig, load_config
 from bot.faq import FaqService
+from bot.matching.english import build_list
 from bot.matching.matcher import Matcher
 from bot.matching.segment import Segmenter
 from bot.matching.typos import Mend, TypoMender
@@ -158,6 +161,51 @@ def test_english_phrases_that_carry_the_question_are_read(
     assert isinstance(terms, list) and signal in terms
 
 
+def test_english_words_that_describe_weigh_less_than_those_that_name() -> None:
+    # "close" and "inside" are verbs, adjectives or adverbs more often than nouns (WordNet's
+    # tagged senses); "passport" names what an off-topic question is about.
+    by_word = {t.text: t.unknown_share for t in segmenter().analyze("close inside passport")}
+    assert by_word["close"] < by_word["passport"] and by_word["inside"] < by_word["passport"]
+    result = explained("the tutoring centre close down and dont give back money")
+    assert (result["band"], result["id"]) == ("answer", "training.refunds")
+
+
+def test_the_english_word_list_is_built_from_wordnet_s_tagged_senses(tmp_path: Path) -> None:
+    licence = "  1 This software and database is being provided to you, the LICENSEE\n"
+    indexes = {
+        # lemma, part of speech, synsets, pointers (and their symbols), senses, tagged senses
+        "noun": licence + "close n 1 1 @ 1 1 00001\npassport n 1 1 @ 1 5 00002\n",
+        "verb": licence + "close v 2 1 @ 2 9 00003 00004\n",
+        "adj": "close a 1 0 1 3 00005\nrare a 1 0 1 0 00006\n",
+        "adv": "",
+    }
+    for part, text in indexes.items():
+        (tmp_path / f"index.{part}").write_text(text, encoding="ascii")
+    output = tmp_path / "words.txt.gz"
+    assert build_list(tmp_path, output) == 1
+    with gzip.open(output, "rt", encoding="ascii") as lines:
+        assert lines.read().split() == ["close"]  # passport is a noun, rare never tagged
+
+
+# ---- Cantonese and Taiwanese words ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "entry"),
+    [
+        ("小息唔畀出課室", "five.recess"),
+        ("學校要求買補充評量", "homework.workbooks"),
+        ("補習社有冇牌點查", "training.check_legitimacy"),
+        ("你都懂些啥", "contact.bot_help"),
+    ],
+)
+def test_regional_words_are_read(question: str, entry: str) -> None:
+    # 小息 is recess, 課室 a classroom (not a slip for 课时), 評量 a workbook, 有冇牌 a licence;
+    # 唔, 畀, 冇 are particles, not words no entry knows.
+    result = explained(question)
+    assert (result["band"], result["id"]) == ("answer", entry), result["candidates"]
+
+
 # ---- out of scope, on words shared with the knowledge base ---------------------------------
 
 
@@ -207,6 +255,17 @@ def test_a_word_only_outside_topics_know_declines_a_short_question(
     assert (result["band"], explain(question)["redirect"]) == ("none", redirect)
 
 
+def test_a_word_only_outside_topics_know_declines_when_its_topic_scores_as_well() -> None:
+    # 私教 and 退钱 are tutoring refunds' words too, but the gym's topic scores as well as they
+    # do: the question is the gym's, however many of the line's words it uses.
+    question = "健身房私教课不给退钱怎么办"
+    assert (explained(question)["band"], explain(question)["redirect"]) == (
+        "none",
+        "outside.daily_life",
+    )
+    assert explain(question)["reason"] == "健身房 is a word of outside.daily_life only"
+
+
 def test_a_word_only_outside_topics_know_is_a_detail_of_a_situation() -> None:
     # Four words of the line's: the transfer is why the fee is asked back, not the question.
     result = explained("孩子转学了，课后服务费交了一学期能退吗")
@@ -232,6 +291,10 @@ def test_a_word_only_outside_topics_know_is_a_detail_of_a_situation() -> None:
         ("孩子近视了学校管吗", "five.eyesight"),
         ("课间十分钟不让出教室", "five.recess"),
         ("课后服务费能退吗", "afterschool.fee_refunds"),
+        ("课后服务费能退回来吗", "afterschool.fee_refunds"),
+        ("学校延时服务要掏钱吗", "afterschool.fees"),
+        ("请家教算违规吗", "training.private_tutors"),
+        ("can tutoring companies advertise on tv", "training.advertising"),
     ],
 )
 def test_the_former_gaps_are_answered(question: str, entry: str) -> None:
