@@ -256,9 +256,9 @@ def test_a_word_only_outside_topics_know_declines_a_short_question(
 
 
 def test_a_word_only_outside_topics_know_declines_when_its_topic_scores_as_well() -> None:
-    # 私教 and 退钱 are tutoring refunds' words too, but the gym's topic scores as well as they
+    # 私教 and 退费 are tutoring refunds' words too, but the gym's topic scores as well as they
     # do: the question is the gym's, however many of the line's words it uses.
-    question = "健身房私教课不给退钱怎么办"
+    question = "在健身房报的私教课程不退费"
     assert (explained(question)["band"], explain(question)["redirect"]) == (
         "none",
         "outside.daily_life",
