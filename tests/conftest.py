@@ -23,6 +23,7 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")
 Query = Callable[[str], list[tuple[Any, ...]]]
 # For tests of one backend's own machinery (SQLite's group commit, its files on disk).
 sqlite_only = pytest.mark.parametrize("backend", ["sqlite"])
+postgresql_only = pytest.mark.parametrize("backend", ["postgresql"])
 # Opens another connection to the test's database, as a second bot process or a restart would.
 Reopen = Callable[..., Awaitable[Store]]
 # Another process holding the write lock (a backup, an export, a stuck instance) while in use.

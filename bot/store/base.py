@@ -603,6 +603,11 @@ class ThrottleTables(Protocol):
 
     async def purge_throttles(self, window_start_before: int) -> int: ...
 
+    def commit_without_waiting(self) -> None:
+        """This unit writes only counts a crash may lose (wrong codes guessed): commit it
+        without waiting for the disk, so the counter rows it locks are let go at once."""
+        ...
+
 
 class FaqLogTables(Protocol):
     async def log_faq_question(self, entry: FaqLogEntry) -> None: ...

@@ -132,6 +132,9 @@ class SqlTransaction(StaffStatements):
     def discard_pending(self) -> None:
         self._writes.clear()
 
+    def commit_without_waiting(self) -> None:
+        """SQLite: as any unit (one writer at a time; nobody queues on a row lock)."""
+
     async def flush(self) -> None:
         """Send the writes still held back."""
         if self._writes:

@@ -179,13 +179,16 @@ class ReporterDesk:
             return Refused(Reason.CODE_MALFORMED)  # a typo in the format is not a guess
         own, everyone = self._guess_slots(requester_key, now)
         async with self._store.transaction() as tx:
+            tx.commit_without_waiting()  # it writes only the counts of guesses
             own_full = await blocked(tx, own, now)
             if own_full is not None:
                 return Refused(Reason.TOO_MANY_ATTEMPTS, retry_after_minutes=own_full.minutes)
             everyone_full = await blocked(tx, everyone, now)
-            counted = own if everyone_full else [*own, *everyone]
-            await count(tx, counted)  # a guess until proven right
             candidates = await tx.receipt_candidates(self._codes.lookup(code))
+            counted = own if everyone_full else [*own, *everyone]
+            # A guess until proven right; counted last, so that everyone's counter (one row
+            # every status check updates) stays locked only for the unit's final trip.
+            await count(tx, counted)
         if everyone_full is not None:
             # Everyone's wrong codes are over the limit (someone is guessing from many
             # accounts): only a code typed from the account that filed its report opens the

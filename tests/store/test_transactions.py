@@ -11,9 +11,10 @@ import pytest
 
 from bot.store import NotSaved, StoreBusy
 from bot.store.base import DraftRecord, NewEvent, NewTicket, StoredFile, ThrottleSlot
+from bot.store.postgresql import PostgresStore
 from bot.store.settings import StorageSettings
 from bot.store.sqlite import BATCH, BatchingConnection, SqliteStore, open_sqlite_store
-from tests.conftest import WriteLock, sqlite_only
+from tests.conftest import WriteLock, postgresql_only, sqlite_only
 
 from .conftest import NOW, Query, file_bytes
 
@@ -325,3 +326,24 @@ async def test_a_read_only_unit_beside_writing_units_sees_what_was_committed_bef
     counts = await asyncio.gather(read_count(), add(store, "second"), read_count())
     assert counts[0] >= 1 and counts[2] >= counts[0]
     assert await read_count() == 2
+
+
+@postgresql_only
+async def test_a_unit_of_guess_counts_commits_without_waiting_for_the_disk(
+    store: PostgresStore,
+) -> None:
+    # Status checks all count on one row of everyone's guesses; waiting for the WAL while
+    # holding it queued them past lock_timeout on a busy disk. Only that unit goes without.
+    slot = ThrottleSlot("wrong_codes:everyone", 3600, 0)
+
+    async def synchronous_commit(tx: Any) -> str:
+        return str(await tx._conn.fetchval("SHOW synchronous_commit"))
+
+    async with store.transaction() as tx:
+        tx.commit_without_waiting()
+        await tx.add_to_throttles([slot], 1)
+        assert await tx.throttle_counts([slot]) == [1]
+        assert await synchronous_commit(tx) == "off"
+    async with store.transaction() as tx:
+        assert await tx.throttle_counts([slot]) == [1]
+        assert await synchronous_commit(tx) == "on"
