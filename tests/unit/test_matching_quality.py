@@ -26,6 +26,7 @@ DATA = Path(__file__).resolve().parents[1] / "data"
         ("faq-heldout-8.yaml", 0.93, 0.96),
         ("faq-heldout-9.yaml", 0.90, 0.90),
         ("faq-heldout-10.yaml", 0.90, 0.90),
+        ("faq-heldout-11.yaml", 0.90, 0.93),
     ],
 )
 def test_held_out_questions(name: str, answered: float, declined: float) -> None:
