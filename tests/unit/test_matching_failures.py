@@ -221,6 +221,8 @@ def test_regional_words_are_read(question: str, entry: str) -> None:
         ("娃晚上老哭闹不睡觉怎么哄", "outside.parenting"),
         ("孩子叛逆不听话怎么办", "outside.parenting"),
         ("孩子在学校被欺负了", "outside.safety"),
+        ("本市初中排名前十是哪些", "outside.enrolment"),
+        ("手机进水开不了机", "outside.daily_life"),
         ("居住证怎么办", None),
         ("推荐个洗衣机", None),
     ],
@@ -295,6 +297,11 @@ def test_a_word_only_outside_topics_know_is_a_detail_of_a_situation() -> None:
         ("学校延时服务要掏钱吗", "afterschool.fees"),
         ("请家教算违规吗", "training.private_tutors"),
         ("can tutoring companies advertise on tv", "training.advertising"),
+        ("How can I report an illegal buxiban in my building", "report.how_to"),
+        ("成绩排名贴在墙上", "exams.ranking"),
+        ("这个聊天账号能问什么", "contact.bot_help"),
+        ("孩子九月上初中还要考试吗", "exams.admission"),
+        ("分到哪个学校怎么查", "exams.school_places"),
     ],
 )
 def test_the_former_gaps_are_answered(question: str, entry: str) -> None:
