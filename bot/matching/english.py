@@ -6,7 +6,7 @@ knowledge base does not know had no such help: in "the tuition center close and 
 money", *close* weighed as much as a rare noun and drowned the refund it asks about. The list
 (``english-describing.txt.gz``: one word a line) holds every single-word lemma of WordNet 3.0
 (Princeton University, WordNet licence) seen at least once in its sense-tagged texts whose
-tagged senses are more often verbs, adjectives or adverbs than nouns: 8,124 words, 30 KB on disk.
+tagged senses are more often verbs, adjectives or adverbs than nouns: 8,124 words, 26 KB on disk.
 Rebuild it from WordNet's ``index.*`` files (Debian's ``wordnet-base``: /usr/share/wordnet)
 with ``python -m bot.matching.english /usr/share/wordnet``.
 """
