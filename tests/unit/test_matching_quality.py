@@ -28,6 +28,8 @@ DATA = Path(__file__).resolve().parents[1] / "data"
         ("faq-heldout-10.yaml", 0.90, 0.90),
         ("faq-heldout-11.yaml", 0.90, 0.93),
         ("faq-heldout-12.yaml", 0.88, 0.90),
+        ("faq-heldout-13.yaml", 0.90, 0.90),
+        ("faq-heldout-14.yaml", 0.91, 0.92),
     ],
 )
 def test_held_out_questions(name: str, answered: float, declined: float) -> None:
