@@ -91,6 +91,12 @@ CORROBORATING_TERMS = 3
 # and an off-topic question that long rarely shares three words with one entry.
 LONG_TERMS = 8
 LONG_LEAD = 10.0
+# Such a question on which both views agree is answered from this much below corroborated_score:
+# a long story of a refund ("一次交了两年的钱...现在该怎么办") scores about 30.
+LONG_FLOOR_DROP = 8.0
+# Between the suggest and answer scores, a top entry this far ahead of the next is answered:
+# "did you mean" would offer it alone.
+CLEAR_LEAD = 12.0
 
 
 @dataclass(frozen=True)
@@ -341,6 +347,8 @@ class Matcher:
         lead = top.score - runner_up
         views = [name for name, agrees in self._views(candidates, spelled) if agrees]
         told_long = len(weights) >= LONG_TERMS and lead >= LONG_LEAD
+        if told_long and len(views) == 2:
+            floor -= LONG_FLOOR_DROP
         if top.score < floor or len(views) < (1 if told_long else 2):
             return result
         known = self.entry_terms[self.entry_index[top.id]]
@@ -491,6 +499,14 @@ class Matcher:
                 topic = _topic(candidates[0].id)
                 reason = f"one word of {topic}: top {top:.0f}, other topics {ahead:.0f} behind"
                 return MatchResult("answer", top, shown, terms, mends=mends, reason=reason)
+        if top >= settings.suggest_score and not one_word and top - runner_up >= CLEAR_LEAD:
+            # Just below the answer score, with nothing else near: "did you mean" would offer
+            # this one entry alone.
+            reason = (
+                f"top {top:.0f} >= {settings.suggest_score:.0f}, alone: ahead by"
+                f" {top - runner_up:.0f}"
+            )
+            return MatchResult("answer", top, shown, terms, mends=mends, reason=reason)
         if top >= settings.suggest_score and not one_word and candidates[0].id == spelled:
             # A close call the spelling of the whole entry settles: two views agree on it.
             reason = (

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from bot.matching.dictionary import segmenter_dictionary
-from bot.matching.english import describing_words
+from bot.matching.english import NUMBER_WORDS, describing_words
 from bot.matching.normalize import normalize
 
 _LATIN_RUN = re.compile(r"[a-z0-9+]+")
@@ -197,7 +197,7 @@ def _tag_share(tag: str) -> float:
 
 
 def _latin_share(word: str) -> float:
-    if word.isdigit():
+    if word.isdigit() or word in NUMBER_WORDS:
         return FILLER
     if word.endswith(("ed", "ing", "ly")) or word in describing_words():
         return VERB_LIKE

@@ -170,6 +170,17 @@ def test_english_words_that_describe_weigh_less_than_those_that_name() -> None:
     assert (result["band"], result["id"]) == ("answer", "training.refunds")
 
 
+def test_english_irregular_forms_and_spelled_out_numbers_are_details() -> None:
+    # "gave" is a form of a verb (WordNet's exception list), "ten" a number: neither names what
+    # the question is about, and "list" is no longer read as a stock-market listing.
+    by_word = {t.text: t.unknown_share for t in segmenter().analyze("gave ten passport")}
+    assert by_word["gave"] < by_word["passport"] and by_word["ten"] < by_word["gave"]
+    question = "The school gave us a list of ten novels we must buy. Do we have to?"
+    result = explained(question)
+    assert (result["band"], result["id"]) == ("answer", "five.reading")
+    assert "上市" not in explain(question)["terms"]  # type: ignore[operator]
+
+
 def test_the_english_word_list_is_built_from_wordnet_s_tagged_senses(tmp_path: Path) -> None:
     licence = "  1 This software and database is being provided to you, the LICENSEE\n"
     indexes = {
@@ -179,12 +190,16 @@ def test_the_english_word_list_is_built_from_wordnet_s_tagged_senses(tmp_path: P
         "adj": "close a 1 0 1 3 00005\nrare a 1 0 1 0 00006\n",
         "adv": "",
     }
+    exceptions = {"verb": "closed close\npassports passport\n", "adj": "closer close\n", "adv": ""}
     for part, text in indexes.items():
         (tmp_path / f"index.{part}").write_text(text, encoding="ascii")
+    for part, text in exceptions.items():
+        (tmp_path / f"{part}.exc").write_text(text, encoding="ascii")
     output = tmp_path / "words.txt.gz"
-    assert build_list(tmp_path, output) == 1
+    assert build_list(tmp_path, output) == 3
     with gzip.open(output, "rt", encoding="ascii") as lines:
-        assert lines.read().split() == ["close"]  # passport is a noun, rare never tagged
+        # passport is a noun, rare never tagged; close's irregular forms come with it
+        assert lines.read().split() == ["close", "closed", "closer"]
 
 
 # ---- Cantonese and Taiwanese words ------------------------------------------------------------
@@ -381,6 +396,30 @@ def test_a_long_situation_well_ahead_needs_one_view_to_agree() -> None:
     assert (result["band"], result["id"]) == ("answer", "exams.ranking")
     reason = str(explain(question)["reason"])
     assert "trained on phrasings most like it" in reason and "spelled" not in reason
+
+
+def test_a_long_story_both_views_agree_on_is_answered_from_a_lower_score() -> None:
+    # A refund told at length: what happened, the money, the front desk; its details put it
+    # below the corroborated score, but it is long, well ahead, and both views agree.
+    question = (
+        "去年九月在一家少儿英语机构交了两年课时费一万二，上了不到半年机构说要转型，让我们转线上课，"
+        "孩子不适应想退费，客服一直拖着说财务在核算，到现在三个月了一分钱没退，我该怎么办？"
+    )
+    result = explained(question)
+    assert float(result["score"]) < MatchingConfig().corroborated_score  # type: ignore[arg-type]
+    assert (result["band"], result["id"]) == ("answer", "training.refunds")
+    reason = str(explain(question)["reason"])
+    assert "spelled most like" in reason and "trained on phrasings" in reason
+
+
+def test_a_top_entry_alone_just_below_the_answer_score_is_answered() -> None:
+    # "Did you mean" would offer summer care alone: nothing else is within 12 points.
+    question = "Is there any summer day care run by schools? Both my husband and I work full time."
+    result = explained(question)
+    score = float(result["score"])  # type: ignore[arg-type]
+    assert MatchingConfig().suggest_score <= score < MatchingConfig().answer_score
+    assert (result["band"], result["id"]) == ("answer", "afterschool.summer_care")
+    assert "alone: ahead by" in str(explain(question)["reason"])
 
 
 @pytest.mark.parametrize(
