@@ -91,6 +91,15 @@ CORROBORATING_TERMS = 3
 # and an off-topic question that long rarely shares three words with one entry.
 LONG_TERMS = 8
 LONG_LEAD = 10.0
+# An entry's signature words are in at least SIGNATURE_SHARE of its documents and in at most
+# SIGNATURE_SPREAD of all entries, weighing more than SIGNATURE_MIN_WEIGHT (高中 for the
+# high-school entry, 课外读物 for reading): a question using none of them is less likely that
+# entry's, and its words channel loses SIGNATURE_MISSING of its score: "暑假学校要组织补课,
+# 还收资料费" shares 收费 and 补课 with teachers' paid tutoring, but not its 有偿.
+SIGNATURE_SHARE = 0.5
+SIGNATURE_SPREAD = 0.15
+SIGNATURE_MIN_WEIGHT = 1.0
+SIGNATURE_MISSING = 0.05
 # Such a question on which both views agree is answered from this much below corroborated_score:
 # a long story of a refund ("一次交了两年的钱...现在该怎么办") scores about 30.
 LONG_FLOOR_DROP = 8.0
@@ -247,6 +256,27 @@ class Matcher:
         self.entry_starts = np.array(starts, dtype=np.int64)
         self.entry_ends = [*starts[1:], len(doc_weights)]
         self.outside_words = self._outside_keywords()
+        self._build_signatures(entry_docs, entry_terms, df)
+
+    def _build_signatures(
+        self,
+        entry_docs: list[list[frozenset[str]]],
+        entry_terms: list[frozenset[str]],
+        df: dict[str, int],
+    ) -> None:
+        """Each entry's signature words (see ``SIGNATURE_SHARE``), as postings by word."""
+        spread = SIGNATURE_SPREAD * len(entry_docs)
+        postings: dict[str, list[int]] = defaultdict(list)
+        for entry_index, docs in enumerate(entry_docs):
+            for term in entry_terms[entry_index]:
+                if df[term] > spread or self.idf[term] <= SIGNATURE_MIN_WEIGHT:
+                    continue
+                if sum(term in doc for doc in docs) >= SIGNATURE_SHARE * len(docs):
+                    postings[term].append(entry_index)
+        self.signature_postings = {t: np.array(e, dtype=np.int32) for t, e in postings.items()}
+        self.has_signature = np.zeros(len(entry_docs), dtype=bool)
+        for entries in self.signature_postings.values():
+            self.has_signature[entries] = True
 
     def _outside_keywords(self) -> dict[str, str]:
         """Each keyword of an outside topic no entry of the line knows, with that topic."""
@@ -436,6 +466,7 @@ class Matcher:
         dice = 2 * overlap / (query_weight + self.doc_weights)
         best_dice = np.maximum.reduceat(dice, self.entry_starts)
         words = 100 * (DICE_WEIGHT * best_dice + COVERAGE_WEIGHT * known / query_weight)
+        words[self._missing_signature(weights)] *= 1 - SIGNATURE_MISSING
         cosines = self.chars.cosines(text)
         chars = 100 * np.maximum.reduceat(cosines, self.char_starts)
         whole = np.add.reduceat(cosines, self.char_starts) / self.char_centroid_norms
@@ -458,6 +489,15 @@ class Matcher:
             ranked.append(Candidate(self.entry_ids[index], score, word_score, char_score, shown))
         ranked.sort(key=lambda c: (-c.score, c.id))
         return ranked, spelled
+
+    def _missing_signature(self, weights: dict[str, float]) -> npt.NDArray[np.bool_]:
+        """Which entries have signature words the question uses none of."""
+        used = np.zeros(len(self.entry_ids), dtype=bool)
+        for term in weights:
+            entries = self.signature_postings.get(term)
+            if entries is not None:
+                used[entries] = True
+        return self.has_signature & ~used
 
     def _fuzzy(self, entries: npt.NDArray[np.intp], query_text: str) -> list[float]:
         """Each entry's best fuzzy similarity (0-100) of one of its documents' terms with the

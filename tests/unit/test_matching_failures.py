@@ -412,6 +412,21 @@ def test_a_long_story_both_views_agree_on_is_answered_from_a_lower_score() -> No
     assert "spelled most like" in reason and "trained on phrasings" in reason
 
 
+def test_a_question_using_none_of_an_entry_s_signature_words_leans_away_from_it() -> None:
+    # Paid tutoring by teachers has 有偿 in most of its texts; a school's holiday classes with
+    # a materials fee shares 收费 and 补课 with it, but not that.
+    matcher = service().matcher
+    assert "有偿" in matcher.signature_postings and "高中" in matcher.signature_postings
+    question = "暑假学校要组织补课，还收资料费，合规吗"
+    missing = matcher._missing_signature({"寒暑假": 1.0, "收费": 1.0})
+    assert missing[matcher.entry_index["teachers.paid_tutoring"]]
+    assert not matcher._missing_signature({"有偿": 1.0})[
+        matcher.entry_index["teachers.paid_tutoring"]
+    ]
+    result = explained(question)
+    assert (result["band"], result["id"]) == ("answer", "school.holiday_classes")
+
+
 def test_a_top_entry_alone_just_below_the_answer_score_is_answered() -> None:
     # "Did you mean" would offer summer care alone: nothing else is within 12 points.
     question = "Is there any summer day care run by schools? Both my husband and I work full time."
@@ -452,7 +467,7 @@ def test_one_word_needs_a_clear_owner() -> None:
 
 
 @pytest.mark.parametrize(
-    ("question", "topic"), [("进展", "report"), ("课后服务", "afterschool"), ("打卡", "homework")]
+    ("question", "topic"), [("进展", "report"), ("课后服务", "afterschool"), ("延时服务", "afterschool")]
 )
 def test_one_word_of_one_topic_is_answered_by_its_top_entry(question: str, topic: str) -> None:
     # Every entry of the topic knows the word, so they score close; no other topic comes near.
