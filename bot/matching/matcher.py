@@ -94,8 +94,9 @@ LONG_LEAD = 10.0
 # An entry's signature words are in at least SIGNATURE_SHARE of its documents and in at most
 # SIGNATURE_SPREAD of all entries, weighing more than SIGNATURE_MIN_WEIGHT (高中 for the
 # high-school entry, 课外读物 for reading): a question using none of them is less likely that
-# entry's, and its words channel loses SIGNATURE_MISSING of its score: "暑假学校要组织补课,
-# 还收资料费" shares 收费 and 补课 with teachers' paid tutoring, but not its 有偿.
+# entry's, and its words channel loses SIGNATURE_MISSING of its score (in proportion, where it
+# uses some): "暑假学校要组织补课, 还收资料费" shares 收费 and 补课 with teachers' paid tutoring,
+# but not its 有偿.
 SIGNATURE_SHARE = 0.5
 SIGNATURE_SPREAD = 0.15
 SIGNATURE_MIN_WEIGHT = 1.0
@@ -274,9 +275,9 @@ class Matcher:
                 if sum(term in doc for doc in docs) >= SIGNATURE_SHARE * len(docs):
                     postings[term].append(entry_index)
         self.signature_postings = {t: np.array(e, dtype=np.int32) for t, e in postings.items()}
-        self.has_signature = np.zeros(len(entry_docs), dtype=bool)
+        self.signature_counts = np.zeros(len(entry_docs))
         for entries in self.signature_postings.values():
-            self.has_signature[entries] = True
+            self.signature_counts[entries] += 1
 
     def _outside_keywords(self) -> dict[str, str]:
         """Each keyword of an outside topic no entry of the line knows, with that topic."""
@@ -466,7 +467,7 @@ class Matcher:
         dice = 2 * overlap / (query_weight + self.doc_weights)
         best_dice = np.maximum.reduceat(dice, self.entry_starts)
         words = 100 * (DICE_WEIGHT * best_dice + COVERAGE_WEIGHT * known / query_weight)
-        words[self._missing_signature(weights)] *= 1 - SIGNATURE_MISSING
+        words *= 1 - SIGNATURE_MISSING * self._missing_signature(weights)
         cosines = self.chars.cosines(text)
         chars = 100 * np.maximum.reduceat(cosines, self.char_starts)
         whole = np.add.reduceat(cosines, self.char_starts) / self.char_centroid_norms
@@ -490,14 +491,14 @@ class Matcher:
         ranked.sort(key=lambda c: (-c.score, c.id))
         return ranked, spelled
 
-    def _missing_signature(self, weights: dict[str, float]) -> npt.NDArray[np.bool_]:
-        """Which entries have signature words the question uses none of."""
-        used = np.zeros(len(self.entry_ids), dtype=bool)
+    def _missing_signature(self, weights: dict[str, float]) -> Floats:
+        """Each entry's share of its signature words the question does not use (0 without)."""
+        used = np.zeros(len(self.entry_ids))
         for term in weights:
             entries = self.signature_postings.get(term)
             if entries is not None:
-                used[entries] = True
-        return self.has_signature & ~used
+                used[entries] += 1
+        return np.where(self.signature_counts > 0, 1 - used / self.signature_counts.clip(1), 0.0)
 
     def _fuzzy(self, entries: npt.NDArray[np.intp], query_text: str) -> list[float]:
         """Each entry's best fuzzy similarity (0-100) of one of its documents' terms with the

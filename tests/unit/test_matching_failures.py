@@ -418,13 +418,19 @@ def test_a_question_using_none_of_an_entry_s_signature_words_leans_away_from_it(
     matcher = service().matcher
     assert "有偿" in matcher.signature_postings and "高中" in matcher.signature_postings
     question = "暑假学校要组织补课，还收资料费，合规吗"
-    missing = matcher._missing_signature({"寒暑假": 1.0, "收费": 1.0})
-    assert missing[matcher.entry_index["teachers.paid_tutoring"]]
-    assert not matcher._missing_signature({"有偿": 1.0})[
-        matcher.entry_index["teachers.paid_tutoring"]
-    ]
+    paid = matcher.entry_index["teachers.paid_tutoring"]
+    assert matcher._missing_signature({"寒暑假": 1.0, "收费": 1.0})[paid] == 1.0
+    assert matcher._missing_signature({"有偿": 1.0})[paid] == 0.0
     result = explained(question)
     assert (result["band"], result["id"]) == ("answer", "school.holiday_classes")
+
+
+def test_a_signature_word_used_counts_in_proportion() -> None:
+    # After-school fee refunds has two signature words (课后服务, 退费): using one is half.
+    matcher = service().matcher
+    refunds = matcher.entry_index["afterschool.fee_refunds"]
+    assert matcher._missing_signature({"退费": 1.0})[refunds] == 0.5
+    assert matcher._missing_signature({"退费": 1.0, "课后服务": 1.0})[refunds] == 0.0
 
 
 def test_a_top_entry_alone_just_below_the_answer_score_is_answered() -> None:
@@ -467,7 +473,8 @@ def test_one_word_needs_a_clear_owner() -> None:
 
 
 @pytest.mark.parametrize(
-    ("question", "topic"), [("进展", "report"), ("课后服务", "afterschool"), ("延时服务", "afterschool")]
+    ("question", "topic"),
+    [("进展", "report"), ("课后服务", "afterschool"), ("延时服务", "afterschool")],
 )
 def test_one_word_of_one_topic_is_answered_by_its_top_entry(question: str, topic: str) -> None:
     # Every entry of the topic knows the word, so they score close; no other topic comes near.
