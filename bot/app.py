@@ -50,7 +50,7 @@ from bot.front_door import replay_left_behind, replay_unfinished
 from bot.http_streams import AsyncioBackend
 from bot.i18n import LANGUAGES, text
 from bot.services import open_services
-from bot.store import StoreError
+from bot.store.base import StoreError
 from bot.updates.queue import UpdateQueue
 from handlers import (
     delivery,

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from bot.services import Services
-from bot.store import StoreError
+from bot.store.base import StoreError
 from bot.tickets.outbox import OutboxDispatcher, Send
 
 log = logging.getLogger(__name__)

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from bot.inspection.organisation import Membership
     from bot.inspection.services import InspectionServices
     from bot.key_rotation import Rotated
-    from bot.registry import ImportPlan, ListDefaults
+    from bot.registry.importing import ImportPlan, ListDefaults
 
 Command = Callable[[argparse.Namespace, Config], int]
 
@@ -329,7 +329,7 @@ def cmd_keys_generate(args: argparse.Namespace, config: Config) -> int:
 def cmd_keys_rotate(args: argparse.Namespace, config: Config) -> int:
     from bot.key_rotation import rotate_sealed_values
     from bot.privacy import load_privacy_keys
-    from bot.store import opened_store
+    from bot.store.opening import opened_store
 
     keys = load_privacy_keys(config.keys_path, create=False)
 
@@ -361,7 +361,7 @@ def cmd_db_status(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_db_migrate(args: argparse.Namespace, config: Config) -> int:
-    from bot.store import open_store
+    from bot.store.opening import open_store
     from bot.store.status import migration_status
 
     async def migrate() -> tuple[int, int]:
@@ -462,7 +462,7 @@ def cmd_kb_check(args: argparse.Namespace, config: Config) -> int:
 async def _taught_phrasings(config: Config) -> tuple[list[TaughtPhrasing], str]:
     """The live taught phrasings of the configured database, or none and why (a database not
     created or not migrated yet is left as it is)."""
-    from bot.store import opened_store
+    from bot.store.opening import opened_store
     from bot.store.status import migration_status
 
     where = config.storage.safe_url
@@ -482,7 +482,7 @@ async def _taught_phrasings(config: Config) -> tuple[list[TaughtPhrasing], str]:
 
 def cmd_kb_gaps(args: argparse.Namespace, config: Config) -> int:
     from bot.questions import QuestionLog
-    from bot.store import opened_store
+    from bot.store.opening import opened_store
 
     async def collect() -> list[Gap]:
         async with opened_store(config.storage, config.base_dir) as store:
@@ -727,7 +727,7 @@ async def _inspection(config: Config, *, staff: bool = False) -> AsyncIterator[I
     ``staff``: with the organisation read from the store (the config seeding it where new)."""
     from bot.inspection.services import build_inspection_services
     from bot.privacy import load_privacy_keys
-    from bot.store import opened_store
+    from bot.store.opening import opened_store
 
     async with opened_store(config.storage, config.base_dir) as store:
         keys = load_privacy_keys(config.keys_path, create=False)
@@ -777,8 +777,7 @@ async def _brief(config: Config, period: Period, language: Language) -> tuple[by
 
 
 def cmd_registry_import(args: argparse.Namespace, config: Config) -> int:
-    from bot.registry import ImportRefused
-    from bot.registry.importing import describe_plan
+    from bot.registry.importing import ImportRefused, describe_plan
 
     try:
         defaults = _list_defaults(args)
@@ -796,8 +795,7 @@ def cmd_registry_import(args: argparse.Namespace, config: Config) -> int:
 
 
 def _list_defaults(args: argparse.Namespace) -> ListDefaults:
-    from bot.registry import ImportRefused
-    from bot.registry.importing import ListDefaults, list_date
+    from bot.registry.importing import ImportRefused, ListDefaults, list_date
     from bot.registry.model import STATUS_WORDS, status_from_word
 
     status = None
@@ -820,8 +818,8 @@ def _list_defaults(args: argparse.Namespace) -> ListDefaults:
 async def _registry_import(
     config: Config, path: Path, defaults: ListDefaults, *, apply: bool
 ) -> ImportPlan:
-    from bot.registry import Registry
-    from bot.store import opened_store
+    from bot.registry.service import Registry
+    from bot.store.opening import opened_store
 
     async with opened_store(config.storage, config.base_dir) as store:
         registry = Registry.of(store, config)
@@ -830,8 +828,8 @@ async def _registry_import(
 
 def cmd_registry_export(args: argparse.Namespace, config: Config) -> int:
     from bot.clock import utc_now
-    from bot.registry import Registry
-    from bot.store import opened_store
+    from bot.registry.service import Registry
+    from bot.store.opening import opened_store
 
     output: Path | None = args.output
     file_format = args.format or (output.suffix.lstrip(".").lower() if output else "csv")

@@ -23,8 +23,8 @@ from bot.inspection.workdays import WorkingCalendar
 from bot.kb.loader import load_knowledge
 from bot.kb_check import check_knowledge
 from bot.preflight import folder_problems, local_fact_problems, privacy_problems, telegram_problems
-from bot.store import open_store
 from bot.store.base import StoreError
+from bot.store.opening import open_store
 from bot.store.status import migration_status
 from bot.tickets.form import FormSettings
 

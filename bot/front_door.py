@@ -18,7 +18,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.services import Services
-from bot.store import StoreError
+from bot.store.base import StoreError
 from bot.updates.inbox import Verdict
 from bot.updates.incoming import IncomingUpdate
 

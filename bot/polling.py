@@ -22,7 +22,7 @@ from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
 
 from bot.app import started
 from bot.front_door import AnyApplication, receive
-from bot.store import StoreError
+from bot.store.base import StoreError
 from bot.updates.incoming import IncomingUpdate, NotAnUpdate
 from bot.updates.queue import UpdateQueue
 

@@ -12,7 +12,8 @@ from bot.app import build_application
 from bot.config import Config
 from bot.kb.loader import load_knowledge_strict
 from bot.preflight import startup_problems
-from bot.store import StoreError, opened_store
+from bot.store.base import StoreError
+from bot.store.opening import opened_store
 
 log = logging.getLogger(__name__)
 

@@ -18,8 +18,9 @@ from bot.inspection.services import InspectionServices, build_inspection_service
 from bot.metrics import Metrics
 from bot.privacy import Sealer, asker_key, load_privacy_keys
 from bot.questions import QuestionLog
-from bot.registry import Registry
-from bot.store import Store, open_store
+from bot.registry.service import Registry
+from bot.store.base import Store
+from bot.store.opening import open_store
 from bot.teaching import Teaching
 from bot.tickets.services import TicketServices, build_ticket_services
 from bot.tickets.status_checks import StatusChecks

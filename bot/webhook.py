@@ -31,7 +31,7 @@ from bot.app import started
 from bot.config import Config
 from bot.front_door import receive
 from bot.health import monitoring_routes
-from bot.store import StoreError
+from bot.store.base import StoreError
 from bot.updates.incoming import IncomingUpdate, NotAnUpdate
 
 log = logging.getLogger(__name__)

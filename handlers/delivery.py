@@ -22,8 +22,7 @@ from bot.config import Config
 from bot.i18n import CATALOGS, LANGUAGES, text
 from bot.inspection.model import StaffNotice
 from bot.services import Services
-from bot.store import StoreError
-from bot.store.base import PostedCard
+from bot.store.base import PostedCard, StoreError
 from bot.tickets.model import MessageKind
 from bot.tickets.outbox import OutgoingMessage, RetryLater, Send, Undeliverable
 from handlers import staff_notices, verdicts

@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.i18n import text
-from bot.store import StoreError
+from bot.store.base import StoreError
 from handlers.context import HotlineContext
 from handlers.request import language_of
 

@@ -13,7 +13,7 @@ from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
 from bot import i18n
-from bot.store import StoreError
+from bot.store.base import StoreError
 from bot.updates.flood import Admission
 from bot.updates.inbox import InHand, Verdict
 from bot.updates.incoming import IncomingUpdate

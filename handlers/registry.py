@@ -15,14 +15,16 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.i18n import text
-from bot.registry import InstitutionKind, LookupResult, Registry
 from bot.registry.model import (
     NOT_FOUND,
     UNCONFIRMED,
     WARNING_STATUSES,
+    InstitutionKind,
     InstitutionStatus,
+    LookupResult,
     RegistryNote,
 )
+from bot.registry.service import Registry
 from bot.store.base import InstitutionRecord
 from handlers.callbacks import Prefix, data, pattern
 from handlers.common import answer_press, reply_html

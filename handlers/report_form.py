@@ -18,7 +18,7 @@ from datetime import timedelta
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import TelegramError
 
-from bot.store import NotSaved, StoreError
+from bot.store.base import NotSaved, StoreError
 from bot.tickets.form import (
     EDITABLE,
     QUESTION_COUNT,

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from telegram import InlineKeyboardButton
 
-from bot.registry import DraftChoice
+from bot.registry.service import DraftChoice
 from bot.tickets.model import ReportDraft
 from handlers.callbacks import Prefix, data
 from handlers.request import Request

@@ -17,7 +17,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.store import NotSaved
+from bot.store.base import NotSaved
 from handlers import report_form, status, verdicts
 from handlers.callbacks import Prefix, data, pattern
 from handlers.common import answer_press

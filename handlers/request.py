@@ -23,7 +23,7 @@ from telegram.ext import ExtBot
 
 from bot.i18n import Language, language_from_code, text
 from bot.services import Services
-from bot.store import StoreError
+from bot.store.base import StoreError
 from bot.updates.chat_state import PersonState
 from bot.updates.inbox import effect_key
 from handlers.common import send_html

@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from bot.privacy import PrivacyKeys
-from bot.store import Store, open_store
+from bot.store.base import Store
+from bot.store.opening import open_store
 from bot.store.settings import StorageSettings
 
 # PTB 22 warns when it builds RetryAfter unless this opt-in is set, and warnings are errors here.

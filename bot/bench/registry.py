@@ -36,9 +36,10 @@ import opencc
 
 from bot.bench.report import peak_rss_mb, percentiles
 from bot.config import Config
-from bot.registry import ListDefaults, Registry
-from bot.registry.importing import COLUMNS, Column, check_character
-from bot.store import StoreError, open_store
+from bot.registry.importing import COLUMNS, Column, ListDefaults, check_character
+from bot.registry.service import Registry
+from bot.store.base import StoreError
+from bot.store.opening import open_store
 from bot.store.settings import StorageSettings
 
 IMPORT_TARGET_S = 30.0

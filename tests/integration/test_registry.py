@@ -11,8 +11,9 @@ import pytest
 from bot.config import Config
 from bot.emulator import BotApiEmulator, FakeUser, inline_buttons
 from bot.emulator.state import JsonDict
-from bot.registry import ListDefaults, Registry
-from bot.store import open_store
+from bot.registry.importing import ListDefaults
+from bot.registry.service import Registry
+from bot.store.opening import open_store
 from tests.integration.inspecting import Staffroom, bot_running_with_clock, staffroom
 from tests.integration.reporting import (
     ADDRESS,

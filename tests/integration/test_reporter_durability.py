@@ -21,7 +21,7 @@ from bot.config import PROJECT_ROOT, Config, load_config
 from bot.emulator import BotApiEmulator, FakeUser
 from bot.front_door import replay_unfinished
 from bot.privacy import Sealer, load_privacy_keys
-from bot.store import open_sqlite_store
+from bot.store.sqlite import open_sqlite_store
 from bot.updates.incoming import IncomingUpdate
 from tests.integration.conftest import TOKEN, Harness
 from tests.integration.reporting import (

@@ -17,7 +17,7 @@ from bot.emulator import BotApiEmulator, FakeUser, text_entities
 from bot.emulator.state import JsonDict
 from bot.privacy import Sealer, load_privacy_keys
 from bot.run import setup_logging
-from bot.store import NotSaved
+from bot.store.base import NotSaved
 from bot.tickets.drafts import ReportDrafts
 from bot.updates.chat_state import ChatState
 from tests.integration.conftest import TOKEN

@@ -17,16 +17,10 @@ from bot.inspection.model import Denial, Denied, Disposition
 from bot.inspection.services import InspectionServices, build_inspection_services
 from bot.inspection.texts import EXPORT_COLUMN_IDS
 from bot.privacy import PrivacyKeys
-from bot.registry import (
-    NOT_FOUND,
-    DraftChoice,
-    ImportRefused,
-    InstitutionStatus,
-    ListDefaults,
-    Registry,
-)
-from bot.registry.importing import check_character
-from bot.store import Store
+from bot.registry.importing import ImportRefused, ListDefaults, check_character
+from bot.registry.model import NOT_FOUND, InstitutionStatus
+from bot.registry.service import DraftChoice, Registry
+from bot.store.base import Store
 from bot.tickets.model import ReportAccepted, ReportDraft
 from bot.tickets.services import TicketServices, build_ticket_services
 from handlers.registry import institution_asked

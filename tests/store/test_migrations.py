@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.store import SchemaError
+from bot.store.base import SchemaError
 from bot.store.migrate import Migration, check_applied, known_migrations, split_statements
 from bot.store.sqlite import open_sqlite_store
 

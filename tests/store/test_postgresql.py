@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.store import SchemaError, StorageSettings, open_store
+from bot.store.base import SchemaError
 from bot.store.migrate import for_postgresql, known_migrations
+from bot.store.opening import open_store
 from bot.store.postgresql import ChatTurns, numbered
+from bot.store.settings import StorageSettings
 from tests.conftest import Query, Reopen
 
 
@@ -133,7 +135,7 @@ async def test_a_migration_waits_only_migration_wait_seconds(
 ) -> None:
     import asyncpg
 
-    from bot.store import StoreBusy
+    from bot.store.base import StoreBusy
     from bot.store.postgresql import MIGRATION_LOCK, MIGRATION_LOCK_SQL
 
     migrating = await asyncpg.connect(database_url)

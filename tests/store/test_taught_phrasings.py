@@ -14,7 +14,7 @@ from bot.inspection.audit import AuditTrail
 from bot.inspection.organisation import Organisation
 from bot.inspection.settings import InspectionSettings, Member
 from bot.questions import QuestionLog
-from bot.store import Store
+from bot.store.base import Store
 from bot.teaching import Teaching
 from tests.conftest import Reopen
 from tests.store.conftest import NOW, Query

@@ -9,8 +9,15 @@ from typing import Any
 import aiosqlite
 import pytest
 
-from bot.store import NotSaved, StoreBusy
-from bot.store.base import DraftRecord, NewEvent, NewTicket, StoredFile, ThrottleSlot
+from bot.store.base import (
+    DraftRecord,
+    NewEvent,
+    NewTicket,
+    NotSaved,
+    StoreBusy,
+    StoredFile,
+    ThrottleSlot,
+)
 from bot.store.postgresql import PostgresStore
 from bot.store.settings import StorageSettings
 from bot.store.sqlite import BATCH, BatchingConnection, SqliteStore, open_sqlite_store

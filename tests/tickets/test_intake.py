@@ -11,8 +11,7 @@ import aiosqlite
 import pytest
 
 from bot.privacy import PrivacyKeys
-from bot.store import NotSaved, StoreBusy
-from bot.store.base import StoredFile
+from bot.store.base import NotSaved, StoreBusy, StoredFile
 from bot.store.sql import SqlTransaction
 from bot.tickets.model import (
     Reason,

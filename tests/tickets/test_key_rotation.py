@@ -10,7 +10,7 @@ from cryptography.fernet import Fernet
 
 from bot.key_rotation import rotate_sealed_values
 from bot.privacy import PrivacyKeys, Sealer
-from bot.store import Store
+from bot.store.base import Store
 from bot.tickets.outbox import reporter_message
 from bot.updates.chat_state import ChatState
 

@@ -281,7 +281,7 @@ def test_kb_check_checks_the_phrasings_taught_in_the_database(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     from bot.config import PROJECT_ROOT, load_config
-    from bot.store import open_store
+    from bot.store.opening import open_store
 
     # The example config (its knowledge and local facts), its database in tmp_path.
     example = (PROJECT_ROOT / "config.example.yaml").read_text(encoding="utf-8")

@@ -10,7 +10,7 @@ from bot.cli import main
 from bot.config import load_config
 from bot.faq import FaqService
 from bot.questions import QuestionLog
-from bot.store import open_sqlite_store
+from bot.store.sqlite import open_sqlite_store
 
 
 async def test_gaps_group_similar_questions_most_asked_first(tmp_path: Path) -> None:
