@@ -54,14 +54,14 @@ class PhrasingClassifier:
         if count == 0 or count > MAX_DOCUMENTS:
             return None
 
-        def row(index: int) -> Floats:
-            cosines = chars.cosines(documents[index])
-            cosines[index] += RIDGE
+        def rows(first: int, last: int) -> Floats:
+            cosines = chars.document_cosines(first, last)
+            cosines[np.arange(last - first), np.arange(first, last)] += RIDGE
             return cosines
 
         labels = np.zeros((count, int(entry_of.max()) + 1), dtype=np.float32)
         labels[np.arange(count), entry_of] = 1.0
-        weights = _solve_factored(_cholesky(row, count), labels)
+        weights = _solve_factored(_cholesky(rows, count), labels)
         _return_freed_memory()
         return cls(weights)
 
@@ -76,17 +76,17 @@ def _blocks(size: int) -> list[tuple[int, int]]:
     return [(start, min(start + BLOCK, size)) for start in range(0, size, BLOCK)]
 
 
-def _cholesky(row: Callable[[int], Floats], size: int) -> list[Matrix]:
+def _cholesky(block_rows: Callable[[int, int], Floats], size: int) -> list[Matrix]:
     """The Cholesky factor L (matrix = L Lᵀ) of the symmetric positive definite matrix whose
-    row ``i`` is ``row(i)``, as its block columns: the ``j``-th holds L's rows from the block's
-    first on (the lower triangle, nothing above it). Left-looking: each block column is
-    computed from the matrix, less what the columns before it account for, then factored."""
+    rows ``i`` to ``j`` (excluded) are ``block_rows(i, j)``, as its block columns: the
+    ``j``-th holds L's rows from the block's first on (the lower triangle, nothing above it).
+    Left-looking: each block column is computed from the matrix, less what the columns before
+    it account for, then factored."""
     columns: list[Matrix] = []
     blocks = _blocks(size)
     for start, end in blocks:
-        column = np.empty((size - start, end - start), dtype=np.float32)
-        for index in range(start, end):  # the matrix is symmetric: a column is a row
-            column[:, index - start] = row(index)[start:]
+        # The matrix is symmetric: a block of columns is a block of rows, transposed.
+        column = block_rows(start, end)[:, start:].T.astype(np.float32)
         for (before, _), left in zip(blocks, columns, strict=False):
             rows = left[start - before :]
             column -= rows @ rows[: end - start].T
