@@ -30,6 +30,8 @@ DATA = Path(__file__).resolve().parents[1] / "data"
         ("faq-heldout-12.yaml", 0.88, 0.90),
         ("faq-heldout-13.yaml", 0.90, 0.90),
         ("faq-heldout-14.yaml", 0.91, 0.92),
+        ("faq-heldout-15.yaml", 0.92, 0.92),
+        ("faq-heldout-16.yaml", 0.91, 0.92),
     ],
 )
 def test_held_out_questions(name: str, answered: float, declined: float) -> None:
