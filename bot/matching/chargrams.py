@@ -93,7 +93,8 @@ class CharIndex:
         scale = np.repeat(self._own_values[low:high], lengths)
         keys = np.repeat(row_of, lengths) * self.size + self._docs[positions]
         rows = last - first
-        found = np.bincount(keys, self._values[positions] * scale, minlength=rows * self.size)
+        weights = self._values[positions] * scale
+        found: Floats = np.bincount(keys, weights, minlength=rows * self.size).astype(np.float64)
         return found.reshape(rows, self.size)
 
     def _postings(
