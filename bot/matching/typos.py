@@ -5,11 +5,12 @@ Parents type with pinyin keyboards, so the usual slip is a character that sounds
 look-alikes ("周未" for 周末, "睡眼" for 睡眠). A stretch of the question that is not a word the
 knowledge base uses, nor a common word of the dictionary, is replaced by a knowledge-base word
 of the same length that differs from it in one character, when that character sounds the same
-(the per-character pinyin table) or is a known look-alike. Sounds are many and alike, so a
-same-sound mend is made only where the segmenter had to guess a word its dictionary does not
-hold ("巨报"), or of three characters or more made of whole words it knows ("小生|初"), never
-across two words it knows ("老公|不管" is not "公布"). Every mend is reported,
-so ``ask --json`` shows what was read instead of what was typed.
+(the per-character pinyin table) or is a known look-alike; a stretch of four characters or more
+by a word of exactly its sounds, however many characters differ ("隐性编译" for 隐形变异).
+Sounds are many and alike, so a same-sound mend is made only where the segmenter had to guess a
+word its dictionary does not hold ("巨报"), or of three characters or more made of whole words
+it knows ("小生|初"), never across two words it knows ("老公|不管" is not "公布"). Every mend is
+reported, so ``ask --json`` shows what was read instead of what was typed.
 """
 
 from __future__ import annotations
@@ -57,6 +58,9 @@ LENGTHS = (4, 3, 2)
 # 一年级) is read by sound even where it knew the words: a same-sound word of three characters
 # is rarely a coincidence, where one of two often is. Never across a word ("补习|英文").
 WHOLE_WORDS_LENGTH = 3
+# A stretch this long is read as a knowledge-base word of exactly its sounds however many of its
+# characters differ ("隐性编译" for 隐形变异): four syllables in a row are rarely a coincidence.
+WHOLE_SOUND_LENGTH = 4
 # Sounds blurred by accent (拍照收题 for 拍照搜题: shou/sou) only from this length on.
 FUZZY_LENGTH = 3
 
@@ -149,7 +153,8 @@ class TypoMender:
             alike = self._by_sound.get(sounds, [])
             if len(typed) >= FUZZY_LENGTH:
                 alike = [*alike, *self._by_fuzzy_sound.get(_fuzzy(sounds), ())]
-            found.update(word for word in alike if _differences(word, typed) == 1)
+            most = len(typed) - 1 if len(typed) >= WHOLE_SOUND_LENGTH else 1
+            found.update(word for word in alike if 1 <= _differences(word, typed) <= most)
         for i, character in enumerate(typed):
             look_alikes = self._look_alike.get(character)
             if look_alikes is None:

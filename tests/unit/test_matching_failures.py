@@ -47,6 +47,7 @@ def explain(question: str) -> dict[str, object]:
         ("拖管班合法吗", "拖管班", "托管班", None),
         ("举报可以匿明吗", "匿明", "匿名", "report.anonymity"),
         ("周未能上数学课吗", "周未", "周末", "training.holidays_ban"),
+        ("隐性编译培训是啥意思", "隐性编译", "隐形变异", "training.disguised"),
     ],
 )
 def test_a_slip_is_mended_and_shown(
