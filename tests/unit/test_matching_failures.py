@@ -297,6 +297,8 @@ def test_a_word_only_outside_topics_know_is_a_detail_of_a_situation() -> None:
     ("question", "entry"),
     [
         ("学校周末叫学生回去补课", "school.holiday_classes"),
+        ("双减什么时候开始的", "policy.overview"),
+        ("When did the double reduction policy begin", "policy.overview"),
         ("幼稚園小孩可以上英文班嗎", "training.preschool"),
         ("延时班要钱不", "afterschool.fees"),
         ("啥算学科类", "training.subject_vs_nonsubject"),
