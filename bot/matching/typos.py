@@ -113,6 +113,10 @@ class TypoMender:
                     i += 1
                     continue
                 typed, read = mended
+                if read == typed and self._longer_mend_next(run, i, len(typed), guessed, cuts):
+                    out.append(run[i])
+                    i += 1
+                    continue
                 if read != typed:
                     mends.append(Mend(typed, read))
                 out.append(read)
@@ -120,6 +124,14 @@ class TypoMender:
             return "".join(out)
 
         return _CHINESE_RUN.sub(mend_run, text), tuple(mends)
+
+    def _longer_mend_next(
+        self, run: str, start: int, length: int, guessed: set[int], cuts: frozenset[int]
+    ) -> bool:
+        """Whether a word read as typed at ``start`` gives way to a longer mend from the next
+        character on ("上学课类": 学课类 is 学科类, though 上学 is a word)."""
+        following = self._mend_at(run, start + 1, guessed, cuts)
+        return following is not None and following[0] != following[1] and len(following[0]) > length
 
     def _cuts(self, run: str) -> frozenset[int]:
         """Where the segmenter's words of ``run`` begin and end (none without ``word_spans``)."""

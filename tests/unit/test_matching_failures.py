@@ -48,6 +48,7 @@ def explain(question: str) -> dict[str, object]:
         ("举报可以匿明吗", "匿明", "匿名", "report.anonymity"),
         ("周未能上数学课吗", "周未", "周末", "training.holidays_ban"),
         ("隐性编译培训是啥意思", "隐性编译", "隐形变异", "training.disguised"),
+        ("寒假能不能上学课类的班", "学课类", "学科类", "training.holidays_ban"),
     ],
 )
 def test_a_slip_is_mended_and_shown(
