@@ -213,11 +213,13 @@ def test_the_english_word_list_is_built_from_wordnet_s_tagged_senses(tmp_path: P
         ("小息唔畀出課室", "five.recess"),
         ("學校要求買補充評量", "homework.workbooks"),
         ("補習社有冇牌點查", "training.check_legitimacy"),
+        ("補習社執咗笠，啲學費點攞返？", "training.refunds"),
         ("你都懂些啥", "contact.bot_help"),
     ],
 )
 def test_regional_words_are_read(question: str, entry: str) -> None:
-    # 小息 is recess, 課室 a classroom (not a slip for 课时), 評量 a workbook, 有冇牌 a licence;
+    # 小息 is recess, 課室 a classroom (not a slip for 课时), 評量 a workbook, 有冇牌 a licence,
+    # 執咗笠 closed down, 攞返 getting (money) back;
     # 唔, 畀, 冇 are particles, not words no entry knows.
     result = explained(question)
     assert (result["band"], result["id"]) == ("answer", entry), result["candidates"]
