@@ -49,7 +49,11 @@ class Segmenter:
         self.concept_words = frozenset(p for parts in self._parts.values() for p in parts)
         phrases = sorted((f for f in self.concepts if " " in f), key=len, reverse=True)
         self._phrases = (
-            re.compile(r"\b(" + "|".join(re.escape(p) for p in phrases) + r")\b")
+            # Bounded by what is not a Latin letter or digit: "double reduction是个啥" has the
+            # phrase too (\b would see no boundary between a letter and a Chinese character).
+            re.compile(
+                r"(?<![0-9a-z])(" + "|".join(re.escape(p) for p in phrases) + r")(?![0-9a-z])"
+            )
             if phrases
             else None
         )

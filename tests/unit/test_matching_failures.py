@@ -172,6 +172,12 @@ def test_english_words_that_describe_weigh_less_than_those_that_name() -> None:
     assert (result["band"], result["id"]) == ("answer", "training.refunds")
 
 
+def test_an_english_phrase_next_to_chinese_characters_is_read() -> None:
+    # No space between "reduction" and 是: the phrase is still the concept.
+    assert "双减" in segmenter().terms("Double Reduction是个啥")
+    assert segmenter().terms("after school托管几点")[0] == "课后服务"
+
+
 def test_english_irregular_forms_and_spelled_out_numbers_are_details() -> None:
     # "gave" is a form of a verb (WordNet's exception list), "ten" a number: neither names what
     # the question is about, and "list" is no longer read as a stock-market listing.
