@@ -25,7 +25,7 @@ arrays: scoring a question is a handful of vectorised sums, so it stays fast at 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
 from typing import Literal, TypeVar
 
@@ -269,15 +269,19 @@ class Matcher:
         spread = SIGNATURE_SPREAD * len(entry_docs)
         postings: dict[str, list[int]] = defaultdict(list)
         for entry_index, docs in enumerate(entry_docs):
-            for term in entry_terms[entry_index]:
-                if df[term] > spread or self.idf[term] <= SIGNATURE_MIN_WEIGHT:
+            in_docs = Counter(term for doc in docs for term in doc)
+            for term, count in in_docs.items():
+                if count < SIGNATURE_SHARE * len(docs) or df[term] > spread:
                     continue
-                if sum(term in doc for doc in docs) >= SIGNATURE_SHARE * len(docs):
+                if self.idf[term] > SIGNATURE_MIN_WEIGHT:
                     postings[term].append(entry_index)
         self.signature_postings = {t: np.array(e, dtype=np.int32) for t, e in postings.items()}
-        self.signature_counts = np.zeros(len(entry_docs))
+        counts = np.zeros(len(entry_docs))
         for entries in self.signature_postings.values():
-            self.signature_counts[entries] += 1
+            counts[entries] += 1
+        # What each signature word used takes off its entry's share missing (all missing: 1).
+        self._signature_share = np.where(counts > 0, 1 / counts.clip(1), 0.0)
+        self._all_missing = (counts > 0).astype(np.float64)
 
     def _outside_keywords(self) -> dict[str, str]:
         """Each keyword of an outside topic no entry of the line knows, with that topic."""
@@ -493,12 +497,14 @@ class Matcher:
 
     def _missing_signature(self, weights: dict[str, float]) -> Floats:
         """Each entry's share of its signature words the question does not use (0 without)."""
-        used = np.zeros(len(self.entry_ids))
+        missing = self._all_missing
         for term in weights:
             entries = self.signature_postings.get(term)
             if entries is not None:
-                used[entries] += 1
-        return np.where(self.signature_counts > 0, 1 - used / self.signature_counts.clip(1), 0.0)
+                if missing is self._all_missing:
+                    missing = missing.copy()
+                missing[entries] -= self._signature_share[entries]
+        return missing
 
     def _fuzzy(self, entries: npt.NDArray[np.intp], query_text: str) -> list[float]:
         """Each entry's best fuzzy similarity (0-100) of one of its documents' terms with the

@@ -130,6 +130,8 @@ class TypoMender:
     ) -> bool:
         """Whether a word read as typed at ``start`` gives way to a longer mend from the next
         character on ("上学课类": 学课类 is 学科类, though 上学 is a word)."""
+        if length >= max(LENGTHS):
+            return False
         following = self._mend_at(run, start + 1, guessed, cuts)
         return following is not None and following[0] != following[1] and len(following[0]) > length
 
