@@ -497,12 +497,10 @@ class Matcher:
 
     def _missing_signature(self, weights: dict[str, float]) -> Floats:
         """Each entry's share of its signature words the question does not use (0 without)."""
-        missing = self._all_missing
+        missing = self._all_missing.copy()
         for term in weights:
             entries = self.signature_postings.get(term)
             if entries is not None:
-                if missing is self._all_missing:
-                    missing = missing.copy()
                 missing[entries] -= self._signature_share[entries]
         return missing
 

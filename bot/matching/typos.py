@@ -113,10 +113,12 @@ class TypoMender:
                     i += 1
                     continue
                 typed, read = mended
-                if read == typed and self._longer_mend_next(run, i, len(typed), guessed, cuts):
-                    out.append(run[i])
-                    i += 1
-                    continue
+                if read == typed:
+                    longer = self._longer_mend_next(run, i, len(typed), guessed, cuts)
+                    if longer is not None:  # the mend the next step would make, made now
+                        out.append(run[i])
+                        i += 1
+                        typed, read = longer
                 if read != typed:
                     mends.append(Mend(typed, read))
                 out.append(read)
@@ -127,13 +129,15 @@ class TypoMender:
 
     def _longer_mend_next(
         self, run: str, start: int, length: int, guessed: set[int], cuts: frozenset[int]
-    ) -> bool:
-        """Whether a word read as typed at ``start`` gives way to a longer mend from the next
-        character on ("上学课类": 学课类 is 学科类, though 上学 is a word)."""
+    ) -> tuple[str, str] | None:
+        """The mend from the next character on that a word read as typed at ``start`` gives
+        way to, being longer ("上学课类": 学课类 is 学科类, though 上学 is a word)."""
         if length >= max(LENGTHS):
-            return False
+            return None
         following = self._mend_at(run, start + 1, guessed, cuts)
-        return following is not None and following[0] != following[1] and len(following[0]) > length
+        if following is None or following[0] == following[1] or len(following[0]) <= length:
+            return None
+        return following
 
     def _cuts(self, run: str) -> frozenset[int]:
         """Where the segmenter's words of ``run`` begin and end (none without ``word_spans``)."""
